@@ -1,0 +1,91 @@
+"""Who may see and change which customer. Every view and endpoint goes through here.
+
+============  ===========================================  ==========================
+role          sees                                          may change
+============  ===========================================  ==========================
+admin         every customer (and deleted ones, to restore)  everything
+manager       the team's customers and the public pool       the team's and the pool's
+sales         own customers and the public pool             own customers
+service       every customer                                nothing (logs interactions)
+analyst       every customer                                nothing
+============  ===========================================  ==========================
+
+An id the user may not see answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from kehu.accounts.models import Role, User
+from kehu.customers.models import Customer
+
+NOTHING = Q(pk__in=[])
+
+
+def visibility_q(user: User) -> Q:
+    """A filter over Customer fields: the customers ``user`` may see."""
+    if not user.is_active:
+        return NOTHING
+    if user.sees_all_customers:
+        return Q()
+    if user.role == Role.MANAGER:
+        if user.team_id:
+            return Q(team_id=user.team_id) | Q(owner__isnull=True)
+        return Q(owner_id=user.pk) | Q(owner__isnull=True)
+    if user.role == Role.SALES:
+        return Q(owner_id=user.pk) | Q(owner__isnull=True)
+    return NOTHING
+
+
+def can_write(user: User, customer: Customer) -> bool:
+    if not user.is_active or user.is_read_only:
+        return False
+    if user.is_admin_role:
+        return True
+    if user.role == Role.MANAGER:
+        return (
+            customer.owner_id is None
+            or (user.team_id is not None and customer.team_id == user.team_id)
+            or customer.owner_id == user.pk
+        )
+    if user.role == Role.SALES:
+        return customer.owner_id == user.pk
+    return False
+
+
+def can_create(user: User) -> bool:
+    return user.is_active and (user.is_admin_role or user.role in (Role.MANAGER, Role.SALES))
+
+
+def can_reassign(user: User) -> bool:
+    return user.is_active and (user.is_admin_role or user.role == Role.MANAGER)
+
+
+def can_restore(user: User) -> bool:
+    return user.is_admin_role
+
+
+def access_customer(
+    user: User, customer_id: object, *, write: bool = False, include_deleted: bool = False
+) -> Customer:
+    """The customer if ``user`` may see it (and change it, with ``write``).
+
+    Raises ``Http404`` when it does not exist or is not the user's to see, and
+    ``PermissionDenied`` when it is visible but read-only to this user.
+    """
+    try:
+        pk = int(str(customer_id))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    customers = Customer.objects.filter(visibility_q(user))
+    if not (include_deleted and can_restore(user)):
+        customers = customers.filter(deleted_at__isnull=True)
+    customer = customers.select_related("owner", "team").filter(pk=pk).first()
+    if customer is None:
+        raise Http404
+    if write and not can_write(user, customer):
+        raise PermissionDenied
+    return customer

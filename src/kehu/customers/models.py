@@ -1,0 +1,279 @@
+"""Customers (people and companies), their phones, contacts, tags, custom fields,
+change history and the search index."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Team
+from kehu.core.models import TimeStampedModel
+
+
+class CustomerKind(models.TextChoices):
+    PERSON = "person", _("个人")
+    COMPANY = "company", _("企业")
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", _("未知")
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
+class SourceChannel(models.TextChoices):
+    """Where the customer came from (获客渠道): online and offline (DOMAIN §3)."""
+
+    UNKNOWN = "", _("未知")
+    WEBSITE = "website", _("官网")
+    SOCIAL_MEDIA = "social_media", _("社交媒体")
+    SEARCH_ADS = "search_ads", _("搜索广告")
+    ECOMMERCE = "ecommerce", _("电商平台")
+    TRADE_SHOW = "trade_show", _("展会")
+    EVENT = "event", _("线下活动")
+    DIRECT_SALES = "direct_sales", _("直销拜访")
+    REFERRAL = "referral", _("客户推荐")
+    PHONE = "phone", _("电话营销")
+    DEALER = "dealer", _("经销商")
+    OTHER = "other", _("其他")
+
+
+class IncomeBand(models.TextChoices):
+    UNKNOWN = "", _("未知")
+    LOW = "low", _("5千以下/月")
+    LOWER_MIDDLE = "lower_middle", _("5千–1万/月")
+    MIDDLE = "middle", _("1万–3万/月")
+    UPPER_MIDDLE = "upper_middle", _("3万–10万/月")
+    HIGH = "high", _("10万以上/月")
+
+
+class CompanySize(models.TextChoices):
+    UNKNOWN = "", _("未知")
+    MICRO = "micro", _("1–9 人")
+    SMALL = "small", _("10–49 人")
+    MEDIUM = "medium", _("50–249 人")
+    LARGE = "large", _("250–999 人")
+    ENTERPRISE = "enterprise", _("1000 人以上")
+
+
+class Tag(TimeStampedModel):
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    color = models.CharField(_("颜色"), max_length=7, default="#6c757d")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def alive(self) -> CustomerQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Customer(TimeStampedModel):
+    kind = models.CharField(
+        _("类型"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.PERSON
+    )
+    name = models.CharField(_("名称"), max_length=200)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
+    email = models.EmailField(_("邮箱"), max_length=254, blank=True)
+    wechat_id = models.CharField(_("微信号"), max_length=64, blank=True)
+    province = models.CharField(_("省份"), max_length=32, blank=True)
+    city = models.CharField(_("城市"), max_length=32, blank=True)
+    district = models.CharField(_("区县"), max_length=32, blank=True)
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    industry = models.CharField(_("行业"), max_length=64, blank=True)
+    company_size = models.CharField(
+        _("企业规模"), max_length=16, choices=CompanySize.choices, blank=True
+    )
+    source_channel = models.CharField(
+        _("来源渠道"), max_length=20, choices=SourceChannel.choices, blank=True
+    )
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    birthday_is_lunar = models.BooleanField(
+        _("过农历生日"), default=False, help_text=_("生日按身份证上的公历日期保存")
+    )
+    income_band = models.CharField(
+        _("收入水平"), max_length=16, choices=IncomeBand.choices, blank=True
+    )
+    interests = models.CharField(_("兴趣爱好"), max_length=255, blank=True)
+    notes = models.TextField(_("备注"), max_length=5000, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="customers")
+    custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("团队"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+        indexes = [
+            models.Index(fields=["owner", "id"], name="customer_owner_id"),
+            models.Index(fields=["team", "id"], name="customer_team_id"),
+            models.Index(fields=["province", "city"], name="customer_region"),
+            models.Index(fields=["source_channel", "id"], name="customer_source_id"),
+            models.Index(fields=["kind", "id"], name="customer_kind_id"),
+            models.Index(fields=["updated_at", "id"], name="customer_updated"),
+            models.Index(fields=["name_pinyin"], name="customer_name_pinyin"),
+            models.Index(fields=["deleted_at"], name="customer_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def in_public_pool(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def primary_phone(self) -> str:
+        phones = list(self.phones.all())
+        primary = next((p for p in phones if p.is_primary), phones[0] if phones else None)
+        return primary.number if primary else ""
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("电话"), max_length=20)  # E.164
+    label = models.CharField(_("说明"), max_length=20, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["number"], name="customer_phone_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Contact(TimeStampedModel):
+    """A person at a company customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("姓名"), max_length=100)
+    title = models.CharField(_("职务"), max_length=100, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    wechat_id = models.CharField(_("微信号"), max_length=64, blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+    notes = models.CharField(_("备注"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", _("文本")
+    NUMBER = "number", _("数字")
+    DATE = "date", _("日期")
+    CHOICE = "choice", _("选项")
+
+
+class CustomFieldDefinition(TimeStampedModel):
+    """An admin-defined field; values live in ``Customer.custom_fields[key]``."""
+
+    key = models.SlugField(_("键"), max_length=50, unique=True)
+    label = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=CustomFieldKind.choices)
+    choices = models.JSONField(_("选项"), default=list, blank=True)
+    required = models.BooleanField(_("必填"), default=False)
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("自定义字段")
+        verbose_name_plural = _("自定义字段")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", _("创建")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+    RESTORE = "restore", _("恢复")
+
+
+class CustomerChange(models.Model):
+    """One audited change: who changed which field from what to what, when."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=10, choices=ChangeAction.choices)
+    field = models.CharField(max_length=64, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at", "-id"], name="customer_change_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.action} {self.field}"
+
+
+class SearchToken(models.Model):
+    """The search index: one row per (token, customer).
+
+    Tokens are single CJK characters and bigrams of names (substring search),
+    full pinyin and pinyin initials (prefix search), reversed phone digits (suffix
+    search) and e-mail parts. The composite primary key is the B-tree that serves
+    both exact and prefix lookups in customer-id order, on SQLite and PostgreSQL.
+    """
+
+    pk = models.CompositePrimaryKey("token", "customer")
+    token = models.CharField(max_length=64)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["customer"], name="search_token_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.token} → {self.customer_id}"

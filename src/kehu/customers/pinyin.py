@@ -1,0 +1,88 @@
+"""Pinyin for names: full spelling and initials, with surname readings.
+
+pypinyin reads characters by their most common reading; as surnames many are
+read differently (曾 zēng, 单 shàn, 仇 qiú...). For a person's name the first
+character (or a compound surname) takes its surname reading, and the common
+reading is kept as an alternative so a search by either finds the customer.
+"""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin
+
+# Surname readings that differ from pypinyin's default (and compound surnames).
+SURNAME_READINGS: dict[str, list[str]] = {
+    "曾": ["zeng"],
+    "单": ["shan"],
+    "仇": ["qiu"],
+    "解": ["xie"],
+    "区": ["ou"],
+    "查": ["zha"],
+    "朴": ["piao"],
+    "盖": ["ge"],
+    "乐": ["yue"],
+    "种": ["chong"],
+    "召": ["shao"],
+    "缪": ["miao"],
+    "翟": ["zhai"],
+    "覃": ["qin"],
+    "繁": ["po"],
+    "员": ["yun"],
+    "纪": ["ji"],
+    "牟": ["mou"],
+    "折": ["she"],
+    "秘": ["bi"],
+    "黑": ["he"],
+    "冼": ["xian"],
+    "任": ["ren"],
+    "尉": ["yu"],
+    "长": ["chang"],
+    "华": ["hua"],
+    "沈": ["shen"],
+    "柏": ["bai"],
+    "薄": ["bo"],
+    "卜": ["bu"],
+    "藏": ["zang"],
+    "晟": ["cheng"],
+    "隗": ["wei"],
+    "句": ["gou"],
+    "宓": ["mi"],
+    "万俟": ["mo", "qi"],
+    "尉迟": ["yu", "chi"],
+    "单于": ["chan", "yu"],
+    "长孙": ["zhang", "sun"],
+    "欧阳": ["ou", "yang"],
+    "令狐": ["ling", "hu"],
+}
+_COMPOUND = sorted((s for s in SURNAME_READINGS if len(s) > 1), key=len, reverse=True)
+
+
+def _clean(syllables: list[str]) -> list[str]:
+    out: list[str] = []
+    for syllable in syllables:
+        word = "".join(c for c in syllable.lower() if c.isascii() and c.isalnum())
+        if word:
+            out.append(word)
+    return out
+
+
+def pinyin_readings(name: str, *, person: bool) -> list[list[str]]:
+    """Syllable lists for ``name``: the preferred reading first, then alternatives."""
+    name = name.strip()
+    if not name:
+        return []
+    default = _clean(lazy_pinyin(name, style=Style.NORMAL, errors="default"))
+    if not person:
+        return [default] if default else []
+    surname = next((s for s in _COMPOUND if name.startswith(s)), name[0])
+    reading = SURNAME_READINGS.get(surname)
+    if reading is None:
+        return [default] if default else []
+    rest = _clean(lazy_pinyin(name[len(surname) :], style=Style.NORMAL, errors="default"))
+    preferred = reading + rest
+    return [preferred] if preferred == default else [preferred, default]
+
+
+def pinyin_sort_key(name: str, *, person: bool) -> str:
+    readings = pinyin_readings(name, person=person)
+    return " ".join(readings[0])[:400] if readings else ""

@@ -1,0 +1,257 @@
+"""Customer search: tokens in a B-tree side table, the same SQL on SQLite and PostgreSQL.
+
+One box finds a customer by name or company substring (Chinese characters and
+bigrams), by pinyin (full spelling or initials, prefix), by phone (full number
+or its last 4+ digits), by e-mail, WeChat id or a contact's name.
+
+Each token carries a one-letter kind so kinds never collide:
+
+========  ==============================================  =============
+kind      what                                            lookup
+========  ==============================================  =============
+``h``     one CJK character, or two adjacent ones         exact
+``p``     full pinyin of a name (``pzhangsan``)           prefix
+``i``     pinyin initials (``izs``)                       prefix
+``w``     a Latin word, WeChat id, e-mail (lower case)    prefix
+``t``     phone national digits reversed                  prefix
+========  ==============================================  =============
+
+A lookup reads the primary-key B-tree ``(token, customer_id)``: exact tokens in
+customer-id order (so the first page stops early), prefixes as one range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from kehu.customers.models import Customer, CustomerKind, SearchToken
+from kehu.customers.phones import phone_national_digits
+from kehu.customers.pinyin import pinyin_readings
+
+MAX_TOKEN = 64
+COMPANY_PINYIN_STARTS = 8
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[0-9a-z]+")
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+def _cjk_runs(text: str) -> list[str]:
+    runs, current = [], []
+    for char in text:
+        if _is_cjk(char):
+            current.append(char)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    return runs
+
+
+def _text_tokens(text: str) -> set[str]:
+    tokens: set[str] = set()
+    for run in _cjk_runs(text):
+        tokens.update("h" + c for c in run)
+        tokens.update("h" + run[i : i + 2] for i in range(len(run) - 1))
+    tokens.update("w" + word[: MAX_TOKEN - 1] for word in _WORD.findall(text.lower()))
+    return tokens
+
+
+def _name_tokens(name: str, *, person: bool) -> set[str]:
+    tokens = _text_tokens(name)
+    if _CJK.search(name):
+        for syllables in pinyin_readings(name, person=person):
+            # A company is often searched by the brand inside its name
+            # ("xingchen" for 上海星辰科技): index the pinyin from each syllable on.
+            starts = range(1) if person else range(min(len(syllables), COMPANY_PINYIN_STARTS))
+            for start in starts:
+                rest = syllables[start:]
+                tokens.add(("p" + "".join(rest))[:MAX_TOKEN])
+                tokens.add(("i" + "".join(s[0] for s in rest))[:MAX_TOKEN])
+    return tokens
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """What is indexed for one customer."""
+
+    customer_id: int
+    name: str
+    kind: str
+    phones: tuple[str, ...] = ()
+    email: str = ""
+    wechat_id: str = ""
+    contact_names: tuple[str, ...] = ()
+    contact_phones: tuple[str, ...] = ()
+    contact_emails: tuple[str, ...] = ()
+
+    def tokens(self) -> set[str]:
+        tokens = _name_tokens(self.name, person=self.kind == CustomerKind.PERSON)
+        for contact in self.contact_names:
+            tokens |= _name_tokens(contact, person=True)
+        for phone in (*self.phones, *self.contact_phones):
+            digits = phone_national_digits(phone)
+            if digits:
+                tokens.add("t" + digits[::-1])
+        for email in (self.email, *self.contact_emails):
+            if email:
+                tokens.add(("w" + email.lower())[:MAX_TOKEN])
+        if self.wechat_id:
+            tokens.add(("w" + self.wechat_id.lower())[:MAX_TOKEN])
+        return tokens
+
+
+def document_for(customer: Customer) -> SearchDocument:
+    contacts = list(customer.contacts.all())
+    return SearchDocument(
+        customer_id=customer.pk,
+        name=customer.name,
+        kind=customer.kind,
+        phones=tuple(p.number for p in customer.phones.all()),
+        email=customer.email,
+        wechat_id=customer.wechat_id,
+        contact_names=tuple(c.name for c in contacts),
+        contact_phones=tuple(c.phone for c in contacts if c.phone),
+        contact_emails=tuple(c.email for c in contacts if c.email),
+    )
+
+
+def search_index_customer(customer: Customer) -> None:
+    """Replace a customer's tokens (call inside the writing transaction)."""
+    SearchToken.objects.filter(customer_id=customer.pk).delete()
+    search_index_bulk([document_for(customer)], replace=False)
+
+
+def search_index_bulk(documents: Iterable[SearchDocument], *, replace: bool = True) -> int:
+    """Index many customers with plain ``executemany`` (used by bulk loads)."""
+    rows = [(token, doc.customer_id) for doc in documents for token in doc.tokens()]
+    if not rows:
+        return 0
+    table = SearchToken._meta.db_table
+    with connection.cursor() as cursor:
+        if replace:
+            ids = sorted({r[1] for r in rows})
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE customer_id IN ({','.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+        cursor.executemany(f"INSERT INTO {table} (token, customer_id) VALUES (%s, %s)", rows)
+    return len(rows)
+
+
+# --- Queries ----------------------------------------------------------------------
+
+
+def _prefix_range(prefix: str) -> Q:
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(token__gte=prefix, token__lt=upper)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    exact: tuple[str, ...]  # every one must match (intersection)
+    prefixes: tuple[str, ...]  # any one may match (union)
+
+    @property
+    def empty(self) -> bool:
+        return not self.exact and not self.prefixes
+
+
+def query_parse(raw: str) -> ParsedQuery:
+    text = raw.strip().lower()[:100]
+    if not text:
+        return ParsedQuery((), ())
+    if _CJK.search(text):
+        exact: set[str] = set()
+        for run in _cjk_runs(text):
+            if len(run) == 1:
+                exact.add("h" + run)
+            else:
+                exact.update("h" + run[i : i + 2] for i in range(len(run) - 1))
+        words = _WORD.findall(text)
+        return ParsedQuery(tuple(sorted(exact)), tuple("w" + w for w in words[:1]))
+    digits = re.sub(r"[\s\-()+]", "", text)
+    if digits.isdigit():
+        if digits.startswith("86") and len(digits) == 13:
+            digits = digits[2:]
+        if len(digits) >= 4:
+            return ParsedQuery((), ("t" + digits[::-1][: MAX_TOKEN - 1],))
+        return ParsedQuery((), ("w" + digits,))
+    if "@" in text or "." in text or "_" in text or "-" in text:
+        return ParsedQuery((), ("w" + text[: MAX_TOKEN - 1],))
+    compact = re.sub(r"\s+", "", text)
+    if compact.isascii() and compact.isalnum():
+        compact = compact[: MAX_TOKEN - 1]
+        return ParsedQuery((), ("p" + compact, "i" + compact, "w" + compact))
+    words = _WORD.findall(text)
+    return ParsedQuery((), tuple("w" + w for w in words[:1]))
+
+
+def search_customer_ids(query: str, visible: Q, *, limit: int, offset: int = 0) -> list[int]:
+    """Ids of visible customers matching ``query``, newest first."""
+    return list(_matching(query, visible)[offset : offset + limit])
+
+
+def search_count(query: str, visible: Q, *, cap: int) -> tuple[int, bool]:
+    """Number of matches up to ``cap``; the flag says the cap was reached."""
+    ids = list(_matching(query, visible)[: cap + 1])
+    return min(len(ids), cap), len(ids) > cap
+
+
+def _matching(query: str, visible: Q) -> QuerySet[SearchToken, int]:
+    """``visible`` is a Q over Customer fields; it is applied through ``customer__``."""
+    parsed = query_parse(query)
+    tokens = SearchToken.objects.all()
+    if parsed.empty:
+        return tokens.none().values_list("customer_id", flat=True)
+    scoped = _prefixed(visible, "customer__") & Q(customer__deleted_at__isnull=True)
+    if parsed.exact:
+        first, *others = parsed.exact
+        match = tokens.filter(token=first)
+        for other in others:
+            match = match.filter(
+                customer_id__in=SearchToken.objects.filter(token=other).values("customer_id")
+            )
+        if parsed.prefixes:
+            # e.g. "ABC贸易": the Latin word must match too
+            prefix_q = Q()
+            for prefix in parsed.prefixes:
+                prefix_q |= _prefix_range(prefix)
+            match = match.filter(
+                customer_id__in=SearchToken.objects.filter(prefix_q).values("customer_id")
+            )
+        return match.filter(scoped).order_by("-customer_id").values_list("customer_id", flat=True)
+    prefix_q = Q()
+    for prefix in parsed.prefixes:
+        prefix_q |= _prefix_range(prefix)
+    return (
+        tokens.filter(prefix_q)
+        .filter(scoped)
+        .order_by("-customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """Rewrite a Q over Customer fields to one over ``customer__`` fields."""
+    clone = Q()
+    clone.connector = q.connector
+    clone.negated = q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(_prefixed(child, prefix))
+        else:
+            key, value = child  # type: ignore[misc]
+            clone.children.append((prefix + key, value))
+    return clone

@@ -1,0 +1,157 @@
+"""Reads of customers, already scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+
+from kehu.accounts.models import User
+from kehu.customers.access import visibility_q
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerChange,
+    CustomerPhone,
+    CustomFieldDefinition,
+)
+from kehu.customers.search import search_count, search_customer_ids
+
+SORTS = {
+    "-id": ("-id",),
+    "id": ("id",),
+    "name": ("name_pinyin", "id"),
+    "-name": ("-name_pinyin", "-id"),
+    "-updated": ("-updated_at", "-id"),
+    "updated": ("updated_at", "id"),
+}
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    return Customer.objects.alive().filter(visibility_q(user))
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    owner: int | None = None
+    pool: bool = False
+    team: int | None = None
+    tag: int | None = None
+    province: str = ""
+    city: str = ""
+    source: str = ""
+    kind: str = ""
+    sort: str = "-id"
+
+    def as_q(self) -> dict[str, object]:
+        lookups: dict[str, object] = {}
+        if self.pool:
+            lookups["owner__isnull"] = True
+        elif self.owner:
+            lookups["owner_id"] = self.owner
+        if self.team:
+            lookups["team_id"] = self.team
+        if self.tag:
+            lookups["tags__id"] = self.tag
+        if self.province:
+            lookups["province"] = self.province
+        if self.city:
+            lookups["city"] = self.city
+        if self.source:
+            lookups["source_channel"] = self.source
+        if self.kind:
+            lookups["kind"] = self.kind
+        return lookups
+
+
+@dataclass
+class CustomerPage:
+    items: list[Customer]
+    page: int
+    page_size: int
+    count: int
+    count_is_capped: bool = False
+    num_pages: int = 1
+    filters: CustomerFilters = field(default_factory=CustomerFilters)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _list_prefetch(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    return customers.select_related("owner", "team").prefetch_related(
+        Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "id")),
+        "tags",
+    )
+
+
+class PageOutOfRange(Exception):
+    pass
+
+
+def customer_list(
+    user: User, filters: CustomerFilters, *, page: int = 1, page_size: int | None = None
+) -> CustomerPage:
+    """One page of the customers ``user`` may see, filtered, searched and sorted.
+
+    Search results are newest first; counts of searches are capped (counting every
+    match of a one-character query is the slow part of a search).
+    """
+    page_size = page_size or settings.KEHU_PAGE_SIZE
+    if page < 1:
+        raise PageOutOfRange
+    visible = visibility_q(user)
+    extra = filters.as_q()
+    scope = visible & Q(**extra) if extra else visible
+    offset = (page - 1) * page_size
+    capped = False
+    if filters.q.strip():
+        ids = search_customer_ids(filters.q, scope, limit=page_size, offset=offset)
+        count, capped = search_count(filters.q, scope, cap=settings.KEHU_SEARCH_COUNT_CAP)
+        by_id = {c.pk: c for c in _list_prefetch(Customer.objects.filter(pk__in=ids))}
+        items = [by_id[i] for i in ids if i in by_id]
+    else:
+        customers = Customer.objects.alive().filter(scope)
+        if filters.tag:
+            customers = customers.distinct()
+        count = customers.count()
+        order = SORTS.get(filters.sort, SORTS["-id"])
+        items = list(_list_prefetch(customers.order_by(*order))[offset : offset + page_size])
+    num_pages = max(1, -(-count // page_size))
+    if page > num_pages:
+        raise PageOutOfRange
+    return CustomerPage(
+        items=items,
+        page=page,
+        page_size=page_size,
+        count=count,
+        count_is_capped=capped,
+        num_pages=num_pages,
+        filters=filters,
+    )
+
+
+def customer_detail(customer: Customer) -> Customer:
+    """Load what the customer page shows in a fixed number of queries."""
+    return (
+        _list_prefetch(Customer.objects.filter(pk=customer.pk))
+        .prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id"))
+        )
+        .get()
+    )
+
+
+def customer_changes(customer: Customer, *, limit: int = 50) -> list[CustomerChange]:
+    return list(customer.changes.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def custom_field_definitions() -> list[CustomFieldDefinition]:
+    return list(CustomFieldDefinition.objects.filter(is_active=True).order_by("position", "id"))

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from kehu.api.urls import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
+    path("accounts/", include("kehu.accounts.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("django-admin/", admin.site.urls),
+]

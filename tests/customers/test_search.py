@@ -1,0 +1,90 @@
+"""One box finds customers by name, pinyin, phone, e-mail, company and contact."""
+
+from __future__ import annotations
+
+import pytest
+
+from kehu.customers.pinyin import pinyin_readings
+from kehu.customers.selectors import CustomerFilters, customer_list
+from kehu.customers.services import contact_save, customer_update
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def names(user, q):
+    return [c.name for c in customer_list(user, CustomerFilters(q=q)).items]
+
+
+@pytest.fixture
+def people(org):
+    make_customer(org.sales, name="张三", phones=("13812345678",), email="zs@example.com")
+    make_customer(org.sales, name="张三丰", phones=("13900005678",))
+    make_customer(org.sales, name="曾小贤")
+    make_customer(org.sales, name="单田芳")
+    company = make_customer(
+        org.sales, name="上海星辰科技有限公司", kind="company", phones=("021-62345678",)
+    )
+    contact_save(actor=org.sales, customer=company, data={"name": "仇海", "email": "qh@xc.cn"})
+    make_customer(org.west_sales, name="张三", phones=("13700001111",))  # not visible to sales
+    return org
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("张三", ["张三丰", "张三"]),
+        ("三丰", ["张三丰"]),
+        ("张", ["张三丰", "张三"]),
+        ("zs", ["张三丰", "张三"]),
+        ("zhangsan", ["张三丰", "张三"]),
+        ("zhangs", ["张三丰", "张三"]),
+        ("zhang san", ["张三丰", "张三"]),
+        ("ZSF", ["张三丰"]),
+        ("zengxiaoxian", ["曾小贤"]),  # 曾 as a surname
+        ("zxx", ["曾小贤"]),
+        ("shantianfang", ["单田芳"]),  # 单 as a surname
+        ("qiuhai", ["上海星辰科技有限公司"]),  # 仇, a contact's name
+        ("仇海", ["上海星辰科技有限公司"]),
+        ("星辰科技", ["上海星辰科技有限公司"]),
+        ("xingchen", ["上海星辰科技有限公司"]),
+        ("5678", ["上海星辰科技有限公司", "张三丰", "张三"]),
+        ("13812345678", ["张三"]),
+        ("+86 138-1234-5678", ["张三"]),
+        ("zs@example.com", ["张三"]),
+        ("qh@xc", ["上海星辰科技有限公司"]),
+        ("李四", []),
+        ("", ["上海星辰科技有限公司", "单田芳", "曾小贤", "张三丰", "张三"]),
+    ],
+)
+def test_search(people, query, expected):
+    assert names(people.sales, query) == expected
+
+
+def test_search_respects_visibility(people):
+    assert len(names(people.admin, "张三")) == 3
+    assert names(people.west_sales, "zhangsan") == ["张三"]
+
+
+def test_index_follows_edits(people):
+    customer = customer_list(people.sales, CustomerFilters(q="zxx")).items[0]
+    customer_update(
+        actor=people.sales, customer=customer, version=customer.version, data={"name": "曾大贤"}
+    )
+    assert names(people.sales, "zxx") == []
+    assert names(people.sales, "zdx") == ["曾大贤"]
+
+
+def test_polyphonic_surnames_keep_both_readings():
+    assert pinyin_readings("曾小贤", person=True) == [
+        ["zeng", "xiao", "xian"],
+        ["ceng", "xiao", "xian"],
+    ]
+    assert pinyin_readings("欧阳娜娜", person=True)[0] == ["ou", "yang", "na", "na"]
+    assert pinyin_readings("张三", person=True) == [["zhang", "san"]]
+
+
+def test_broad_search_count_is_capped(people, settings):
+    settings.KEHU_SEARCH_COUNT_CAP = 2
+    page = customer_list(people.sales, CustomerFilters(q="5678"))
+    assert page.count == 2 and page.count_is_capped
