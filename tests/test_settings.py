@@ -38,7 +38,9 @@ def test_production_mode_passes_the_deploy_check(tmp_path):
 
 def test_production_mode_refuses_to_start_without_a_secret(tmp_path):
     result = kehu(
-        "check", KEHU_ENV="production", KEHU_ALLOWED_HOSTS="crm.example.com",
+        "check",
+        KEHU_ENV="production",
+        KEHU_ALLOWED_HOSTS="crm.example.com",
         KEHU_VAR_DIR=str(tmp_path),
     )
     assert result.returncode != 0
@@ -58,3 +60,13 @@ def test_junk_booleans_are_refused(tmp_path, value):
     result = kehu("check", KEHU_DEBUG=value, KEHU_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "KEHU_DEBUG" in result.stderr
+
+
+def test_passwords_are_hashed_with_argon2(tmp_path):
+    result = kehu(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])",
+        KEHU_VAR_DIR=str(tmp_path),
+    )
+    assert result.stdout.strip().endswith("Argon2PasswordHasher"), result.stderr
