@@ -88,3 +88,19 @@ def test_broad_search_count_is_capped(people, settings):
     settings.KEHU_SEARCH_COUNT_CAP = 2
     page = customer_list(people.sales, CustomerFilters(q="5678"))
     assert page.count == 2 and page.count_is_capped
+
+
+def test_token_column_compares_bytewise(db):
+    """Prefix ranges need bytewise order: '@' and '.' must not be ignored."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_name = 'customers_searchtoken' AND column_name = 'token'"
+            )
+            assert cursor.fetchone()[0] == "C"
+        else:
+            cursor.execute("SELECT 'w@' < 'wa', 'wzs.' < 'wzs@'")
+            assert cursor.fetchone() == (1, 1)
