@@ -1,5 +1,50 @@
-"""The API: Django Ninja, versioned under /api/v1, docs at /api/docs."""
+"""The API: Django Ninja, versioned under /api/v1, docs at /api/docs.
 
-from ninja import NinjaAPI
+Mounted at ``/api/`` by ``kehu.urls``; every router lives under ``v1/``. The
+OpenAPI document is ``/api/v1/openapi.json``; the Swagger page ``/api/docs``
+loads its assets from this server (``ninja`` is an installed app).
+"""
 
-api = NinjaAPI(title="Kehu API", version="1", urls_namespace="api", docs_url="/docs")
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Swagger
+
+from kehu.api.auth import API_AUTH
+from kehu.api.customers import router as customers_router
+from kehu.api.errors import install_error_handlers
+
+
+class KehuAPI(NinjaAPI):
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        # Anything else under /api/ is a JSON 404 too, not Django's HTML page.
+        return [*patterns, re_path(r"", api_not_found)], app_name, namespace
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return JsonResponse({"code": "not_found", "message": _("未找到。")}, status=404)
+
+
+api = KehuAPI(
+    title="Kehu API",
+    version="1",
+    description=(
+        "Kehu CRM. Authenticate with `Authorization: Bearer <token>` "
+        "(`kehu token create USERNAME`) or the browser session (writes need the CSRF "
+        "token). Errors are JSON: `{code, message, errors?, details?}`."
+    ),
+    urls_namespace="api",
+    openapi_url="/v1/openapi.json",
+    docs_url="/docs",
+    # No validator badge: Swagger UI would otherwise call validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
+    auth=API_AUTH,
+)
+install_error_handlers(api)
+api.add_router("v1/customers", customers_router)
