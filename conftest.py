@@ -34,7 +34,11 @@ def pytest_configure(config: pytest.Config) -> None:
         ) from exc
     settings.DATABASES["default"] = dj_database_url.parse(_cluster.url, conn_max_age=0)
     settings.DATABASES["default"]["TEST"] = {"NAME": "kehu_test"}
+    # Forget any connection made while Django started (it would still be SQLite).
+    from asgiref.local import Local
+
     connections.__dict__.pop("settings", None)
+    connections._connections = Local(connections.thread_critical)
     config._kehu_pg_url = _cluster.url  # type: ignore[attr-defined]
 
 
@@ -46,6 +50,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from django.conf import settings
+    from django.db import connection
 
-    return f"kehu database: {settings.DATABASES['default']['ENGINE']}"
+    return f"kehu database: {connection.vendor}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _database_is_the_one_asked_for() -> None:
+    """KEHU_TEST_POSTGRES=1 must really run on PostgreSQL, not fall back silently."""
+    from django.db import connection
+
+    wanted = "postgresql" if os.environ.get("KEHU_TEST_POSTGRES") == "1" else "sqlite"
+    assert connection.vendor == wanted, f"suite asked for {wanted}, got {connection.vendor}"

@@ -129,6 +129,9 @@ class Customer(TimeStampedModel):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("最近跟进"), null=True, blank=True)
+    last_deal_at = models.DateTimeField(_("最近成交"), null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -149,6 +152,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["updated_at", "id"], name="customer_updated"),
             models.Index(fields=["name_pinyin"], name="customer_name_pinyin"),
             models.Index(fields=["deleted_at"], name="customer_deleted"),
+            models.Index(fields=["owner", "claimed_at"], name="customer_owner_claimed"),
         ]
 
     def __str__(self) -> str:
@@ -277,3 +281,103 @@ class SearchToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} → {self.customer_id}"
+
+
+# --- Ownership: the public pool (公海), transfers, reclaim rules -------------------------
+
+
+class OwnerChangeKind(models.TextChoices):
+    CREATE = "create", _("创建")
+    CLAIM = "claim", _("领取")
+    RELEASE = "release", _("退回公海")
+    RECLAIM = "reclaim", _("自动收回")
+    TRANSFER = "transfer", _("转移")
+    MERGE = "merge", _("合并")
+
+
+class OwnerChange(models.Model):
+    """Every change of a customer's owner, with why and by whom."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="owner_changes")
+    kind = models.CharField(max_length=10, choices=OwnerChangeKind.choices)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="owner_change_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind}"
+
+
+class PoolPolicy(models.Model):
+    """The reclaim rules and ownership caps, edited by an admin (one row)."""
+
+    followup_days = models.PositiveIntegerField(
+        _("未跟进收回天数"), default=30, help_text=_("负责人超过这么多天未跟进，客户自动退回公海")
+    )
+    deal_days = models.PositiveIntegerField(
+        _("未成交收回天数"), default=90, help_text=_("领取后超过这么多天未成交，客户自动退回公海")
+    )
+    notice_days = models.PositiveIntegerField(_("提前提醒天数"), default=3)
+    reclaim_block_days = models.PositiveIntegerField(_("退回后禁止重新领取天数"), default=7)
+    cap_sales = models.PositiveIntegerField(_("销售最多客户数"), default=500)
+    cap_manager = models.PositiveIntegerField(_("经理最多客户数"), default=2000)
+    cap_admin = models.PositiveIntegerField(_("管理员最多客户数"), default=100000)
+    enabled = models.BooleanField(_("启用自动收回"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("公海规则")
+        verbose_name_plural = _("公海规则")
+
+    def __str__(self) -> str:
+        return str(_("公海规则"))
+
+
+class PoolBlock(models.Model):
+    """Who released a customer may not claim it back before ``until``."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user"], name="pool_block_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.user_id} until {self.until}"
+
+
+class PoolNotice(models.Model):
+    """An advance notice that a customer will return to the pool (sent once)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=10)  # "followup" or "deal"
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "owner", "rule", "due_at"], name="pool_notice_once"
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "read_at"], name="pool_notice_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.rule} {self.due_at}"

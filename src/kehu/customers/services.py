@@ -25,6 +25,8 @@ from kehu.customers.models import (
     Customer,
     CustomerChange,
     CustomerPhone,
+    OwnerChange,
+    OwnerChangeKind,
     Tag,
 )
 from kehu.customers.phones import phone_normalize
@@ -240,7 +242,18 @@ def customer_create(
     if errors:
         raise ValidationError(errors)
     customer.name_pinyin = pinyin_sort_key(customer.name, person=customer.kind == "person")
+    now = timezone.now()
+    if customer.owner_id is not None:
+        customer.claimed_at = now
     customer.save()
+    if customer.owner_id is not None:
+        OwnerChange.objects.create(
+            customer=customer,
+            kind=OwnerChangeKind.CREATE,
+            actor=actor,
+            to_user_id=customer.owner_id,
+            at=now,
+        )
     _set_phones(customer, numbers)
     _set_tags(customer, tag_names)
     for contact in contacts:
@@ -270,6 +283,7 @@ def customer_update(
     customer = Customer.objects.select_related("owner").get(pk=customer.pk)
     fields = _clean_text(data or {})
     before = customer_snapshot(customer)
+    before_owner_id = customer.owner_id
     errors: dict[str, list[str]] = {}
     numbers = None
     tag_names = None
@@ -284,6 +298,7 @@ def customer_update(
             errors.update(exc.message_dict)
         customer.owner = owner
         customer.team_id = owner.team_id if owner else None
+        customer.claimed_at = timezone.now() if owner else None
     try:
         if phones is not None:
             numbers = _phones_clean(phones)
@@ -321,6 +336,7 @@ def customer_update(
         custom_fields=customer.custom_fields,
         owner=customer.owner,
         team_id=customer.team_id,
+        claimed_at=customer.claimed_at,
         version=F("version") + 1,
         updated_at=now,
         updated_by=actor,
@@ -331,7 +347,17 @@ def customer_update(
         _set_phones(customer, numbers)
     if tag_names is not None:
         _set_tags(customer, tag_names)
+    previous_owner_id = before_owner_id
     customer.refresh_from_db()
+    if customer.owner_id != previous_owner_id:
+        OwnerChange.objects.create(
+            customer=customer,
+            kind=OwnerChangeKind.TRANSFER,
+            actor=actor,
+            from_user_id=previous_owner_id,
+            to_user_id=customer.owner_id,
+            at=now,
+        )
     after = customer_snapshot(customer)
     _record_diff(customer, actor, before, after)
     if any(before[k] != after[k] for k in ("name", "kind", "phones", "email", "wechat_id")):

@@ -1,0 +1,389 @@
+"""Who works on a customer: the public pool (公海), claims, releases, transfers and
+the reclaim rules (客户经理制: one owner per customer).
+
+Every write here is a service: keyword-only, the actor passed in, atomic, with an
+``OwnerChange`` row. Claims are conditional updates — of two people claiming the
+same customer at the same moment exactly one wins; the other is told it is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Role, User
+from kehu.core.errors import KehuError
+from kehu.customers.access import can_reassign, visibility_q
+from kehu.customers.models import (
+    Customer,
+    OwnerChange,
+    OwnerChangeKind,
+    PoolBlock,
+    PoolNotice,
+    PoolPolicy,
+)
+
+MAX_REASON = 500
+
+
+class OwnershipError(KehuError):
+    code = "ownership"
+    status = 409
+
+
+def pool_policy() -> PoolPolicy:
+    policy = PoolPolicy.objects.order_by("pk").first()
+    return policy if policy is not None else PoolPolicy.objects.create()
+
+
+def ownership_cap(user: User, policy: PoolPolicy | None = None) -> int:
+    policy = policy or pool_policy()
+    if user.is_admin_role:
+        return policy.cap_admin
+    if user.role == Role.MANAGER:
+        return policy.cap_manager
+    if user.role == Role.SALES:
+        return policy.cap_sales
+    return 0
+
+
+def owned_count(user: User) -> int:
+    return Customer.objects.alive().filter(owner=user).count()
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    text = (reason or "").strip()
+    if required and not text:
+        raise OwnershipError(_("请填写原因。"), details={"field": "reason"})
+    if len(text) > MAX_REASON:
+        raise OwnershipError(
+            _("原因最多 %(n)d 个字符。") % {"n": MAX_REASON}, details={"field": "reason"}
+        )
+    return text
+
+
+def _record(
+    customer_id: int,
+    kind: str,
+    *,
+    actor: User | None,
+    from_user_id: int | None,
+    to_user_id: int | None,
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> OwnerChange:
+    return OwnerChange.objects.create(
+        customer_id=customer_id,
+        kind=kind,
+        actor=actor,
+        from_user_id=from_user_id,
+        to_user_id=to_user_id,
+        reason=reason,
+        at=at or timezone.now(),
+    )
+
+
+# --- claim and release -------------------------------------------------------------------
+
+
+@transaction.atomic
+def pool_claim(*, actor: User, customer_id: int) -> Customer:
+    """Take a customer from the pool. Exactly one of several racing claims wins."""
+    if not actor.is_active or actor.role not in (Role.SALES, Role.MANAGER, Role.ADMIN):
+        raise PermissionDenied
+    customer = Customer.objects.alive().filter(visibility_q(actor)).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404
+    if customer.owner_id == actor.pk:
+        raise OwnershipError(_("该客户已经是您的客户。"), details={"reason": "already_yours"})
+    if customer.owner_id is not None:
+        raise OwnershipError(_("该客户已被他人领取。"), details={"reason": "taken"})
+    now = timezone.now()
+    block = PoolBlock.objects.filter(customer=customer, user=actor, until__gt=now).first()
+    if block is not None:
+        raise OwnershipError(
+            _("您退回该客户后 %(date)s 前不能重新领取。")
+            % {"date": timezone.localtime(block.until).strftime("%Y-%m-%d %H:%M")},
+            details={"reason": "blocked", "until": block.until.isoformat()},
+        )
+    # Serialise one person's claims so the cap holds under concurrency.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    cap = ownership_cap(actor)
+    if owned_count(actor) >= cap:
+        raise OwnershipError(
+            _("您名下已有 %(cap)d 个客户，达到上限，不能再领取。") % {"cap": cap},
+            details={"reason": "over_cap", "cap": cap},
+        )
+    won = Customer.objects.filter(
+        pk=customer.pk, owner__isnull=True, deleted_at__isnull=True
+    ).update(
+        owner=actor,
+        team_id=actor.team_id,
+        claimed_at=now,
+        version=F("version") + 1,
+        updated_at=now,
+        updated_by=actor,
+    )
+    if not won:
+        raise OwnershipError(_("该客户刚刚被他人领取。"), details={"reason": "taken"})
+    _record(
+        customer.pk,
+        OwnerChangeKind.CLAIM,
+        actor=actor,
+        from_user_id=None,
+        to_user_id=actor.pk,
+        at=now,
+    )
+    customer.refresh_from_db()
+    return customer
+
+
+@transaction.atomic
+def pool_release(*, actor: User, customer: Customer, reason: str) -> Customer:
+    """Give a customer back to the pool, with a reason; the releaser is blocked
+    from claiming it again for the policy's number of days."""
+    text = _reason(reason, required=True)
+    if customer.owner_id is None:
+        raise OwnershipError(_("该客户已在公海中。"), details={"reason": "in_pool"})
+    if customer.owner_id != actor.pk and not can_reassign(actor):
+        raise PermissionDenied
+    now = timezone.now()
+    previous = customer.owner_id
+    done = Customer.objects.filter(pk=customer.pk, owner_id=previous).update(
+        owner=None,
+        team=None,
+        claimed_at=None,
+        version=F("version") + 1,
+        updated_at=now,
+        updated_by=actor,
+    )
+    if not done:
+        raise OwnershipError(
+            _("该客户的负责人刚刚发生了变化，请刷新后重试。"), details={"reason": "changed"}
+        )
+    policy = pool_policy()
+    if previous is not None:
+        PoolBlock.objects.update_or_create(
+            customer=customer,
+            user_id=previous,
+            defaults={"until": now + dt.timedelta(days=policy.reclaim_block_days)},
+        )
+    _record(
+        customer.pk,
+        OwnerChangeKind.RELEASE,
+        actor=actor,
+        from_user_id=previous,
+        to_user_id=None,
+        reason=text,
+        at=now,
+    )
+    customer.refresh_from_db()
+    return customer
+
+
+# --- transfer ----------------------------------------------------------------------------
+
+
+@dataclass
+class TransferResult:
+    moved: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+@transaction.atomic
+def customer_transfer(
+    *, actor: User, customer_ids: Iterable[int], to_user: User, reason: str
+) -> TransferResult:
+    """Reassign customers (one or many) to ``to_user``; managers within their team."""
+    text = _reason(reason, required=True)
+    if not can_reassign(actor):
+        raise PermissionDenied
+    if not to_user.is_active:
+        raise OwnershipError(_("不能转移给已停用的用户。"), details={"reason": "inactive_user"})
+    if to_user.role not in (Role.SALES, Role.MANAGER, Role.ADMIN):
+        raise OwnershipError(_("该用户的角色不能负责客户。"), details={"reason": "bad_role"})
+    if actor.role == Role.MANAGER and not actor.is_admin_role and to_user.team_id != actor.team_id:
+        raise OwnershipError(_("只能转移给本团队的成员。"), details={"reason": "other_team"})
+    ids = list(dict.fromkeys(int(i) for i in customer_ids))
+    visible = Customer.objects.alive().filter(visibility_q(actor)).filter(pk__in=ids)
+    if actor.role == Role.MANAGER and not actor.is_admin_role:
+        visible = visible.filter(Q(team_id=actor.team_id) | Q(owner__isnull=True))
+    found = {c.pk: c for c in visible.select_for_update()}
+    result = TransferResult()
+    now = timezone.now()
+    for customer_id in ids:
+        customer = found.get(customer_id)
+        if customer is None:
+            result.skipped[customer_id] = "not_found"
+            continue
+        if customer.owner_id == to_user.pk:
+            result.skipped[customer_id] = "already_owner"
+            continue
+        Customer.objects.filter(pk=customer_id).update(
+            owner=to_user,
+            team_id=to_user.team_id,
+            claimed_at=now,
+            version=F("version") + 1,
+            updated_at=now,
+            updated_by=actor,
+        )
+        _record(
+            customer_id,
+            OwnerChangeKind.TRANSFER,
+            actor=actor,
+            from_user_id=customer.owner_id,
+            to_user_id=to_user.pk,
+            reason=text,
+            at=now,
+        )
+        result.moved.append(customer_id)
+    return result
+
+
+def user_customers_transfer(
+    *, actor: User, from_user: User, to_user: User, reason: str
+) -> TransferResult:
+    """Move every customer of a departing user in one step."""
+    ids = list(Customer.objects.alive().filter(owner=from_user).values_list("pk", flat=True))
+    return customer_transfer(actor=actor, customer_ids=ids, to_user=to_user, reason=reason)
+
+
+# --- the reclaim rules -------------------------------------------------------------------
+
+
+@dataclass
+class ReclaimReport:
+    returned: int = 0
+    noticed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _idle_since() -> Greatest:
+    """When the owner last worked on the customer: the later of claim and last contact."""
+    return _later_of("last_contact_at")
+
+
+def _deal_since() -> Greatest:
+    return _later_of("last_deal_at")
+
+
+def _later_of(event: str) -> Greatest:
+    # Both sides non-null: SQLite's MAX() and PostgreSQL's GREATEST() differ on NULLs.
+    claimed = Coalesce(F("claimed_at"), F("created_at"))
+    return Greatest(claimed, Coalesce(F(event), F("claimed_at"), F("created_at")))
+
+
+def reclaim_candidates(now: dt.datetime, policy: PoolPolicy) -> dict[str, list[int]]:
+    owned = Customer.objects.alive().filter(owner__isnull=False)
+    followup = owned.annotate(idle=_idle_since()).filter(
+        idle__lt=now - dt.timedelta(days=policy.followup_days)
+    )
+    deal = owned.annotate(since=_deal_since()).filter(
+        since__lt=now - dt.timedelta(days=policy.deal_days)
+    )
+    return {
+        "followup": list(followup.values_list("pk", flat=True)),
+        "deal": list(deal.values_list("pk", flat=True)),
+    }
+
+
+def pool_reclaim(*, now: dt.datetime | None = None, batch: int = 500) -> ReclaimReport:
+    """Apply the reclaim rules: return idle customers to the pool and notify owners
+    ``notice_days`` before. Safe to run twice; each customer is returned in its own
+    transaction, so an interrupted run leaves each one returned (with history) or
+    untouched."""
+    now = now or timezone.now()
+    policy = pool_policy()
+    report = ReclaimReport()
+    if not policy.enabled:
+        return report
+    report.noticed = _notices(now, policy)
+    candidates = reclaim_candidates(now, policy)
+    reasons = {
+        "followup": _("超过 %(n)d 天未跟进，自动退回公海") % {"n": policy.followup_days},
+        "deal": _("领取后超过 %(n)d 天未成交，自动退回公海") % {"n": policy.deal_days},
+    }
+    seen: set[int] = set()
+    for rule in ("followup", "deal"):
+        for customer_id in candidates[rule]:
+            if customer_id in seen:
+                continue
+            seen.add(customer_id)
+            if _reclaim_one(customer_id, rule, reasons[rule], now, policy):
+                report.returned += 1
+    return report
+
+
+@transaction.atomic
+def _reclaim_one(
+    customer_id: int, rule: str, reason: str, now: dt.datetime, policy: PoolPolicy
+) -> bool:
+    customer = Customer.objects.filter(pk=customer_id, owner__isnull=False).first()
+    if customer is None:
+        return False
+    limit = now - dt.timedelta(
+        days=policy.followup_days if rule == "followup" else policy.deal_days
+    )
+    since = _idle_since() if rule == "followup" else _deal_since()
+    still_due = (
+        Customer.objects.filter(pk=customer_id, owner_id=customer.owner_id)
+        .annotate(since=since)
+        .filter(since__lt=limit)
+    )
+    if not still_due.exists():
+        return False
+    updated = Customer.objects.filter(pk=customer_id, owner_id=customer.owner_id).update(
+        owner=None, team=None, claimed_at=None, version=F("version") + 1, updated_at=now
+    )
+    if not updated:
+        return False
+    assert customer.owner_id is not None
+    PoolBlock.objects.update_or_create(
+        customer_id=customer_id,
+        user_id=customer.owner_id,
+        defaults={"until": now + dt.timedelta(days=policy.reclaim_block_days)},
+    )
+    _record(
+        customer_id,
+        OwnerChangeKind.RECLAIM,
+        actor=None,
+        from_user_id=customer.owner_id,
+        to_user_id=None,
+        reason=reason,
+        at=now,
+    )
+    return True
+
+
+def _notices(now: dt.datetime, policy: PoolPolicy) -> int:
+    """One notice per customer, owner and due date, ``notice_days`` ahead."""
+    ahead = now + dt.timedelta(days=policy.notice_days)
+    fresh = PoolPolicy(followup_days=policy.followup_days, deal_days=policy.deal_days)
+    due = reclaim_candidates(ahead, fresh)
+    already = reclaim_candidates(now, fresh)
+    created = 0
+    for rule, ids in due.items():
+        todo = [i for i in ids if i not in set(already[rule])]
+        customers = Customer.objects.filter(pk__in=todo).annotate(
+            since=_idle_since() if rule == "followup" else _deal_since()
+        )
+        days = policy.followup_days if rule == "followup" else policy.deal_days
+        for customer in customers.only("pk", "owner_id", "claimed_at", "created_at"):
+            due_at = customer.since + dt.timedelta(days=days)  # type: ignore[attr-defined]
+            _notice, was_created = PoolNotice.objects.get_or_create(
+                customer_id=customer.pk,
+                owner_id=customer.owner_id,
+                rule=rule,
+                due_at=due_at.replace(microsecond=0),
+            )
+            created += int(was_created)
+    return created
