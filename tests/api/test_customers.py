@@ -421,3 +421,18 @@ def test_a_bug_is_a_json_500_and_is_not_hidden(org, monkeypatch):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response.json()["code"] == "server_error"
+
+
+@pytest.mark.django_db
+def test_pool_customer_shows_sales_no_contact_data_until_claimed(org, as_user):
+    from kehu.customers.ownership import pool_claim
+
+    pooled = make_customer(
+        None, name="公海客户", phones=("13800138000",), actor=org.admin, email="pool@example.com"
+    )
+    body = as_user(org.sales).get(f"/api/v1/customers/{pooled.pk}").json()
+    assert (body["phone"], body["phones"], body["email"]) == (None, [], "")
+    assert as_user(org.manager).get(f"/api/v1/customers/{pooled.pk}").json()["phone"]
+    pool_claim(actor=org.sales, customer_id=pooled.pk)
+    body = as_user(org.sales).get(f"/api/v1/customers/{pooled.pk}").json()
+    assert body["phone"] == "+8613800138000" and body["email"] == "pool@example.com"

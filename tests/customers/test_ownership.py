@@ -184,3 +184,32 @@ def test_racing_claims_have_exactly_one_winner(org):
         t.join()
     assert sorted(outcomes) == ["lost"] * (len(racers) - 1) + ["won"]
     assert OwnerChange.objects.filter(customer=customer, kind="claim").count() == 1
+
+
+@pytest.mark.django_db
+def test_pool_reclaim_command(org):
+    import io
+
+    from django.core.management import call_command
+
+    PoolPolicy.objects.create(followup_days=10, deal_days=365)
+    customer = make_customer(org.sales)
+    Customer.objects.filter(pk=customer.pk).update(
+        claimed_at=timezone.now() - dt.timedelta(days=11)
+    )
+    out = io.StringIO()
+    call_command("pool", "reclaim", stdout=out)
+    assert "returned to pool: 1" in out.getvalue()
+    out = io.StringIO()
+    call_command("pool", "reclaim", stdout=out)
+    assert "returned to pool: 0" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_pool_hides_contact_data_from_sales_until_claimed(org, pooled):
+    from kehu.customers.access import contact_data_hidden
+
+    assert contact_data_hidden(org.sales, pooled)
+    assert not contact_data_hidden(org.manager, pooled)
+    claimed = pool_claim(actor=org.sales, customer_id=pooled.pk)
+    assert not contact_data_hidden(org.sales, claimed)

@@ -18,7 +18,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.api.auth import actor_of
 from kehu.api.errors import ApiError, ErrorOut, error_responses
-from kehu.customers.access import access_customer
+from kehu.customers.access import access_customer, contact_data_hidden
 from kehu.customers.models import (
     CompanySize,
     Customer,
@@ -123,8 +123,9 @@ class CustomerPageOut(Schema):
     num_pages: int
 
 
-def _customer_out(customer: Customer) -> dict[str, Any]:
-    phones = [p.number for p in customer.phones.all()]
+def _customer_out(customer: Customer, actor: User) -> dict[str, Any]:
+    hidden = contact_data_hidden(actor, customer)
+    phones = [] if hidden else [p.number for p in customer.phones.all()]
     owner = customer.owner
     team = customer.team
     return {
@@ -133,12 +134,12 @@ def _customer_out(customer: Customer) -> dict[str, Any]:
         "type": customer.kind,
         "phone": phones[0] if phones else None,
         "phones": phones,
-        "email": customer.email,
-        "wechat_id": customer.wechat_id,
+        "email": "" if hidden else customer.email,
+        "wechat_id": "" if hidden else customer.wechat_id,
         "province": customer.province,
         "city": customer.city,
         "district": customer.district,
-        "address": customer.address,
+        "address": "" if hidden else customer.address,
         "industry": customer.industry,
         "company_size": customer.company_size,
         "source_channel": customer.source_channel,
@@ -160,10 +161,10 @@ def _customer_out(customer: Customer) -> dict[str, Any]:
     }
 
 
-def _detail_response(response: HttpResponse, customer: Customer) -> dict[str, Any]:
+def _detail_response(response: HttpResponse, customer: Customer, actor: User) -> dict[str, Any]:
     loaded = customer_detail(customer)
     response["ETag"] = f'"{loaded.version}"'
-    return _customer_out(loaded)
+    return _customer_out(loaded, actor)
 
 
 # --- input --------------------------------------------------------------------------
@@ -298,9 +299,10 @@ def customers_list(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
         kind=query.type or "",
         sort=query.sort,
     )
-    page = customer_list(actor_of(request), filters, page=query.page, page_size=query.page_size)
+    actor = actor_of(request)
+    page = customer_list(actor, filters, page=query.page, page_size=query.page_size)
     return {
-        "items": [_customer_out(c) for c in page.items],
+        "items": [_customer_out(c, actor) for c in page.items],
         "count": page.count,
         "count_is_capped": page.count_is_capped,
         "page": page.page,
@@ -323,7 +325,7 @@ def customers_create(
         **_owner_argument(actor, payload),
     )
     response["Location"] = f"{request.path.rstrip('/')}/{customer.pk}"
-    return Status(201, _detail_response(response, customer))
+    return Status(201, _detail_response(response, customer, actor))
 
 
 def _access(request: HttpRequest, customer_id: int, *, write: bool = False) -> Customer:
@@ -339,7 +341,7 @@ def _access(request: HttpRequest, customer_id: int, *, write: bool = False) -> C
     description="The ``ETag`` header carries the version to send back with a change.",
 )
 def customers_read(request: HttpRequest, response: HttpResponse, customer_id: int) -> Any:
-    return _detail_response(response, _access(request, customer_id))
+    return _detail_response(response, _access(request, customer_id), actor_of(request))
 
 
 @router.patch(
@@ -376,7 +378,7 @@ def customers_patch(
         custom_fields=payload.custom_fields,
         **_owner_argument(actor, payload),
     )
-    return _detail_response(response, updated)
+    return _detail_response(response, updated, actor)
 
 
 @router.delete(

@@ -56,6 +56,12 @@ def can_write(user: User, customer: Customer) -> bool:
     return False
 
 
+def contact_data_hidden(user: User, customer: Customer) -> bool:
+    """Pool customers show salespeople only name, region, industry, source and last
+    activity: phones, e-mail, WeChat, address and contacts only once claimed."""
+    return customer.owner_id is None and user.role == Role.SALES and not user.is_admin_role
+
+
 def can_create(user: User) -> bool:
     return user.is_active and (user.is_admin_role or user.role in (Role.MANAGER, Role.SALES))
 
