@@ -1,0 +1,1 @@
+"""Deterministic, realistic Chinese SMB demo data (``kehu demo``)."""

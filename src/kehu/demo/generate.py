@@ -1,0 +1,294 @@
+"""The demo data set: two sales teams and every role, and customers that look like a
+Chinese SMB's book — people and companies, real places, valid mobile numbers,
+contacts, tags, owners and a public pool. Deterministic for a seed.
+
+Customers are written in bulk (thousands per second) but stay consistent with what
+the services write: pinyin sort keys, primary phones, a "create" history row, owner
+history and the search index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from kehu.accounts.models import Role, Team, User
+from kehu.customers.models import (
+    ChangeAction,
+    CompanySize,
+    Contact,
+    Customer,
+    CustomerChange,
+    CustomerKind,
+    CustomerPhone,
+    Gender,
+    IncomeBand,
+    OwnerChange,
+    OwnerChangeKind,
+    SourceChannel,
+    Tag,
+)
+from kehu.customers.pinyin import pinyin_sort_key
+from kehu.customers.search import SearchDocument, search_index_bulk
+from kehu.demo import names
+
+DEMO_PASSWORD = "kehu-demo-2026"
+POOL_SHARE = 0.10
+COMPANY_SHARE = 0.30
+BATCH = 1000
+
+TEAMS = {
+    "华东销售部": [
+        ("east_mgr", "周建国", Role.MANAGER),
+        ("east_s1", "李娜", Role.SALES),
+        ("east_s2", "王磊", Role.SALES),
+        ("east_s3", "陈静", Role.SALES),
+    ],
+    "华南销售部": [
+        ("south_mgr", "黄志强", Role.MANAGER),
+        ("south_s1", "林晓东", Role.SALES),
+        ("south_s2", "郑梦瑶", Role.SALES),
+        ("south_s3", "梁家豪", Role.SALES),
+    ],
+}
+OTHERS = [
+    ("admin", "系统管理员", Role.ADMIN, None),
+    ("service1", "客服小刘", Role.SERVICE, None),
+    ("analyst1", "数据分析师", Role.ANALYST, None),
+]
+
+
+class DemoError(Exception):
+    pass
+
+
+def _user(username: str, display: str, role: str, team: Team | None) -> User:
+    user = User(
+        username=username,
+        display_name=display,
+        role=role,
+        team=team,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    return user
+
+
+def demo_users() -> list[User]:
+    """Create the demo organisation; returns the users who own customers."""
+    owners: list[User] = []
+    for team_name, members in TEAMS.items():
+        team = Team.objects.create(name=team_name)
+        for username, display, role in members:
+            owners.append(_user(username, display, role, team))
+    for username, display, role, _no_team in OTHERS:
+        _user(username, display, role, None)
+    return owners
+
+
+@dataclass
+class Place:
+    province: str
+    city: str
+    district: str
+
+
+@dataclass
+class DemoCustomer:
+    customer: Customer
+    phones: list[str]
+    tags: list[str]
+    contacts: list[Contact] = field(default_factory=list)
+
+
+class Generator:
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self._surnames = [s for s, _w in names.SURNAMES]
+        self._surname_weights = [w for _s, w in names.SURNAMES]
+        self._provinces = list(names.PROVINCE_WEIGHTS)
+        self._province_weights = list(names.PROVINCE_WEIGHTS.values())
+        self._used_phones: set[str] = set()
+
+    def person_name(self) -> str:
+        surname = self.rng.choices(self._surnames, self._surname_weights)[0]
+        size = 1 if self.rng.random() < 0.35 else 2
+        return surname + "".join(self.rng.choice(names.GIVEN_CHARS) for _ in range(size))
+
+    def place(self) -> Place:
+        province = self.rng.choices(self._provinces, self._province_weights)[0]
+        city = self.rng.choice(list(names.REGIONS[province]))
+        return Place(province, city, self.rng.choice(names.REGIONS[province][city]))
+
+    def mobile(self) -> str:
+        while True:
+            number = self.rng.choice(names.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            if number not in self._used_phones:
+                self._used_phones.add(number)
+                return "+86" + number
+
+    def company_name(self, place: Place) -> tuple[str, str]:
+        brand = "".join(self.rng.sample(names.BRAND_CHARS, 2))
+        trade, industry = self.rng.choice(names.COMPANY_TRADES)
+        city = place.city.removesuffix("市")
+        suffix = self.rng.choice(names.COMPANY_SUFFIXES)
+        if self.rng.random() < 0.8:
+            return f"{city}{brand}{trade}{suffix}", industry
+        return f"{brand}{trade}（{city}）{suffix}", industry
+
+    def customer(self, owner: User | None, now: dt.datetime) -> DemoCustomer:
+        rng = self.rng
+        place = self.place()
+        is_company = rng.random() < COMPANY_SHARE
+        source = rng.choice([c for c in SourceChannel.values if c])
+        if is_company:
+            name, industry = self.company_name(place)
+            customer = Customer(
+                kind=CustomerKind.COMPANY,
+                name=name,
+                industry=industry,
+                company_size=rng.choice([c for c in CompanySize.values if c]),
+                email=f"info{rng.randrange(10**5)}@{'example'}.com" if rng.random() < 0.5 else "",
+            )
+        else:
+            name = self.person_name()
+            birthday = dt.date(rng.randint(1955, 2003), rng.randint(1, 12), rng.randint(1, 28))
+            customer = Customer(
+                kind=CustomerKind.PERSON,
+                name=name,
+                gender=rng.choice([Gender.MALE, Gender.FEMALE]),
+                birthday=birthday if rng.random() < 0.7 else None,
+                birthday_is_lunar=rng.random() < 0.25,
+                income_band=rng.choice([c for c in IncomeBand.values if c]),
+                industry=rng.choice(names.PERSON_INDUSTRIES),
+                interests="、".join(rng.sample(names.INTERESTS, rng.randint(0, 3))),
+                wechat_id=f"wx_{rng.randrange(10**7)}" if rng.random() < 0.6 else "",
+            )
+        customer.province, customer.city, customer.district = (
+            place.province,
+            place.city,
+            place.district,
+        )
+        customer.source_channel = source
+        customer.owner = owner
+        customer.team_id = owner.team_id if owner else None
+        customer.claimed_at = now if owner else None
+        customer.name_pinyin = pinyin_sort_key(name, person=not is_company)
+        phones = [self.mobile() for _ in range(1 if rng.random() < 0.85 else 2)]
+        tags = rng.sample(names.TAGS, rng.choice([0, 0, 1, 1, 2]))
+        item = DemoCustomer(customer, phones, tags)
+        if is_company:
+            for i in range(rng.randint(1, 3)):
+                item.contacts.append(
+                    Contact(
+                        name=self.person_name(),
+                        title=rng.choice(names.TITLES),
+                        phone=self.mobile(),
+                        is_primary=i == 0,
+                    )
+                )
+        return item
+
+
+def _batches(total: int, size: int) -> Iterator[int]:
+    done = 0
+    while done < total:
+        yield min(size, total - done)
+        done += size
+
+
+def demo_load(
+    *, customers: int, seed: int, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Load the demo data set into an empty database."""
+    if Customer.objects.exists() or User.objects.filter(username="admin").exists():
+        raise DemoError("the database already has data; the demo loads into an empty one")
+    with transaction.atomic():
+        owners = demo_users()
+        admin = User.objects.get(username="admin")
+        tags = {name: Tag.objects.create(name=name) for name in names.TAGS}
+    gen = Generator(seed)
+    now = timezone.now()
+    created = 0
+    for size in _batches(customers, BATCH):
+        with transaction.atomic():
+            items = [
+                gen.customer(None if gen.rng.random() < POOL_SHARE else gen.rng.choice(owners), now)
+                for _ in range(size)
+            ]
+            for item in items:
+                item.customer.created_by = item.customer.updated_by = item.customer.owner or admin
+            Customer.objects.bulk_create([i.customer for i in items], batch_size=500)
+            _write_related(items, tags, now)
+        created += size
+        if progress:
+            progress(size)
+    return {"customers": created, "users": User.objects.count()}
+
+
+def _write_related(items: list[DemoCustomer], tags: dict[str, Tag], now: dt.datetime) -> None:
+    CustomerPhone.objects.bulk_create(
+        [
+            CustomerPhone(customer=i.customer, number=n, is_primary=k == 0)
+            for i in items
+            for k, n in enumerate(i.phones)
+        ],
+        batch_size=1000,
+    )
+    through = Customer.tags.through
+    through.objects.bulk_create(
+        [through(customer_id=i.customer.pk, tag_id=tags[t].pk) for i in items for t in i.tags],
+        batch_size=1000,
+    )
+    contacts = []
+    for item in items:
+        for contact in item.contacts:
+            contact.customer = item.customer
+            contacts.append(contact)
+    Contact.objects.bulk_create(contacts, batch_size=1000)
+    CustomerChange.objects.bulk_create(
+        [
+            CustomerChange(
+                customer=i.customer, actor=i.customer.created_by, at=now, action=ChangeAction.CREATE
+            )
+            for i in items
+        ],
+        batch_size=1000,
+    )
+    OwnerChange.objects.bulk_create(
+        [
+            OwnerChange(
+                customer=i.customer,
+                kind=OwnerChangeKind.CREATE,
+                actor=i.customer.created_by,
+                to_user=i.customer.owner,
+                at=now,
+            )
+            for i in items
+            if i.customer.owner_id
+        ],
+        batch_size=1000,
+    )
+    search_index_bulk(
+        (
+            SearchDocument(
+                customer_id=i.customer.pk,
+                name=i.customer.name,
+                kind=i.customer.kind,
+                phones=tuple(i.phones),
+                email=i.customer.email,
+                wechat_id=i.customer.wechat_id,
+                contact_names=tuple(c.name for c in i.contacts),
+                contact_phones=tuple(c.phone for c in i.contacts if c.phone),
+            )
+            for i in items
+        ),
+        replace=False,
+    )
