@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from kehu.accounts.models import Role, Team, User
 
@@ -43,3 +43,11 @@ def access_user(actor: User, user_id: int, *, write: bool = False) -> User:
         return qs.get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def request_actor(request: HttpRequest) -> User:
+    """The logged-in user of a request (views are behind ``login_required``)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_active:
+        raise Http404
+    return user

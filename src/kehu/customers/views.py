@@ -1,8 +1,184 @@
+"""Customer pages: thin views over selectors, services and access helpers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.models import Role
+from kehu.accounts.selectors import request_actor, teams_visible_to, users_assignable_by
+from kehu.core.errors import ConflictError
+from kehu.customers.access import (
+    access_customer,
+    can_create,
+    can_restore,
+    can_write,
+    contact_data_hidden,
+)
+from kehu.customers.forms import CustomerForm
+from kehu.customers.models import CustomerKind, SourceChannel, Tag
+from kehu.customers.selectors import (
+    SORTS,
+    CustomerFilters,
+    PageOutOfRange,
+    custom_field_definitions,
+    customer_changes,
+    customer_detail,
+    customer_list,
+)
+from kehu.customers.services import (
+    customer_create,
+    customer_delete,
+    customer_restore,
+    customer_update,
+)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> CustomerFilters:
+    get = request.GET
+    sort = get.get("sort", "-id")
+    return CustomerFilters(
+        q=get.get("q", "")[:100],
+        owner=_int(get.get("owner")),
+        pool=get.get("pool") == "1",
+        team=_int(get.get("team")),
+        tag=_int(get.get("tag")),
+        province=get.get("province", "")[:32],
+        city=get.get("city", "")[:32],
+        source=get.get("source", "")[:20],
+        kind=get.get("kind", "")[:10],
+        sort=sort if sort in SORTS else "-id",
+    )
 
 
 @login_required
 def customer_list_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "customers/list.html", {})
+    actor = request_actor(request)
+    filters = _filters(request)
+    try:
+        page = customer_list(actor, filters, page=_int(request.GET.get("page")) or 1)
+    except PageOutOfRange:
+        raise Http404(_("没有这一页。")) from None
+    context = {
+        "page": page,
+        "filters": filters,
+        "can_create": can_create(actor),
+        "owners": users_assignable_by(actor) if not actor.is_read_only else [],
+        "teams": teams_visible_to(actor),
+        "tags": Tag.objects.all(),
+        "sources": [c for c in SourceChannel.choices if c[0]],
+        "hide_pool_contacts": actor.role == Role.SALES,
+        "kinds": CustomerKind.choices,
+    }
+    template = (
+        "customers/list.html#results" if getattr(request, "htmx", False) else "customers/list.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    customer = access_customer(actor, customer_id, include_deleted=True)
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer_detail(customer),
+            "changes": customer_changes(customer),
+            "definitions": custom_field_definitions(),
+            "hidden": contact_data_hidden(actor, customer),
+            "can_write": can_write(actor, customer) and not customer.is_deleted,
+            "can_restore": customer.is_deleted and can_restore(actor),
+        },
+    )
+
+
+@login_required
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    if not can_create(actor):
+        raise Http404
+    form = CustomerForm(request.POST or None, actor=actor, definitions=custom_field_definitions())
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_create(actor=actor, **form.service_arguments())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("客户已创建。"))
+            return redirect("customers:detail", customer_id=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "customer": None})
+
+
+@login_required
+def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    customer = access_customer(actor, customer_id, write=True)
+    form = CustomerForm(
+        request.POST or None, instance=customer, actor=actor, definitions=custom_field_definitions()
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(
+                actor=actor,
+                customer=customer,
+                version=form.cleaned_data.get("version") or 0,
+                **form.service_arguments(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except ConflictError as error:
+            conflict = error
+            # Keep everything the user typed; let a second submit go through after review.
+            data = request.POST.copy()
+            data["version"] = str(error.details.get("current_version", ""))
+            form.data = data
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("customers:detail", customer_id=customer.pk)
+    return render(
+        request,
+        "customers/form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "conflict": conflict,
+            "current": customer_detail(customer) if conflict else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def customer_delete_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    customer = access_customer(actor, customer_id, write=True)
+    customer_delete(actor=actor, customer=customer)
+    messages.success(request, _("客户已删除，管理员可以恢复。"))
+    return redirect("customers:list")
+
+
+@login_required
+@require_POST
+def customer_restore_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    customer = access_customer(actor, customer_id, include_deleted=True)
+    if not can_restore(actor):
+        raise Http404
+    customer_restore(actor=actor, customer=customer)
+    messages.success(request, _("客户已恢复。"))
+    return redirect("customers:detail", customer_id=customer.pk)

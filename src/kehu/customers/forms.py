@@ -1,0 +1,125 @@
+"""The customer form: presentation and parsing only; validation lives in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import User
+from kehu.accounts.selectors import users_assignable_by
+from kehu.customers.access import can_reassign
+from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind
+from kehu.customers.phones import phone_normalize
+from kehu.customers.services import EDITABLE_FIELDS
+
+WIDGETS = {
+    "birthday": forms.DateInput(attrs={"type": "date"}),
+    "notes": forms.Textarea(attrs={"rows": 3}),
+}
+
+
+class CustomerForm(forms.ModelForm):
+    phones = forms.CharField(
+        label=_("电话"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("每行一个号码，第一个为主号码"),
+    )
+    tags = forms.CharField(label=_("标签"), required=False, help_text=_("用逗号分隔"))
+    owner = forms.ModelChoiceField(
+        label=_("负责人"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("（公海）"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Customer
+        fields = EDITABLE_FIELDS
+        widgets = WIDGETS
+
+    def __init__(
+        self, *args: Any, actor: User, definitions: list[CustomFieldDefinition], **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.definitions = definitions
+        for field in self.fields.values():
+            css = (
+                "form-check-input"
+                if isinstance(field.widget, forms.CheckboxInput)
+                else ("form-select" if isinstance(field.widget, forms.Select) else "form-control")
+            )
+            field.widget.attrs.setdefault("class", css)
+        if can_reassign(actor):
+            owner_field = self.fields["owner"]
+            assert isinstance(owner_field, forms.ModelChoiceField)
+            owner_field.queryset = users_assignable_by(actor)
+        else:
+            del self.fields["owner"]
+        for definition in definitions:
+            self.fields[f"custom_{definition.key}"] = _custom_field(definition)
+        if self.instance.pk and not self.is_bound:
+            self.initial["phones"] = "\n".join(p.number for p in self.instance.phones.all())
+            self.initial["tags"] = ", ".join(t.name for t in self.instance.tags.all())
+            self.initial["version"] = self.instance.version
+            if "owner" in self.fields:
+                self.initial["owner"] = self.instance.owner_id
+            for definition in definitions:
+                value = (self.instance.custom_fields or {}).get(definition.key)
+                self.initial[f"custom_{definition.key}"] = value
+
+    def clean_phones(self) -> str:
+        raw = self.cleaned_data.get("phones") or ""
+        errors: list[str] = []
+        for line in raw.splitlines():
+            if line.strip():
+                try:
+                    phone_normalize(line)
+                except ValidationError as exc:
+                    errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return raw
+
+    def _post_clean(self) -> None:  # the services validate the model, not the form
+        pass
+
+    @property
+    def custom_field_names(self) -> list[str]:
+        return [f"custom_{d.key}" for d in self.definitions]
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        arguments: dict[str, Any] = {
+            "data": {name: data.get(name) for name in EDITABLE_FIELDS},
+            "phones": [p for p in (data.get("phones") or "").splitlines() if p.strip()],
+            "tags": [
+                t for t in (data.get("tags") or "").replace("，", ",").split(",") if t.strip()
+            ],
+            "custom_fields": {d.key: data.get(f"custom_{d.key}") for d in self.definitions},
+        }
+        if "owner" in self.fields:
+            arguments["owner"] = data.get("owner")
+        return arguments
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for key, messages in error.message_dict.items():
+            self.add_error(key if key in self.fields else None, messages)
+
+
+def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
+    common: dict[str, Any] = {"label": definition.label, "required": False}
+    if definition.kind == CustomFieldKind.CHOICE:
+        choices = [("", "—")] + [(c, c) for c in definition.choices or []]
+        return forms.ChoiceField(
+            choices=choices, widget=forms.Select(attrs={"class": "form-select"}), **common
+        )
+    widget = {"date": forms.DateInput(attrs={"type": "date", "class": "form-control"})}.get(
+        definition.kind, forms.TextInput(attrs={"class": "form-control"})
+    )
+    return forms.CharField(widget=widget, **common)
