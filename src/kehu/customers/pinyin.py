@@ -8,6 +8,8 @@ reading is kept as an alternative so a search by either finds the customer.
 
 from __future__ import annotations
 
+import functools
+
 from pypinyin import Style, lazy_pinyin
 
 # Surname readings that differ from pypinyin's default (and compound surnames).
@@ -68,7 +70,15 @@ def _clean(syllables: list[str]) -> list[str]:
 
 def pinyin_readings(name: str, *, person: bool) -> list[list[str]]:
     """Syllable lists for ``name``: the preferred reading first, then alternatives."""
-    name = name.strip()
+    return [list(r) for r in _readings(name.strip(), person)]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _readings(name: str, person: bool) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(r) for r in _compute_readings(name, person=person))
+
+
+def _compute_readings(name: str, *, person: bool) -> list[list[str]]:
     if not name:
         return []
     default = _clean(lazy_pinyin(name, style=Style.NORMAL, errors="default"))

@@ -1,0 +1,35 @@
+"""`make bench`: every figure, each database in its own process.
+
+python benchmarks/run_all.py [--customers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    args = parser.parse_args()
+    failed = False
+    for db in ("sqlite", "postgres"):
+        cmd = [
+            sys.executable,
+            str(HERE / "bench_search.py"),
+            "--db",
+            db,
+            "--customers",
+            str(args.customers),
+        ]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
