@@ -177,7 +177,8 @@ def run(args: argparse.Namespace) -> None:
             }
     (RESULTS / f"list_{args.db}.json").write_text(json.dumps(pages, indent=2, ensure_ascii=False))
     print(
-        f"\nCustomer list page, first page, {args.customers:,} customers on {args.db} (target < 150 ms)"
+        f"\nCustomer list page, first page, {args.customers:,} customers on {args.db}"
+        " (target < 150 ms)"
     )
     print(f"{'case':24} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}  ok")
     for label, s in pages.items():
