@@ -170,3 +170,4 @@ def test_english_is_available(client, org, book):
     client.post(reverse("set_language"), {"language": "en", "next": "/customers/"})
     html = client.get(reverse("customers:list")).content.decode()
     assert 'lang="en"' in html
+    assert "New customer" in html and "新建客户" not in html
