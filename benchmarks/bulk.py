@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.customers.duplicates import name_key
 from kehu.customers.models import Customer, CustomerPhone, SearchToken
 from kehu.customers.pinyin import pinyin_sort_key
 from kehu.customers.search import SearchDocument
@@ -69,6 +70,7 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
                 "kind": "company" if company else "person",
                 "name": name,
                 "name_pinyin": pinyin_sort_key(name, person=not company),
+                "name_key": name_key(name, "company" if company else "person", place.city),
                 "email": "",
                 "wechat_id": "",
                 "province": place.province,
@@ -91,6 +93,7 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
                 "updated_by_id": None,
                 "deleted_at": None,
                 "deleted_by_id": None,
+                "merged_into_id": None,
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -52,6 +52,7 @@ def make_customer(
     kind: str = "person",
     phones: tuple[str, ...] = (),
     actor: User | None = None,
+    allow_duplicate: bool = True,
     **data: Any,
 ) -> Customer:
     """A customer created through the real service (so history and search are right)."""
@@ -64,4 +65,5 @@ def make_customer(
         phones=phones,
         tags=tags,
         owner=owner,
+        allow_duplicate=allow_duplicate,
     )

@@ -6,3 +6,16 @@ class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
     verbose_name = _("客户")
+
+    def ready(self) -> None:
+        from kehu.customers import models
+        from kehu.customers.merge import register_relation
+
+        # What moves to the survivor when two customers are merged. Other apps
+        # register their own relations the same way.
+        register_relation(models.Contact)
+        register_relation(models.CustomerPhone, unique=("number",))
+        register_relation(models.CustomerChange)
+        register_relation(models.OwnerChange)
+        register_relation(models.PoolNotice, unique=("owner", "rule", "due_at"))
+        register_relation(models.PoolBlock, unique=("user",))

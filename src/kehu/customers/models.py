@@ -81,6 +81,9 @@ class Customer(TimeStampedModel):
     )
     name = models.CharField(_("名称"), max_length=200)
     name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
+    # The name with legal-form suffixes, brackets, width and spacing removed: what
+    # duplicate detection compares (see duplicates.name_key).
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
     email = models.EmailField(_("邮箱"), max_length=254, blank=True)
     wechat_id = models.CharField(_("微信号"), max_length=64, blank=True)
     province = models.CharField(_("省份"), max_length=32, blank=True)
@@ -136,6 +139,9 @@ class Customer(TimeStampedModel):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
 
     objects = CustomerQuerySet.as_manager()
@@ -153,6 +159,8 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name_pinyin"], name="customer_name_pinyin"),
             models.Index(fields=["deleted_at"], name="customer_deleted"),
             models.Index(fields=["owner", "claimed_at"], name="customer_owner_claimed"),
+            models.Index(fields=["city", "name_key"], name="customer_city_name_key"),
+            models.Index(fields=["email"], name="customer_email"),
         ]
 
     def __str__(self) -> str:
@@ -240,6 +248,8 @@ class ChangeAction(models.TextChoices):
     UPDATE = "update", _("修改")
     DELETE = "delete", _("删除")
     RESTORE = "restore", _("恢复")
+    MERGE = "merge", _("合并")
+    UNMERGE = "unmerge", _("撤销合并")
 
 
 class CustomerChange(models.Model):
@@ -381,3 +391,68 @@ class PoolNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.rule} {self.due_at}"
+
+
+# --- Duplicates and merges -----------------------------------------------------------
+
+
+class DuplicatePair(models.Model):
+    """Two customers that look like the same one, found by ``kehu dedupe scan``.
+
+    ``customer_a`` has the smaller id. A pair somebody marked "not a duplicate" keeps
+    ``dismissed_at`` so the next scan does not show it again.
+    """
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField()
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-score", "customer_a_id", "customer_b_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_a", "customer_b"], name="duplicate_pair_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer_a__lt=models.F("customer_b")),
+                name="duplicate_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer_b"], name="duplicate_pair_b")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_a_id}~{self.customer_b_id} {self.score:.2f}"
+
+
+class CustomerMerge(models.Model):
+    """One merge: ``merged`` went into ``survivor``. Keeps what is needed to undo it:
+    the survivor's fields before, the merged record's data, and which attached rows
+    moved (per registered relation)."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    survivor_before = models.JSONField(default=dict)
+    merged_data = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("客户合并")
+        verbose_name_plural = _("客户合并")
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"

@@ -19,6 +19,13 @@ from kehu.accounts.selectors import users_assignable_by
 from kehu.core.errors import ConflictError
 from kehu.customers.access import can_create, can_reassign, can_restore, can_write
 from kehu.customers.custom_fields import custom_fields_clean
+from kehu.customers.duplicates import (
+    DuplicateError,
+    duplicate_candidates,
+    email_key,
+    may_create_anyway,
+    name_key,
+)
 from kehu.customers.models import (
     ChangeAction,
     Contact,
@@ -77,6 +84,8 @@ def _clean_text(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if isinstance(value, str):
             value = value.strip()
+            if key == "email":
+                value = email_key(value)
         if value is None and key not in ("birthday",):
             value = False if key == "birthday_is_lunar" else ""
         cleaned[key] = value
@@ -144,6 +153,12 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
     customer.tags.set([existing[n] for n in names])
 
 
+def derived_fields(customer: Customer) -> None:
+    """Fields computed from the name: the pinyin sort key and the duplicate key."""
+    customer.name_pinyin = pinyin_sort_key(customer.name, person=customer.kind == "person")
+    customer.name_key = name_key(customer.name, customer.kind, customer.city, customer.province)
+
+
 def _display(value: Any) -> str:
     if value is None:
         return ""
@@ -194,6 +209,23 @@ def _history(customer: Customer, actor: User | None, action: str, note: str = ""
     )
 
 
+def _duplicates_check(actor: User, customer: Customer, numbers: list[str], *, allow: bool) -> None:
+    candidates = duplicate_candidates(
+        actor=actor,
+        name=customer.name,
+        kind=customer.kind,
+        city=customer.city,
+        province=customer.province,
+        phones=numbers,
+        email=customer.email,
+    )
+    if not candidates:
+        return
+    can_override = may_create_anyway(actor, candidates)
+    if not (allow and can_override):
+        raise DuplicateError(candidates, can_override=can_override)
+
+
 # --- customers ----------------------------------------------------------------------
 
 
@@ -207,8 +239,13 @@ def customer_create(
     custom_fields: Mapping[str, Any] | None = None,
     owner: User | _Unset | None = UNSET,
     contacts: Iterable[Mapping[str, Any]] = (),
+    allow_duplicate: bool = False,
 ) -> Customer:
-    """Create a customer owned by ``owner`` (by default the actor)."""
+    """Create a customer owned by ``owner`` (by default the actor).
+
+    A customer that looks like an existing one (same phone or e-mail, same or very
+    similar company name in the same city) raises ``DuplicateError`` with the
+    candidates, unless ``allow_duplicate`` and the actor may decide so."""
     if not can_create(actor):
         raise PermissionDenied
     fields = _clean_text(data)
@@ -241,7 +278,8 @@ def customer_create(
                 errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    customer.name_pinyin = pinyin_sort_key(customer.name, person=customer.kind == "person")
+    derived_fields(customer)
+    _duplicates_check(actor, customer, numbers, allow=allow_duplicate)
     now = timezone.now()
     if customer.owner_id is not None:
         customer.claimed_at = now
@@ -325,7 +363,7 @@ def customer_update(
             errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    customer.name_pinyin = pinyin_sort_key(customer.name, person=customer.kind == "person")
+    derived_fields(customer)
     now = timezone.now()
     values = {name: getattr(customer, name) for name in EDITABLE_FIELDS}
     updated = Customer.objects.filter(
@@ -333,6 +371,7 @@ def customer_update(
     ).update(
         **values,
         name_pinyin=customer.name_pinyin,
+        name_key=customer.name_key,
         custom_fields=customer.custom_fields,
         owner=customer.owner,
         team_id=customer.team_id,

@@ -33,8 +33,8 @@ from kehu.customers.models import (
     SourceChannel,
     Tag,
 )
-from kehu.customers.pinyin import pinyin_sort_key
 from kehu.customers.search import SearchDocument, search_index_bulk
+from kehu.customers.services import derived_fields
 from kehu.demo import names
 
 DEMO_PASSWORD = "kehu-demo-2026"
@@ -180,7 +180,7 @@ class Generator:
         customer.owner = owner
         customer.team_id = owner.team_id if owner else None
         customer.claimed_at = now if owner else None
-        customer.name_pinyin = pinyin_sort_key(name, person=not is_company)
+        derived_fields(customer)
         phones = [self.mobile() for _ in range(1 if rng.random() < 0.85 else 2)]
         tags = rng.sample(names.TAGS, rng.choice([0, 0, 1, 1, 2]))
         item = DemoCustomer(customer, phones, tags)
