@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.http import Http404
 from django.utils import timezone
@@ -33,7 +33,7 @@ def test_claim_and_release_round_trip(org, pooled):
     customer = pool_claim(actor=org.sales, customer_id=pooled.pk)
     assert customer.owner == org.sales and customer.team == org.east
     assert customer.claimed_at is not None
-    with pytest.raises(OwnershipError, match="原因"):
+    with pytest.raises(ValidationError, match="原因"):
         pool_release(actor=org.sales, customer=customer, reason="  ")
     pool_release(actor=org.sales, customer=customer, reason="客户暂无需求")
     customer.refresh_from_db()

@@ -161,7 +161,7 @@ def _customer_out(customer: Customer, actor: User) -> dict[str, Any]:
     }
 
 
-def _detail_response(response: HttpResponse, customer: Customer, actor: User) -> dict[str, Any]:
+def detail_response(response: HttpResponse, customer: Customer, actor: User) -> dict[str, Any]:
     loaded = customer_detail(customer)
     response["ETag"] = f'"{loaded.version}"'
     return _customer_out(loaded, actor)
@@ -203,6 +203,14 @@ class CustomerFields(Schema):
 class CustomerCreateIn(CustomerFields):
     name: Text200
     type: CustomerKind = CustomerKind.PERSON
+    allow_duplicate: bool = Field(
+        False,
+        description=(
+            "Create even though it looks like an existing customer (409 ``duplicate`` "
+            "otherwise, with the candidates in ``details``). Salespeople may not re-create "
+            "a customer someone else owns or that is in the pool."
+        ),
+    )
 
 
 class CustomerPatchIn(CustomerFields):
@@ -213,7 +221,7 @@ class CustomerPatchIn(CustomerFields):
     )
 
 
-_NOT_DATA = {"phones", "tags", "custom_fields", "owner", "version", "type"}
+_NOT_DATA = {"phones", "tags", "custom_fields", "owner", "version", "type", "allow_duplicate"}
 
 
 def _model_data(payload: CustomerFields) -> dict[str, Any]:
@@ -311,9 +319,21 @@ def customers_list(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
     }
 
 
-@router.post("", response={201: CustomerOut, **error_responses(403)}, summary="Create a customer")
+@router.post(
+    "",
+    response={201: CustomerOut, **error_responses(403, 409)},
+    summary="Create a customer",
+    description=(
+        "409 ``duplicate`` when it looks like an existing customer: ``details.candidates`` "
+        "lists them (a customer you may not see only with a masked name, owner and team) "
+        "and ``details.can_override`` says whether ``allow_duplicate`` may create it anyway."
+    ),
+)
 def customers_create(
-    request: HttpRequest, response: HttpResponse, payload: CustomerCreateIn
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: CustomerCreateIn,
+    allow_duplicate: bool = False,
 ) -> Any:
     actor = actor_of(request)
     customer = customer_create(
@@ -322,13 +342,14 @@ def customers_create(
         phones=payload.phones or (),
         tags=payload.tags or (),
         custom_fields=payload.custom_fields,
+        allow_duplicate=allow_duplicate or payload.allow_duplicate,
         **_owner_argument(actor, payload),
     )
     response["Location"] = f"{request.path.rstrip('/')}/{customer.pk}"
-    return Status(201, _detail_response(response, customer, actor))
+    return Status(201, detail_response(response, customer, actor))
 
 
-def _access(request: HttpRequest, customer_id: int, *, write: bool = False) -> Customer:
+def customer_or_404(request: HttpRequest, customer_id: int, *, write: bool = False) -> Customer:
     if not 1 <= customer_id <= MAX_ID:
         raise ApiError(404, "not_found", _("未找到。"))
     return access_customer(actor_of(request), customer_id, write=write)
@@ -341,7 +362,7 @@ def _access(request: HttpRequest, customer_id: int, *, write: bool = False) -> C
     description="The ``ETag`` header carries the version to send back with a change.",
 )
 def customers_read(request: HttpRequest, response: HttpResponse, customer_id: int) -> Any:
-    return _detail_response(response, _access(request, customer_id), actor_of(request))
+    return detail_response(response, customer_or_404(request, customer_id), actor_of(request))
 
 
 @router.patch(
@@ -362,7 +383,7 @@ def customers_patch(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Any:
     actor = actor_of(request)
-    customer = _access(request, customer_id, write=True)
+    customer = customer_or_404(request, customer_id, write=True)
     version = _version(payload.version, if_match, required=True)
     assert version is not None
     given = payload.model_fields_set
@@ -378,7 +399,7 @@ def customers_patch(
         custom_fields=payload.custom_fields,
         **_owner_argument(actor, payload),
     )
-    return _detail_response(response, updated, actor)
+    return detail_response(response, updated, actor)
 
 
 @router.delete(
@@ -395,7 +416,7 @@ def customers_delete(
     customer_id: int,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Any:
-    customer = _access(request, customer_id, write=True)
+    customer = customer_or_404(request, customer_id, write=True)
     version = _version(None, if_match, required=False)
     customer_delete(actor=actor_of(request), customer=customer, version=version)
     return Status(204, None)

@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Swagger
 from kehu.api.auth import API_AUTH
 from kehu.api.customers import router as customers_router
 from kehu.api.errors import install_error_handlers
+from kehu.api.ownership import router as ownership_router
 
 
 class KehuAPI(NinjaAPI):
@@ -48,3 +49,4 @@ api = KehuAPI(
 )
 install_error_handlers(api)
 api.add_router("v1/customers", customers_router)
+api.add_router("v1", ownership_router)

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
@@ -487,9 +486,3 @@ def duplicate_scan_save(result: ScanResult, *, min_score: float = MIN_SCORE) -> 
     ]
     DuplicatePair.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
     return len(rows)
-
-
-def duplicate_pairs_visible_to(actor: User) -> Q:
-    """Open pairs where the actor may see both customers."""
-    visible = Customer.objects.alive().filter(visibility_q(actor)).values("pk")
-    return Q(dismissed_at__isnull=True, customer_a__in=visible, customer_b__in=visible)

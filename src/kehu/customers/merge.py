@@ -25,6 +25,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -308,7 +309,7 @@ def merge_undo(*, actor: User, merge_id: int) -> CustomerMerge:
         raise PermissionDenied
     record = CustomerMerge.objects.select_for_update().filter(pk=merge_id).first()
     if record is None:
-        raise MergeError(_("没有这条合并记录。"), details={"reason": "not_found"})
+        raise Http404
     if record.undone_at is not None:
         raise MergeError(_("这次合并已经撤销过了。"), details={"reason": "undone"})
     survivor = Customer.objects.select_for_update().get(pk=record.survivor_id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
@@ -36,8 +37,16 @@ MAX_REASON = 500
 
 
 class OwnershipError(KehuError):
+    """Refused claim, release or transfer; ``code`` says why (the API's error code):
+    ``taken``, ``already_yours``, ``blocked``, ``over_cap``, ``in_pool``, ``changed``,
+    ``inactive_user``, ``bad_role``, ``other_team``, ``reason_required``."""
+
     code = "ownership"
     status = 409
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None):
+        super().__init__(message, details=details)
+        self.code = str(self.details.get("reason", "ownership"))
 
 
 def pool_policy() -> PoolPolicy:
@@ -63,11 +72,9 @@ def owned_count(user: User) -> int:
 def _reason(reason: str, *, required: bool) -> str:
     text = (reason or "").strip()
     if required and not text:
-        raise OwnershipError(_("请填写原因。"), details={"field": "reason"})
+        raise ValidationError({"reason": _("请填写原因。")})
     if len(text) > MAX_REASON:
-        raise OwnershipError(
-            _("原因最多 %(n)d 个字符。") % {"n": MAX_REASON}, details={"field": "reason"}
-        )
+        raise ValidationError({"reason": _("原因最多 %(n)d 个字符。") % {"n": MAX_REASON}})
     return text
 
 

@@ -13,8 +13,11 @@ from kehu.customers.models import (
     Contact,
     Customer,
     CustomerChange,
+    CustomerMerge,
     CustomerPhone,
     CustomFieldDefinition,
+    DuplicatePair,
+    OwnerChange,
 )
 from kehu.customers.search import search_count, search_customer_ids
 
@@ -43,6 +46,7 @@ class CustomerFilters:
     city: str = ""
     source: str = ""
     kind: str = ""
+    industry: str = ""
     sort: str = "-id"
 
     def as_q(self) -> dict[str, object]:
@@ -63,6 +67,8 @@ class CustomerFilters:
             lookups["source_channel"] = self.source
         if self.kind:
             lookups["kind"] = self.kind
+        if self.industry:
+            lookups["industry"] = self.industry
         return lookups
 
 
@@ -155,3 +161,33 @@ def customer_changes(customer: Customer, *, limit: int = 50) -> list[CustomerCha
 
 def custom_field_definitions() -> list[CustomFieldDefinition]:
     return list(CustomFieldDefinition.objects.filter(is_active=True).order_by("position", "id"))
+
+
+def owner_changes(customer: Customer, *, limit: int = 50) -> list[OwnerChange]:
+    """The customer's owner history, newest first."""
+    return list(
+        OwnerChange.objects.filter(customer=customer)
+        .select_related("from_user", "to_user", "actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def duplicate_pairs(user: User, *, customer_id: int | None = None) -> QuerySet[DuplicatePair]:
+    """Open duplicate pairs whose two customers ``user`` may both see, best first."""
+    visible = Customer.objects.alive().filter(visibility_q(user)).values("pk")
+    pairs = DuplicatePair.objects.filter(
+        dismissed_at__isnull=True, customer_a__in=visible, customer_b__in=visible
+    )
+    if customer_id is not None:
+        pairs = pairs.filter(Q(customer_a_id=customer_id) | Q(customer_b_id=customer_id))
+    return pairs.select_related(
+        "customer_a", "customer_b", "customer_a__owner", "customer_b__owner"
+    ).order_by("-score", "customer_a_id", "customer_b_id")
+
+
+def merges_of(customer: Customer) -> list[CustomerMerge]:
+    return list(
+        CustomerMerge.objects.filter(survivor=customer)
+        .select_related("merged", "actor", "undone_by")
+        .order_by("-at")[:20]
+    )
