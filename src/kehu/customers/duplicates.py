@@ -50,7 +50,7 @@ SCORE_EMAIL = 0.9
 SCORE_NAME = 0.9
 SIMILAR_ALONE = 90  # rapidfuzz ratio at which a similar name is evidence by itself
 SIMILAR_WITH_ADDRESS = 70  # ... and with the same address
-CREATE_SIMILAR = 85  # on create, warn from this ratio on (a human decides)
+CREATE_SIMILAR = 80  # on create, warn from this ratio on (a human decides)
 MIN_SCORE = 0.6
 MAX_BLOCK = 50  # a phone shared by more customers is a switchboard, not a duplicate
 
