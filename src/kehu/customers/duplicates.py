@@ -486,3 +486,10 @@ def duplicate_scan_save(result: ScanResult, *, min_score: float = MIN_SCORE) -> 
     ]
     DuplicatePair.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
     return len(rows)
+
+
+def duplicate_dismiss(*, actor: User, pair: DuplicatePair) -> None:
+    """ "Not a duplicate": the pair stays dismissed across later scans."""
+    pair.dismissed_at = timezone.now()
+    pair.dismissed_by = actor
+    pair.save(update_fields=["dismissed_at", "dismissed_by"])

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
-from kehu.accounts.selectors import users_assignable_by
+from kehu.accounts.selectors import users_assignable_by, users_visible_to
 from kehu.customers.access import can_reassign
 from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind
 from kehu.customers.phones import phone_normalize
@@ -123,3 +123,34 @@ def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
         definition.kind, forms.TextInput(attrs={"class": "form-control"})
     )
     return forms.CharField(widget=widget, **common)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TransferForm(forms.Form):
+    """Give one customer (or every customer of a departing user) to someone else."""
+
+    to_user = forms.ModelChoiceField(label=_("转给"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("原因"), max_length=500)
+
+    def __init__(self, *args: Any, actor: User, departing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = users_assignable_by(actor).filter(is_active=True).order_by("username")
+        to_user = self.fields["to_user"]
+        assert isinstance(to_user, forms.ModelChoiceField)
+        to_user.queryset = people
+        if departing:
+            self.fields["from_user"] = forms.ModelChoiceField(
+                label=_("原负责人"), queryset=users_visible_to(actor).order_by("username")
+            )
+            self.order_fields(["from_user", "to_user", "reason"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("from_user") and data.get("from_user") == data.get("to_user"):
+            raise ValidationError(_("原负责人和新负责人不能相同。"))
+        return data

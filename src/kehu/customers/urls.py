@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers import views
+from kehu.customers import ownership_views, views
 
 app_name = "customers"
 
@@ -11,4 +11,18 @@ urlpatterns = [
     path("<int:customer_id>/edit/", views.customer_edit_view, name="edit"),
     path("<int:customer_id>/delete/", views.customer_delete_view, name="delete"),
     path("<int:customer_id>/restore/", views.customer_restore_view, name="restore"),
+    # the public pool, transfers, duplicates and merges
+    path("pool/", ownership_views.pool_view, name="pool"),
+    path("<int:customer_id>/claim/", ownership_views.claim_view, name="claim"),
+    path("<int:customer_id>/release/", ownership_views.release_view, name="release"),
+    path("<int:customer_id>/transfer/", ownership_views.transfer_view, name="transfer"),
+    path("transfer/", ownership_views.transfer_all_view, name="transfer_all"),
+    path("duplicates/", ownership_views.duplicates_view, name="duplicates"),
+    path(
+        "duplicates/<int:pair_id>/dismiss/",
+        ownership_views.duplicate_dismiss_view,
+        name="duplicate_dismiss",
+    ),
+    path("<int:customer_id>/merge/<int:other_id>/", ownership_views.merge_view, name="merge"),
+    path("merges/<int:merge_id>/undo/", ownership_views.merge_undo_view, name="merge_undo"),
 ]

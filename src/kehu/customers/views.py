@@ -10,18 +10,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import Role
+from kehu.accounts.models import Role, User
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_assignable_by
 from kehu.core.errors import ConflictError
 from kehu.customers.access import (
     access_customer,
     can_create,
+    can_reassign,
     can_restore,
     can_write,
     contact_data_hidden,
 )
-from kehu.customers.forms import CustomerForm
-from kehu.customers.models import CustomerKind, SourceChannel, Tag
+from kehu.customers.duplicates import DuplicateError
+from kehu.customers.forms import CustomerForm, TransferForm
+from kehu.customers.models import Customer, CustomerKind, SourceChannel, Tag
 from kehu.customers.selectors import (
     SORTS,
     CustomerFilters,
@@ -30,6 +32,9 @@ from kehu.customers.selectors import (
     customer_changes,
     customer_detail,
     customer_list,
+    duplicate_pairs,
+    merges_of,
+    owner_changes,
 )
 from kehu.customers.services import (
     customer_create,
@@ -39,7 +44,7 @@ from kehu.customers.services import (
 )
 
 
-def _int(value: str | None) -> int | None:
+def int_param(value: str | None) -> int | None:
     try:
         return int(value) if value else None
     except ValueError:
@@ -51,10 +56,10 @@ def _filters(request: HttpRequest) -> CustomerFilters:
     sort = get.get("sort", "-id")
     return CustomerFilters(
         q=get.get("q", "")[:100],
-        owner=_int(get.get("owner")),
+        owner=int_param(get.get("owner")),
         pool=get.get("pool") == "1",
-        team=_int(get.get("team")),
-        tag=_int(get.get("tag")),
+        team=int_param(get.get("team")),
+        tag=int_param(get.get("tag")),
         province=get.get("province", "")[:32],
         city=get.get("city", "")[:32],
         source=get.get("source", "")[:20],
@@ -68,7 +73,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     filters = _filters(request)
     try:
-        page = customer_list(actor, filters, page=_int(request.GET.get("page")) or 1)
+        page = customer_list(actor, filters, page=int_param(request.GET.get("page")) or 1)
     except PageOutOfRange:
         raise Http404(_("没有这一页。")) from None
     context = {
@@ -102,8 +107,25 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
             "hidden": contact_data_hidden(actor, customer),
             "can_write": can_write(actor, customer) and not customer.is_deleted,
             "can_restore": customer.is_deleted and can_restore(actor),
+            **_ownership_context(actor, customer),
         },
     )
+
+
+def _ownership_context(actor: User, customer: Customer) -> dict[str, object]:
+    alive = not customer.is_deleted
+    may_reassign = alive and can_reassign(actor)
+    return {
+        "owner_history": owner_changes(customer),
+        "can_claim": alive
+        and customer.owner_id is None
+        and (actor.role in (Role.SALES, Role.MANAGER) or actor.is_admin_role),
+        "can_release": alive and customer.owner_id is not None and can_write(actor, customer),
+        "transfer_form": TransferForm(actor=actor) if may_reassign else None,
+        "duplicates": list(duplicate_pairs(actor, customer_id=customer.pk)[:10]) if alive else [],
+        "merges": merges_of(customer),
+        "can_undo_merge": can_restore(actor),
+    }
 
 
 @login_required
@@ -112,15 +134,24 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
     if not can_create(actor):
         raise Http404
     form = CustomerForm(request.POST or None, actor=actor, definitions=custom_field_definitions())
+    duplicates = None
     if request.method == "POST" and form.is_valid():
         try:
-            customer = customer_create(actor=actor, **form.service_arguments())
+            customer = customer_create(
+                actor=actor,
+                allow_duplicate=request.POST.get("allow_duplicate") == "1",
+                **form.service_arguments(),
+            )
         except ValidationError as error:
             form.add_service_errors(error)
+        except DuplicateError as error:
+            duplicates = error  # shown above the form, with "create anyway" if allowed
         else:
             messages.success(request, _("客户已创建。"))
             return redirect("customers:detail", customer_id=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "customer": None})
+    return render(
+        request, "customers/form.html", {"form": form, "customer": None, "duplicates": duplicates}
+    )
 
 
 @login_required
