@@ -166,10 +166,7 @@ def customer_merge(
     survivor = access_customer(actor, survivor_id, write=True)
     other = access_customer(actor, other_id, write=True)
     locked = {
-        c.pk: c
-        for c in Customer.objects.select_for_update()
-        .select_related("owner")
-        .filter(pk__in=[survivor.pk, other.pk])
+        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])
     }
     survivor, other = locked[survivor.pk], locked[other.pk]
     if survivor.deleted_at or other.deleted_at:

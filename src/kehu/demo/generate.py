@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.accounts.models import Role, Team, User
+from kehu.customers.duplicates import duplicate_scan, duplicate_scan_save
 from kehu.customers.models import (
     ChangeAction,
     CompanySize,
@@ -34,7 +35,7 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.search import SearchDocument, search_index_bulk
-from kehu.customers.services import derived_fields
+from kehu.customers.services import customer_create, derived_fields
 from kehu.demo import names
 
 DEMO_PASSWORD = "kehu-demo-2026"
@@ -217,7 +218,8 @@ def demo_load(
     gen = Generator(seed)
     now = timezone.now()
     created = 0
-    for size in _batches(customers, BATCH):
+    duplicates = customers // 100  # about 1 % entered twice, as in every real book
+    for size in _batches(customers - duplicates, BATCH):
         with transaction.atomic():
             items = [
                 gen.customer(None if gen.rng.random() < POOL_SHARE else gen.rng.choice(owners), now)
@@ -230,7 +232,50 @@ def demo_load(
         created += size
         if progress:
             progress(size)
-    return {"customers": created, "users": User.objects.count()}
+    planted = _plant_duplicates(gen, admin, duplicates)
+    duplicate_scan_save(duplicate_scan())
+    return {"customers": created + planted, "users": User.objects.count()}
+
+
+def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:
+    """Entered twice, as happens in every CRM: the same person under another owner with
+    the same mobile, the same company written another way. The duplicates page and
+    the merge screen have something to show."""
+    rng = gen.rng
+    originals = list(Customer.objects.order_by("id").values_list("pk", flat=True))
+    planted = 0
+    for pk in rng.sample(originals, min(count, len(originals))):
+        original = Customer.objects.prefetch_related("phones").get(pk=pk)
+        if original.kind == CustomerKind.COMPANY:
+            city = original.city.removesuffix("市")
+            base = original.name.replace(f"（{city}）", "").removeprefix(city)
+            for suffix in ("股份有限公司", "有限责任公司", "有限公司"):
+                base = base.removesuffix(suffix)
+            name = (
+                f"{base}（{city}）有限公司"
+                if original.name.startswith(city)
+                else f"{city}{base}有限公司"
+            )
+            phones: list[str] = []
+        else:
+            name = original.name
+            phones = [p.number for p in original.phones.all()][:1]
+        customer_create(
+            actor=admin,
+            data={
+                "name": name,
+                "kind": original.kind,
+                "province": original.province,
+                "city": original.city,
+                "industry": original.industry,
+                "source_channel": rng.choice([c for c in SourceChannel.values if c]),
+            },
+            phones=phones,
+            owner=rng.choice(list(User.objects.filter(role=Role.SALES))),
+            allow_duplicate=True,
+        )
+        planted += 1
+    return planted
 
 
 def _write_related(items: list[DemoCustomer], tags: dict[str, Tag], now: dt.datetime) -> None:
