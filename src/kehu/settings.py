@@ -236,6 +236,7 @@ KEHU_DEFAULT_REGION = env_str("KEHU_DEFAULT_REGION", "CN")
 KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
+KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
 
 if KEHU_ENV == "test":
     # Fast hashing in the suite only; production and development use Argon2.

@@ -104,3 +104,24 @@ def test_token_column_compares_bytewise(db):
         else:
             cursor.execute("SELECT 'w@' < 'wa', 'wzs.' < 'wzs@'")
             assert cursor.fetchone() == (1, 1)
+
+
+@pytest.mark.parametrize("query", ["zs", "zhangs", "z", "xc", "1111", "5678", "zs@example.com"])
+def test_broad_plan_finds_the_same_as_the_index_plan(people, monkeypatch, query):
+    """A broad prefix walks customers newest first; it must agree with the token plan."""
+    from kehu.customers import search
+
+    for user in (people.sales, people.admin):
+        expected = names(user, query)
+        monkeypatch.setattr(search, "BROAD_PREFIX_ROWS", 0)
+        assert names(user, query) == expected
+        monkeypatch.setattr(search, "BROAD_PREFIX_ROWS", 3000)
+
+
+def test_list_counts_are_capped(people, settings):
+    settings.KEHU_LIST_COUNT_CAP = 2
+    page = customer_list(people.admin, CustomerFilters())
+    assert page.count == 2 and page.count_is_capped
+    settings.KEHU_LIST_COUNT_CAP = 100
+    page = customer_list(people.admin, CustomerFilters())
+    assert page.count == 6 and not page.count_is_capped

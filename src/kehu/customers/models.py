@@ -152,7 +152,8 @@ class Customer(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "id"], name="customer_owner_id"),
             models.Index(fields=["team", "id"], name="customer_team_id"),
-            models.Index(fields=["province", "city"], name="customer_region"),
+            models.Index(fields=["province", "id"], name="customer_province_id"),
+            models.Index(fields=["city", "id"], name="customer_city_id"),
             models.Index(fields=["source_channel", "id"], name="customer_source_id"),
             models.Index(fields=["kind", "id"], name="customer_kind_id"),
             models.Index(fields=["updated_at", "id"], name="customer_updated"),

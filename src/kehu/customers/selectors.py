@@ -127,7 +127,12 @@ def customer_list(
         customers = Customer.objects.alive().filter(scope)
         if filters.tag:
             customers = customers.distinct()
-        count = customers.count()
+        # Counting every row of a big filter is the slow part of a list page: count up
+        # to a cap ("10,000+"), like a search.
+        cap = settings.KEHU_LIST_COUNT_CAP
+        count = customers.order_by()[: cap + 1].count()
+        capped = count > cap
+        count = min(count, cap)
         order = SORTS.get(filters.sort, SORTS["-id"])
         items = list(_list_prefetch(customers.order_by(*order))[offset : offset + page_size])
     num_pages = max(1, -(-count // page_size))
