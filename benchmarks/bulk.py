@@ -26,7 +26,7 @@ CHUNK = 50_000
 
 
 def _customer_columns() -> list[str]:
-    return [f.column for f in Customer._meta.concrete_fields if f.column != "id"]
+    return [str(f.column) for f in Customer._meta.concrete_fields if f.column != "id"]
 
 
 def _rows(gen: Generator, n: int, owners: list[User], now: dt.datetime) -> Iterator[tuple]:
@@ -61,7 +61,9 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
     done = 0
     while done < n:
         size = min(CHUNK, n - done)
-        customers, phones, tokens = [], [], []
+        customers: list[tuple] = []
+        phones: list[tuple] = []
+        tokens: list[tuple] = []
         for name, company, industry, place, owner, numbers in _rows(gen, size, owners, now):
             cid = next_id
             next_id += 1
@@ -94,6 +96,8 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
                 "deleted_at": None,
                 "deleted_by_id": None,
                 "merged_into_id": None,
+                "source": "",
+                "external_id": "",
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -1,6 +1,9 @@
 """`make bench`: every figure, each database in its own process.
 
 python benchmarks/run_all.py [--customers N]
+
+Search and list page, then the duplicate scan, on SQLite and PostgreSQL with N
+customers; racing pool claims on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,16 +21,19 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     failed = False
-    for db in ("sqlite", "postgres"):
-        cmd = [
-            sys.executable,
-            str(HERE / "bench_search.py"),
-            "--db",
-            db,
-            "--customers",
-            str(args.customers),
-        ]
-        failed |= subprocess.run(cmd, check=False).returncode != 0
+    for script in ("bench_search.py", "bench_dedupe.py"):
+        for db in ("sqlite", "postgres"):
+            cmd = [
+                sys.executable,
+                str(HERE / script),
+                "--db",
+                db,
+                "--customers",
+                str(args.customers),
+            ]
+            failed |= subprocess.run(cmd, check=False).returncode != 0
+    cmd = [sys.executable, str(HERE / "bench_claim.py"), "--db", "postgres"]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 

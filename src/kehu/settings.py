@@ -94,9 +94,14 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "ninja",
+    "huey.contrib.djhuey",
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.orders",
+    "kehu.interactions",
+    "kehu.followups",
+    "kehu.jobs",
 ]
 
 MIDDLEWARE = [

@@ -25,7 +25,7 @@ def test_claim_then_release_with_reason(org, as_user, pooled):
     assert response.json()["owner"]["username"] == org.sales.username
     assert response.json()["phone"] == "+8613700000000"  # visible once claimed
     again = as_user(org.east_sales2).post(f"{BASE}/{pooled.pk}/claim")
-    assert again.status_code == 404  # no longer in the pool: not theirs to see
+    assert again.status_code == 409 and again.json()["code"] == "taken"  # just claimed
     assert api.post(f"{BASE}/{pooled.pk}/claim").json()["code"] == "already_yours"
     missing = api.post(f"{BASE}/{pooled.pk}/release", {})
     assert missing.status_code == 422

@@ -129,3 +129,10 @@ def test_scan_command(org, capsys):
     call_command("dedupe", "scan")
     out = capsys.readouterr().out
     assert "1 groups" in out and "张三" in out and "张叁" in out
+
+
+def test_brand_difference_needs_the_address():
+    from kehu.customers.duplicates import brand_ratio
+
+    assert brand_ratio("户乐炼餐饮管理", "乐炼餐饮管理") == 0
+    assert brand_ratio("明远信息科技", "明远信息科枝") > 80  # no common trade word

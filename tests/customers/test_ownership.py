@@ -60,7 +60,11 @@ def test_claims_are_refused_over_the_cap_already_taken_or_invisible(org, pooled)
         pool_claim(actor=org.sales, customer_id=pooled.pk)
     assert info.value.details["reason"] == "over_cap"
     pool_claim(actor=org.manager, customer_id=pooled.pk)
-    with pytest.raises(Http404):  # now the east manager's: west sales cannot see it
+    with pytest.raises(OwnershipError) as info:  # just claimed: told so, not "not found"
+        pool_claim(actor=org.west_sales, customer_id=pooled.pk)
+    assert info.value.code == "taken"
+    OwnerChange.objects.filter(customer=pooled).update(at=timezone.now() - dt.timedelta(hours=1))
+    with pytest.raises(Http404):  # later: the east manager's, west sales cannot see it
         pool_claim(actor=org.west_sales, customer_id=pooled.pk)
     with pytest.raises(OwnershipError) as info:
         pool_claim(actor=org.manager, customer_id=pooled.pk)

@@ -34,7 +34,7 @@ def test_claim_by_htmx_and_the_second_claimer_is_told(client, org, pooled):
     assert "已领取" in response.content.decode()
     client.force_login(org.east_sales2)
     response = client.post(reverse("customers:claim", args=[pooled.pk]), HTTP_HX_REQUEST="true")
-    assert response.status_code == 404  # no longer in the pool: not theirs to see
+    assert "刚刚被他人领取" in response.content.decode()
     assert Customer.objects.get(pk=pooled.pk).owner == org.sales
 
 

@@ -105,6 +105,8 @@ class CustomerOut(Schema):
     income_band: IncomeBand
     interests: str
     notes: str
+    source: str = Field(description="Another system this customer comes from (with external_id).")
+    external_id: str
     owner: UserRef | None = Field(description="null: the customer is in the public pool.")
     team: TeamRef | None
     tags: list[str]
@@ -149,6 +151,8 @@ def _customer_out(customer: Customer, actor: User) -> dict[str, Any]:
         "income_band": customer.income_band,
         "interests": customer.interests,
         "notes": customer.notes,
+        "source": customer.source,
+        "external_id": customer.external_id,
         "owner": (
             {"id": owner.pk, "username": owner.username, "name": owner.label} if owner else None
         ),
@@ -190,6 +194,10 @@ class CustomerFields(Schema):
     income_band: IncomeBand | None = None
     interests: Text255 | None = None
     notes: Text5000 | None = None
+    source: Text32 | None = None
+    external_id: Text64 | None = Field(
+        None, description="The customer's id in ``source``; unique per source."
+    )
     phones: list[PhoneText] | None = Field(
         None, max_length=MAX_PHONES, description="The first is the primary number."
     )

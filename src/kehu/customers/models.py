@@ -139,6 +139,9 @@ class Customer(TimeStampedModel):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The customer's id in another system (a shop, an ERP) that pushes its data here.
+    source = models.CharField(_("外部系统"), max_length=32, blank=True)
+    external_id = models.CharField(_("外部编号"), max_length=64, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -162,6 +165,14 @@ class Customer(TimeStampedModel):
             models.Index(fields=["owner", "claimed_at"], name="customer_owner_claimed"),
             models.Index(fields=["city", "name_key"], name="customer_city_name_key"),
             models.Index(fields=["email"], name="customer_email"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id="") & models.Q(deleted_at__isnull=True),
+                name="customer_external_id_once",
+                violation_error_message=_("该外部系统中已有相同外部编号的客户。"),
+            )
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from kehu.customers.models import (
 )
 
 MAX_REASON = 500
+JUST_CLAIMED = dt.timedelta(minutes=10)
 
 
 class OwnershipError(KehuError):
@@ -109,6 +110,15 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         raise PermissionDenied
     customer = Customer.objects.alive().filter(visibility_q(actor)).filter(pk=customer_id).first()
     if customer is None:
+        if OwnerChange.objects.filter(
+            customer_id=customer_id,
+            kind=OwnerChangeKind.CLAIM,
+            at__gte=timezone.now() - JUST_CLAIMED,
+            customer__deleted_at__isnull=True,
+        ).exists():
+            # Someone claimed it a moment ago (it was in the pool, so the actor saw it):
+            # say so rather than "not found".
+            raise OwnershipError(_("该客户刚刚被他人领取。"), details={"reason": "taken"})
         raise Http404
     if customer.owner_id == actor.pk:
         raise OwnershipError(_("该客户已经是您的客户。"), details={"reason": "already_yours"})

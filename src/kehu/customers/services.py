@@ -67,6 +67,8 @@ EDITABLE_FIELDS: Final = (
     "income_band",
     "interests",
     "notes",
+    "source",
+    "external_id",
 )
 MAX_PHONES = 10
 MAX_TAGS = 30
