@@ -130,6 +130,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "kehu.followups.context.notifications",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -211,6 +212,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = env_str("KEHU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("KEHU_FROM_EMAIL", "kehu@localhost")
+EMAIL_HOST = env_str("KEHU_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("KEHU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KEHU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEHU_EMAIL_TLS", False)
+# Links in e-mails and calendar feeds point here.
+KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -95,3 +95,11 @@ def access_customer(
     if write and not can_write(user, customer):
         raise PermissionDenied
     return customer
+
+
+def can_log_interaction(user: User, customer: Customer) -> bool:
+    """Record a touch or a follow-up task: whoever may change the customer, and the
+    service team (客服) for every customer they see."""
+    if not user.is_active or user.role == Role.ANALYST or customer.deleted_at is not None:
+        return False
+    return user.role == Role.SERVICE or can_write(user, customer)

@@ -19,3 +19,9 @@ class CustomersConfig(AppConfig):
         register_relation(models.OwnerChange)
         register_relation(models.PoolNotice, unique=("owner", "rule", "due_at"))
         register_relation(models.PoolBlock, unique=("user",))
+
+        from kehu.customers.selectors import field_change_events, owner_change_events
+        from kehu.customers.timeline import register_timeline_source
+
+        register_timeline_source("owner", _("负责人变更"), owner_change_events)
+        register_timeline_source("change", _("资料修改"), field_change_events)

@@ -4,6 +4,7 @@ change history and the search index."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -106,7 +107,9 @@ class Customer(TimeStampedModel):
         _("收入水平"), max_length=16, choices=IncomeBand.choices, blank=True
     )
     interests = models.CharField(_("兴趣爱好"), max_length=255, blank=True)
-    notes = models.TextField(_("备注"), max_length=5000, blank=True)
+    notes = models.TextField(
+        _("备注"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="customers")
     custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
 

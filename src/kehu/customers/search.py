@@ -222,7 +222,7 @@ def _matching(query: str, visible: Q, *, ordered: bool) -> QuerySet[Any, int]:
     tokens = SearchToken.objects.all()
     if parsed.empty:
         return tokens.none().values_list("customer_id", flat=True)
-    scoped = _prefixed(visible, "customer__") & Q(customer__deleted_at__isnull=True)
+    scoped = q_through(visible, "customer__") & Q(customer__deleted_at__isnull=True)
     if parsed.exact:
         first, *others = parsed.exact
         match = tokens.filter(token=first)
@@ -262,14 +262,14 @@ def _any_prefix(parsed: ParsedQuery) -> Q:
     return prefix_q
 
 
-def _prefixed(q: Q, prefix: str) -> Q:
+def q_through(q: Q, prefix: str) -> Q:
     """Rewrite a Q over Customer fields to one over ``customer__`` fields."""
     clone = Q()
     clone.connector = q.connector
     clone.negated = q.negated
     for child in q.children:
         if isinstance(child, Q):
-            clone.children.append(_prefixed(child, prefix))
+            clone.children.append(q_through(child, prefix))
         else:
             key, value = child  # type: ignore[misc]
             clone.children.append((prefix + key, value))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.customers.access import visibility_q
@@ -20,6 +21,7 @@ from kehu.customers.models import (
     OwnerChange,
 )
 from kehu.customers.search import search_count, search_customer_ids
+from kehu.customers.timeline import Cursor, TimelineEvent
 
 SORTS = {
     "-id": ("-id",),
@@ -196,3 +198,61 @@ def merges_of(customer: Customer) -> list[CustomerMerge]:
         .select_related("merged", "actor", "undone_by")
         .order_by("-at")[:20]
     )
+
+
+# --- timeline sources --------------------------------------------------------------------
+
+
+def owner_change_events(
+    customer: Customer, cursor: Cursor | None, limit: int
+) -> list[TimelineEvent]:
+    rows = OwnerChange.objects.filter(customer=customer)
+    if cursor:
+        rows = rows.filter(cursor.q("owner", "at"))
+    rows = rows.select_related("from_user", "to_user", "actor").order_by("-at", "-pk")[:limit]
+    pool = str(_("公海"))
+    return [
+        TimelineEvent(
+            at=r.at,
+            kind="owner",
+            pk=r.pk,
+            title=f"{r.get_kind_display()}：{r.from_user.label if r.from_user else pool} → "
+            f"{r.to_user.label if r.to_user else pool}",
+            detail=r.reason,
+            actor=r.actor.label if r.actor else str(_("系统")),
+        )
+        for r in rows
+    ]
+
+
+def field_label(name: str) -> str:
+    from kehu.core.templatetags.kehu import field_label as label
+
+    return label(name)
+
+
+def field_change_events(
+    customer: Customer, cursor: Cursor | None, limit: int
+) -> list[TimelineEvent]:
+    rows = CustomerChange.objects.filter(customer=customer)
+    if cursor:
+        rows = rows.filter(cursor.q("change", "at"))
+    rows = rows.select_related("actor").order_by("-at", "-pk")[:limit]
+    events = []
+    for r in rows:
+        if r.action == "update" and r.field:
+            title = _("修改 %(field)s") % {"field": field_label(r.field)}
+            detail = f"{r.old_value or '（空）'} → {r.new_value or '（空）'}"
+        else:
+            title, detail = str(r.get_action_display()), r.new_value
+        events.append(
+            TimelineEvent(
+                at=r.at,
+                kind="change",
+                pk=r.pk,
+                title=str(title),
+                detail=detail,
+                actor=r.actor.label if r.actor else str(_("系统")),
+            )
+        )
+    return events

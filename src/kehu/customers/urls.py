@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.customer_create_view, name="create"),
     path("<int:customer_id>/", views.customer_detail_view, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit_view, name="edit"),
+    path("<int:customer_id>/timeline/", views.customer_timeline_view, name="timeline"),
     path("<int:customer_id>/delete/", views.customer_delete_view, name="delete"),
     path("<int:customer_id>/restore/", views.customer_restore_view, name="restore"),
     # the public pool, transfers, duplicates and merges

@@ -16,6 +16,7 @@ from kehu.core.errors import ConflictError
 from kehu.customers.access import (
     access_customer,
     can_create,
+    can_log_interaction,
     can_reassign,
     can_restore,
     can_write,
@@ -42,6 +43,7 @@ from kehu.customers.services import (
     customer_restore,
     customer_update,
 )
+from kehu.customers.timeline import Cursor, customer_timeline, timeline_kinds
 
 
 def int_param(value: str | None) -> int | None:
@@ -108,7 +110,40 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
             "can_write": can_write(actor, customer) and not customer.is_deleted,
             "can_restore": customer.is_deleted and can_restore(actor),
             **_ownership_context(actor, customer),
+            **_activity_context(actor, customer),
         },
+    )
+
+
+def _activity_context(actor: User, customer: Customer) -> dict[str, object]:
+    """The quick forms (log a touch, plan a follow-up) and the open follow-ups."""
+    from kehu.followups.forms import TaskForm
+    from kehu.followups.selectors import customer_open_tasks
+    from kehu.interactions.forms import InteractionForm
+
+    may_log = can_log_interaction(actor, customer)
+    return {
+        "can_log": may_log,
+        "interaction_form": InteractionForm(customer=customer) if may_log else None,
+        "task_form": TaskForm(actor=actor) if may_log else None,
+        "open_tasks": customer_open_tasks(customer),
+        "timeline_kinds": timeline_kinds(),
+    }
+
+
+@login_required
+def customer_timeline_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One page of the timeline (htmx partial): newest first, filter by kind."""
+    actor = request_actor(request)
+    customer = access_customer(actor, customer_id, include_deleted=True)
+    kinds = [k for k in request.GET.getlist("kind") if k] or None
+    page = customer_timeline(
+        customer, kinds=kinds, cursor=Cursor.decode(request.GET.get("before")), limit=20
+    )
+    return render(
+        request,
+        "customers/_timeline.html",
+        {"customer": customer, "page": page, "kinds": kinds or []},
     )
 
 

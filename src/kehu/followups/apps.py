@@ -6,3 +6,14 @@ class FollowupsConfig(AppConfig):
     name = "kehu.followups"
     label = "followups"
     verbose_name = _("回访任务")
+
+    def ready(self) -> None:
+        from kehu.customers.merge import register_relation
+        from kehu.followups.models import Task
+
+        register_relation(Task)
+
+        from kehu.customers.timeline import register_timeline_source
+        from kehu.followups.selectors import task_events
+
+        register_timeline_source("task", _("回访"), task_events)

@@ -1,0 +1,118 @@
+"""Follow-up tasks (回访) staff owe customers, the in-app notifications that remind
+them, and per-user calendar feeds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.customers.models import Customer
+
+
+class TaskKind(models.TextChoices):
+    CALL = "call", _("电话回访")
+    VISIT = "visit", _("上门拜访")
+    GIFT = "gift", _("礼品关怀")
+    SURVEY = "survey", _("满意度调查")
+    CARE = "care", _("节日/生日关怀")
+    OTHER = "other", _("其他")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("待办")
+    DONE = "done", _("已完成")
+    SKIPPED = "skipped", _("已跳过")
+
+
+class Task(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=TaskKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    notes = models.TextField(
+        _("说明"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]
+    )
+    due_at = models.DateTimeField(_("截止时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    result = models.TextField(
+        _("结果"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]
+    )
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("回访任务")
+        verbose_name_plural = _("回访任务")
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due"),
+            models.Index(fields=["customer", "-due_at", "-id"], name="task_customer"),
+            models.Index(fields=["status", "due_at"], name="task_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN
+
+
+class Notification(models.Model):
+    """An in-app message; ``key`` makes each reminder exist once, however many times
+    (or however interrupted) the reminder job runs. E-mail goes out from here with a
+    claim and a lease: never twice from two workers, retried if a worker died."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            models.Index(fields=["emailed_at", "email_claimed_at"], name="notification_outbox"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CalendarFeed(models.Model):
+    """A secret URL serving the user's open tasks as iCalendar (stored hashed)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} …{self.hint}"

@@ -1,0 +1,138 @@
+"""Reminders: due tasks and pool notices become in-app notifications, then e-mail.
+
+Run every minute by the job queue (``kehu jobs``); safe to run twice, concurrently,
+or after a worker died half-way:
+
+1. Notifications are keyed (``task_due:<task>:<due>``): creating them is idempotent.
+2. Each e-mail is claimed with a conditional update before it is sent and marked sent
+   after; a claim older than ``LEASE`` (its worker died) may be taken again. Two
+   workers never send the same e-mail; a crash between sending and marking is the
+   only way an e-mail can go twice, and then only after the lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kehu.customers.models import PoolNotice
+from kehu.followups.models import Notification, Task, TaskStatus
+
+logger = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=5)
+
+
+@dataclass
+class ReminderReport:
+    created: int = 0
+    emailed: int = 0
+    failed: int = 0
+
+
+def reminders_send(*, now: dt.datetime | None = None, batch: int = 500) -> ReminderReport:
+    now = now or timezone.now()
+    report = ReminderReport()
+    with translation.override(settings.LANGUAGE_CODE):
+        report.created = _task_notifications(now, batch) + _pool_notifications(now, batch)
+        report.emailed, report.failed = _emails(now, batch)
+    return report
+
+
+def _task_notifications(now: dt.datetime, batch: int) -> int:
+    due = (
+        Task.objects.filter(status=TaskStatus.OPEN, due_at__lte=now)
+        .select_related("customer")
+        .order_by("due_at")
+    )
+    created = 0
+    rows = []
+    for task in due.iterator(chunk_size=batch):
+        key = f"task_due:{task.pk}:{int(task.due_at.timestamp())}"
+        rows.append(
+            Notification(
+                user_id=task.assignee_id,
+                key=key,
+                task=task,
+                title=_("回访到期：%(title)s") % {"title": task.title},
+                body=_("客户：%(customer)s，截止 %(due)s")
+                % {
+                    "customer": task.customer.name,
+                    "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
+                },
+                url=reverse("customers:detail", args=[task.customer_id]),
+                created_at=now,
+            )
+        )
+        if len(rows) >= batch:
+            created += _insert(rows)
+            rows = []
+    return created + _insert(rows)
+
+
+def _pool_notifications(now: dt.datetime, batch: int) -> int:
+    notices = PoolNotice.objects.filter(read_at__isnull=True).select_related("customer")
+    rows = [
+        Notification(
+            user_id=n.owner_id,
+            key=f"pool:{n.pk}",
+            title=_("客户即将退回公海：%(name)s") % {"name": n.customer.name},
+            body=_("%(due)s 前未跟进或成交，将自动退回公海。")
+            % {"due": timezone.localtime(n.due_at).strftime("%Y-%m-%d")},
+            url=reverse("customers:detail", args=[n.customer_id]),
+            created_at=now,
+        )
+        for n in notices[: batch * 10]
+    ]
+    return _insert(rows)
+
+
+def _insert(rows: list[Notification]) -> int:
+    if not rows:
+        return 0
+    keys = [r.key for r in rows]
+    existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    fresh = [r for r in rows if r.key not in existing]
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
+
+
+def _emails(now: dt.datetime, batch: int) -> tuple[int, int]:
+    takeable = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - LEASE)
+    pending = (
+        Notification.objects.filter(takeable, emailed_at__isnull=True, read_at__isnull=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("id")[:batch]
+    )
+    sent = failed = 0
+    for note in pending:
+        claimed = (
+            Notification.objects.filter(pk=note.pk, emailed_at__isnull=True)
+            .filter(takeable)
+            .update(email_claimed_at=now)
+        )
+        if not claimed:
+            continue  # another worker has it
+        try:
+            send_mail(
+                subject=f"[Kehu] {note.title}",
+                message=f"{note.body}\n\n{settings.KEHU_BASE_URL}{note.url}",
+                from_email=None,
+                recipient_list=[note.user.email],
+            )
+        except Exception:  # the mail server said no: let a later run try again
+            logger.exception("reminder e-mail %s failed", note.pk)
+            Notification.objects.filter(pk=note.pk).update(email_claimed_at=None)
+            failed += 1
+            continue
+        Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+        sent += 1
+    return sent, failed

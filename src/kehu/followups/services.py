@@ -1,0 +1,169 @@
+"""Follow-up tasks (回访): create, change, complete, skip; calendar feeds."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Role, User
+from kehu.core.errors import ConflictError
+from kehu.customers.access import can_log_interaction, can_reassign
+from kehu.customers.models import Customer
+from kehu.followups.models import CalendarFeed, Task, TaskStatus
+
+TASK_FIELDS = ("kind", "title", "notes", "due_at")
+
+
+def task_assignees(actor: User) -> QuerySet[User]:
+    """Whom the actor may give a task: managers their team, admins anyone, others
+    themselves. Analysts do no follow-ups."""
+    users = (
+        User.objects.filter(is_active=True)
+        .exclude(role=Role.ANALYST)
+        .select_related("team")
+        .order_by("username")
+    )
+    if actor.is_admin_role:
+        return users
+    if actor.role == Role.MANAGER and actor.team_id:
+        return users.filter(team_id=actor.team_id)
+    return users.filter(pk=actor.pk)
+
+
+def can_change_task(actor: User, task: Task) -> bool:
+    if not actor.is_active or actor.role == Role.ANALYST:
+        return False
+    if actor.is_admin_role or actor.pk in (task.assignee_id, task.created_by_id):
+        return True
+    return can_reassign(actor) and task.assignee.team_id == actor.team_id
+
+
+def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(TASK_FIELDS)
+    if unknown:
+        raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
+    return {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+
+
+def _assignee_check(actor: User, assignee: User) -> None:
+    if not task_assignees(actor).filter(pk=assignee.pk).exists():
+        raise ValidationError({"assignee": _("不能把任务分配给该用户。")})
+
+
+@transaction.atomic
+def task_create(
+    *, actor: User, customer: Customer, data: Mapping[str, Any], assignee: User | None = None
+) -> Task:
+    if not can_log_interaction(actor, customer):
+        raise PermissionDenied
+    assignee = assignee or actor
+    _assignee_check(actor, assignee)
+    task = Task(customer=customer, assignee=assignee, created_by=actor, **_clean(data))
+    if not task.title and task.kind:
+        task.title = str(task.get_kind_display())
+    task.full_clean(exclude=["customer", "assignee", "created_by"])
+    task.save()
+    return task
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor: User,
+    task: Task,
+    version: int,
+    data: Mapping[str, Any],
+    assignee: User | None = None,
+) -> Task:
+    """Change an open task; ``version`` guards against overwriting someone's change."""
+    if not can_change_task(actor, task):
+        raise PermissionDenied
+    fresh = Task.objects.select_related("assignee").get(pk=task.pk)
+    for key, value in _clean(data).items():
+        setattr(fresh, key, value)
+    if assignee is not None and assignee.pk != fresh.assignee_id:
+        _assignee_check(actor, assignee)
+        fresh.assignee = assignee
+    fresh.full_clean(exclude=["customer", "assignee", "created_by"])
+    values = {k: getattr(fresh, k) for k in TASK_FIELDS}
+    done = Task.objects.filter(pk=task.pk, version=version).update(
+        **values,
+        assignee=fresh.assignee,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not done:
+        raise ConflictError(
+            _("该任务已被他人修改，请刷新后再试。"),
+            details={"current_version": Task.objects.get(pk=task.pk).version},
+        )
+    fresh.refresh_from_db()
+    return fresh
+
+
+@transaction.atomic
+def task_finish(*, actor: User, task: Task, status: str, result: str = "") -> Task:
+    """Mark a task done or skipped, with its result. A finished task stays finished."""
+    if not can_change_task(actor, task):
+        raise PermissionDenied
+    if status not in (TaskStatus.DONE, TaskStatus.SKIPPED):
+        raise ValidationError({"status": _("状态只能是已完成或已跳过。")})
+    result = (result or "").strip()
+    if len(result) > 5000:
+        raise ValidationError({"result": _("结果最多 5000 个字符。")})
+    now = timezone.now()
+    done = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        status=status, result=result, done_at=now, version=F("version") + 1, updated_at=now
+    )
+    if not done:
+        raise ConflictError(_("该任务已经处理过了。"), details={"reason": "finished"})
+    task.refresh_from_db()
+    if status == TaskStatus.DONE:
+        Customer.objects.filter(pk=task.customer_id).update(last_contact_at=now)
+    return task
+
+
+@transaction.atomic
+def task_delete(*, actor: User, task: Task) -> None:
+    if not can_change_task(actor, task):
+        raise PermissionDenied
+    task.delete()
+
+
+# --- calendar feeds ----------------------------------------------------------------------
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_feed_create(*, user: User) -> tuple[CalendarFeed, str]:
+    """A new secret feed URL token (the old ones are revoked: one live link per user)."""
+    calendar_feed_revoke(user=user)
+    raw = secrets.token_urlsafe(24)
+    feed = CalendarFeed.objects.create(user=user, digest=_digest(raw), hint=raw[-4:])
+    return feed, raw
+
+
+def calendar_feed_revoke(*, user: User) -> int:
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def calendar_feed_user(raw: str) -> User | None:
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(digest=_digest(raw or ""), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return feed.user if feed else None
