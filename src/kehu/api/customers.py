@@ -256,7 +256,7 @@ def _owner_argument(actor: User, payload: CustomerFields) -> dict[str, Any]:
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
-def _version(body_version: int | None, if_match: str | None, *, required: bool) -> int | None:
+def version_from(body_version: int | None, if_match: str | None, *, required: bool) -> int | None:
     header_version = None
     if if_match is not None:
         match = _IF_MATCH.match(if_match)
@@ -392,7 +392,7 @@ def customers_patch(
 ) -> Any:
     actor = actor_of(request)
     customer = customer_or_404(request, customer_id, write=True)
-    version = _version(payload.version, if_match, required=True)
+    version = version_from(payload.version, if_match, required=True)
     assert version is not None
     given = payload.model_fields_set
     phones = (payload.phones or []) if "phones" in given else None
@@ -425,7 +425,7 @@ def customers_delete(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Any:
     customer = customer_or_404(request, customer_id, write=True)
-    version = _version(None, if_match, required=False)
+    version = version_from(None, if_match, required=False)
     customer_delete(actor=actor_of(request), customer=customer, version=version)
     return Status(204, None)
 

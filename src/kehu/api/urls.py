@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 
+from kehu.api.activity import router as activity_router
 from kehu.api.auth import API_AUTH
 from kehu.api.customers import router as customers_router
 from kehu.api.errors import install_error_handlers
@@ -50,3 +51,4 @@ api = KehuAPI(
 install_error_handlers(api)
 api.add_router("v1/customers", customers_router)
 api.add_router("v1", ownership_router)
+api.add_router("v1", activity_router)
