@@ -114,8 +114,9 @@ def test_broad_plan_finds_the_same_as_the_index_plan(people, monkeypatch, query)
     for user in (people.sales, people.admin):
         expected = names(user, query)
         monkeypatch.setattr(search, "BROAD_PREFIX_ROWS", 0)
+        monkeypatch.setattr(search, "BROAD_PREFIX_ROWS_SCOPED", 0)
         assert names(user, query) == expected
-        monkeypatch.setattr(search, "BROAD_PREFIX_ROWS", 3000)
+        monkeypatch.undo()
 
 
 def test_list_counts_are_capped(people, settings):

@@ -200,9 +200,12 @@ def query_parse(raw: str) -> ParsedQuery:
 
 # A prefix query matching more index rows than this is "broad" (``zh``, ``li``): its
 # newest matches are found faster by walking customers newest first and probing each
-# one's tokens than by sorting every match. Measured at 1M customers: the two plans
-# cost the same around 3,000 matching rows (benchmarks/bench_search.py).
-BROAD_PREFIX_ROWS = 3000
+# one's tokens than by sorting every match. Measured at 1M customers on SQLite
+# (benchmarks/bench_search.py): the two plans cost the same around 4,000 matching rows
+# for someone who sees every customer and around 6,000 for someone who sees a part
+# (the walk skips the customers they may not see).
+BROAD_PREFIX_ROWS = 4500
+BROAD_PREFIX_ROWS_SCOPED = 7000
 
 
 def search_customer_ids(query: str, visible: Q, *, limit: int, offset: int = 0) -> list[int]:
@@ -242,7 +245,8 @@ def _matching(query: str, visible: Q, *, ordered: bool) -> QuerySet[Any, int]:
             match = match.order_by("-customer_id")
         return match.values_list("customer_id", flat=True)
     prefix_q = _any_prefix(parsed)
-    if ordered and tokens.filter(prefix_q)[: BROAD_PREFIX_ROWS + 1].count() > BROAD_PREFIX_ROWS:
+    broad = BROAD_PREFIX_ROWS if not visible.children else BROAD_PREFIX_ROWS_SCOPED
+    if ordered and tokens.filter(prefix_q)[: broad + 1].count() > broad:
         has_token = SearchToken.objects.filter(prefix_q, customer_id=OuterRef("pk"))
         return (
             Customer.objects.filter(visible, Exists(has_token), deleted_at__isnull=True)
