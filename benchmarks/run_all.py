@@ -34,6 +34,9 @@ def main() -> None:
             failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_claim.py"), "--db", "postgres"]
     failed |= subprocess.run(cmd, check=False).returncode != 0
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_timeline.py"), "--db", db]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 
