@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.accounts.models import Role, Team, User
+from kehu.core.bulk import bulk_insert, insert_objects, next_id, sequences_reset
 from kehu.customers.duplicates import duplicate_scan, duplicate_scan_save
 from kehu.customers.models import (
     ChangeAction,
@@ -31,17 +32,18 @@ from kehu.customers.models import (
     IncomeBand,
     OwnerChange,
     OwnerChangeKind,
+    SearchToken,
     SourceChannel,
     Tag,
 )
-from kehu.customers.search import SearchDocument, search_index_bulk
+from kehu.customers.search import SearchDocument
 from kehu.customers.services import customer_create, derived_fields
 from kehu.demo import names
 
 DEMO_PASSWORD = "kehu-demo-2026"
 POOL_SHARE = 0.10
 COMPANY_SHARE = 0.30
-BATCH = 1000
+BATCH = 5000
 
 TEAMS = {
     "华东销售部": [
@@ -219,6 +221,7 @@ def demo_load(
     now = timezone.now()
     created = 0
     duplicates = customers // 100  # about 1 % entered twice, as in every real book
+    ids = _Ids(customer=next_id(Customer), contact=next_id(Contact))
     for size in _batches(customers - duplicates, BATCH):
         with transaction.atomic():
             items = [
@@ -226,12 +229,16 @@ def demo_load(
                 for _ in range(size)
             ]
             for item in items:
+                item.customer.pk = ids.customer
+                ids.customer += 1
                 item.customer.created_by = item.customer.updated_by = item.customer.owner or admin
-            Customer.objects.bulk_create([i.customer for i in items], batch_size=500)
-            _write_related(items, tags, now)
+                item.customer.created_at = item.customer.updated_at = now
+            insert_objects(Customer, [i.customer for i in items])
+            _write_related(items, tags, now, ids)
         created += size
         if progress:
             progress(size)
+    sequences_reset(Customer, Contact)
     planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())
     return {"customers": created + planted, "users": User.objects.count()}
@@ -278,36 +285,51 @@ def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:
     return planted
 
 
-def _write_related(items: list[DemoCustomer], tags: dict[str, Tag], now: dt.datetime) -> None:
-    CustomerPhone.objects.bulk_create(
+@dataclass
+class _Ids:
+    customer: int
+    contact: int
+
+
+def _write_related(
+    items: list[DemoCustomer], tags: dict[str, Tag], now: dt.datetime, ids: _Ids
+) -> None:
+    insert_objects(
+        CustomerPhone,
         [
             CustomerPhone(customer=i.customer, number=n, is_primary=k == 0)
             for i in items
             for k, n in enumerate(i.phones)
         ],
-        batch_size=1000,
+        with_id=False,
     )
     through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=i.customer.pk, tag_id=tags[t].pk) for i in items for t in i.tags],
-        batch_size=1000,
+    bulk_insert(
+        through._meta.db_table,
+        ["customer_id", "tag_id"],
+        [(i.customer.pk, tags[t].pk) for i in items for t in i.tags],
     )
     contacts = []
     for item in items:
         for contact in item.contacts:
             contact.customer = item.customer
+            contact.pk = ids.contact
+            ids.contact += 1
+            contact.created_at = contact.updated_at = now
             contacts.append(contact)
-    Contact.objects.bulk_create(contacts, batch_size=1000)
-    CustomerChange.objects.bulk_create(
+    insert_objects(Contact, contacts)
+    insert_objects(
+        CustomerChange,
         [
             CustomerChange(
                 customer=i.customer, actor=i.customer.created_by, at=now, action=ChangeAction.CREATE
             )
             for i in items
         ],
-        batch_size=1000,
+        with_id=False,
     )
-    OwnerChange.objects.bulk_create(
+    insert_objects(
+        OwnerChange,
         [
             OwnerChange(
                 customer=i.customer,
@@ -319,21 +341,26 @@ def _write_related(items: list[DemoCustomer], tags: dict[str, Tag], now: dt.date
             for i in items
             if i.customer.owner_id
         ],
-        batch_size=1000,
+        with_id=False,
     )
-    search_index_bulk(
-        (
-            SearchDocument(
-                customer_id=i.customer.pk,
-                name=i.customer.name,
-                kind=i.customer.kind,
-                phones=tuple(i.phones),
-                email=i.customer.email,
-                wechat_id=i.customer.wechat_id,
-                contact_names=tuple(c.name for c in i.contacts),
-                contact_phones=tuple(c.phone for c in i.contacts if c.phone),
+    bulk_insert(
+        SearchToken._meta.db_table,
+        ["token", "customer_id"],
+        [
+            (token, doc.customer_id)
+            for doc in (
+                SearchDocument(
+                    customer_id=i.customer.pk,
+                    name=i.customer.name,
+                    kind=i.customer.kind,
+                    phones=tuple(i.phones),
+                    email=i.customer.email,
+                    wechat_id=i.customer.wechat_id,
+                    contact_names=tuple(c.name for c in i.contacts),
+                    contact_phones=tuple(c.phone for c in i.contacts if c.phone),
+                )
+                for i in items
             )
-            for i in items
-        ),
-        replace=False,
+            for token in doc.tokens()
+        ],
     )
