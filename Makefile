@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install uv deps assets messages migrate demo run test test-sqlite test-postgres lint format bench clean migrations-check
+.PHONY: install uv deps assets messages migrate demo run jobs test test-sqlite test-postgres lint format bench clean migrations-check
 
 install: deps assets messages
 
@@ -38,12 +38,23 @@ migrate: install
 demo: migrate
 	$(KEHU) demo
 
+# The web server and, beside it, the job worker (`kehu jobs`: reminders every minute,
+# the nightly jobs); one shell, so the worker stops when the server does.
 run: migrate
-	@if [ ! -f var/.demo-loaded ]; then $(KEHU) demo && touch var/.demo-loaded; fi
+	@marker=$${KEHU_VAR_DIR:-var}/.demo-loaded; \
+	if [ ! -f "$$marker" ]; then $(KEHU) demo && touch "$$marker"; fi
 	@echo
 	@echo "  Kehu is at http://$(HOST):$(PORT)/  (demo login: admin / kehu-demo-2026)"
+	@echo "  Background jobs run beside it; their runs: http://$(HOST):$(PORT)/django-admin/jobs/jobrun/"
 	@echo
+	@$(KEHU) jobs --quiet & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM HUP; \
 	KEHU_DEBUG=$${KEHU_DEBUG:-true} $(KEHU) runserver $(HOST):$(PORT)
+
+# The job worker alone (for a second terminal, or a machine that runs only jobs).
+jobs: migrate
+	$(KEHU) jobs
 
 test: install test-sqlite test-postgres
 

@@ -217,6 +217,8 @@ EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("KEHU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("KEHU_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("KEHU_EMAIL_TLS", False)
+# A hung mail server must not outlast the reminder job's claim on an e-mail (5 min).
+EMAIL_TIMEOUT = env_int("KEHU_EMAIL_TIMEOUT", 30)
 # Links in e-mails and calendar feeds point here.
 KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -250,6 +252,31 @@ KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
+
+# --- Jobs -----------------------------------------------------------------------
+# The job queue (Huey; `kehu jobs` runs the worker and the schedule): a SQLite file in
+# var/ for one machine, Redis when KEHU_REDIS_URL is set (several workers and machines).
+# The suite runs tasks inline (immediate) unless KEHU_JOBS_IMMEDIATE=false.
+KEHU_REDIS_URL = env_str("KEHU_REDIS_URL")
+KEHU_JOBS_KEEP_DAYS = env_int("KEHU_JOBS_KEEP_DAYS", 30)
+HUEY = {
+    "name": env_str("KEHU_JOBS_QUEUE", "kehu"),
+    "huey_class": "huey.RedisHuey" if KEHU_REDIS_URL else "huey.SqliteHuey",
+    "connection": (
+        {"url": KEHU_REDIS_URL} if KEHU_REDIS_URL else {"filename": str(VAR_DIR / "jobs.sqlite3")}
+    ),
+    "immediate": env_bool("KEHU_JOBS_IMMEDIATE", KEHU_ENV == "test"),
+    "results": False,  # every run is recorded in JobRun; stored results would pile up
+    "utc": True,  # schedules are computed from UTC (see kehu/jobs/schedule.py)
+    "consumer": {
+        "workers": env_int("KEHU_JOBS_WORKERS", 2),
+        "worker_type": "thread",
+        "periodic": env_bool("KEHU_JOBS_PERIODIC", True),
+        "graceful_signal": "TERM",  # what systemd, Docker and `make run` send
+        "shutdown_timeout": 20.0,  # then stop anyway: every job survives an interruption
+        "check_worker_health": True,
+    },
+}
 
 if KEHU_ENV == "test":
     # Fast hashing in the suite only; production and development use Argon2.

@@ -5,20 +5,26 @@ or after a worker died half-way:
 
 1. Notifications are keyed (``task_due:<task>:<due>``): creating them is idempotent.
 2. Each e-mail is claimed with a conditional update before it is sent and marked sent
-   after; a claim older than ``LEASE`` (its worker died) may be taken again. Two
-   workers never send the same e-mail; a crash between sending and marking is the
-   only way an e-mail can go twice, and then only after the lease.
+   after; a claim older than ``LEASE`` (its worker died) may be taken again. A claim
+   is stamped when it is made (the run's clock advances), not when the run started,
+   so a run that outlasts ``LEASE`` does not hand the e-mail it is sending to another
+   worker. Two workers never send the same e-mail; a crash between sending and
+   marking is the only way an e-mail can go twice, and then only after the lease.
+3. An e-mail the mail server refused keeps its claim, so it is retried after the
+   lease, and e-mails never tried go first: failing addresses cannot crowd out the
+   rest of the batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,11 +44,16 @@ class ReminderReport:
 
 
 def reminders_send(*, now: dt.datetime | None = None, batch: int = 500) -> ReminderReport:
-    now = now or timezone.now()
+    started = timezone.now()
+    now = now or started
+
+    def clock() -> dt.datetime:
+        return now + (timezone.now() - started)
+
     report = ReminderReport()
     with translation.override(settings.LANGUAGE_CODE):
         report.created = _task_notifications(now, batch) + _pool_notifications(now, batch)
-        report.emailed, report.failed = _emails(now, batch)
+        report.emailed, report.failed = _emails(clock, batch)
     return report
 
 
@@ -104,20 +115,26 @@ def _insert(rows: list[Notification]) -> int:
     return len(fresh)
 
 
-def _emails(now: dt.datetime, batch: int) -> tuple[int, int]:
-    takeable = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - LEASE)
+def _takeable(at: dt.datetime) -> Q:
+    return Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=at - LEASE)
+
+
+def _emails(clock: Callable[[], dt.datetime], batch: int) -> tuple[int, int]:
     pending = (
-        Notification.objects.filter(takeable, emailed_at__isnull=True, read_at__isnull=True)
+        Notification.objects.filter(
+            _takeable(clock()), emailed_at__isnull=True, read_at__isnull=True
+        )
         .exclude(user__email="")
         .select_related("user")
-        .order_by("id")[:batch]
+        .order_by(F("email_claimed_at").asc(nulls_first=True), "id")[:batch]
     )
     sent = failed = 0
     for note in pending:
+        at = clock()
         claimed = (
             Notification.objects.filter(pk=note.pk, emailed_at__isnull=True)
-            .filter(takeable)
-            .update(email_claimed_at=now)
+            .filter(_takeable(at))
+            .update(email_claimed_at=at)
         )
         if not claimed:
             continue  # another worker has it
@@ -128,9 +145,8 @@ def _emails(now: dt.datetime, batch: int) -> tuple[int, int]:
                 from_email=None,
                 recipient_list=[note.user.email],
             )
-        except Exception:  # the mail server said no: let a later run try again
+        except Exception:  # the mail server said no: the claim stays, retried after LEASE
             logger.exception("reminder e-mail %s failed", note.pk)
-            Notification.objects.filter(pk=note.pk).update(email_claimed_at=None)
             failed += 1
             continue
         Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
