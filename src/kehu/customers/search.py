@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -198,65 +197,119 @@ def query_parse(raw: str) -> ParsedQuery:
     return ParsedQuery((), tuple("w" + w for w in words[:1]))
 
 
-# A prefix query matching more index rows than this is "broad" (``zh``, ``li``): its
-# newest matches are found faster by walking customers newest first and probing each
-# one's tokens than by sorting every match. Measured at 1M customers on SQLite
-# (benchmarks/bench_search.py): the two plans cost the same around 4,000 matching rows
-# for someone who sees every customer and around 6,000 for someone who sees a part
-# (the walk skips the customers they may not see).
+# How a search runs depends on how many index rows its driving token(s) match,
+# counted up to a threshold (one cheap index range scan):
+#
+# * narrow (up to the threshold): every candidate id is read from the index, the
+#   visible ones are kept in one query; the page and an exact count come from that.
+# * broad (``zh``, ``li``, the surname 张): the page is read newest first — for a
+#   prefix by walking customers and probing each one's tokens, for an exact token
+#   straight from its (token, customer) index — one row more than the page tells
+#   whether there is a next page, and the count is a lower bound ("20+").
+#
+# Sorting or counting every match of a broad query is what made it slow (and on
+# PostgreSQL a LIMIT over a merge join could walk the whole table for a narrow one).
+# Thresholds measured at 1M customers (benchmarks/bench_search.py).
 BROAD_PREFIX_ROWS = 4500
 BROAD_PREFIX_ROWS_SCOPED = 7000
 
 
-def search_customer_ids(query: str, visible: Q, *, limit: int, offset: int = 0) -> list[int]:
-    """Ids of visible customers matching ``query``, newest first."""
-    return list(_matching(query, visible, ordered=True)[offset : offset + limit])
+@dataclass(frozen=True)
+class SearchPage:
+    ids: list[int]
+    count: int  # exact up to the cap, else a lower bound
+    capped: bool  # True: at least ``count`` match
 
 
-def search_count(query: str, visible: Q, *, cap: int) -> tuple[int, bool]:
-    """Number of matches up to ``cap``; the flag says the cap was reached."""
-    ids = list(_matching(query, visible, ordered=False)[: cap + 1])
-    return min(len(ids), cap), len(ids) > cap
-
-
-def _matching(query: str, visible: Q, *, ordered: bool) -> QuerySet[Any, int]:
-    """``visible`` is a Q over Customer fields; it is applied through ``customer__``."""
+def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int) -> SearchPage:
+    """A page of the ids of visible customers matching ``query``, newest first."""
     parsed = query_parse(query)
-    tokens = SearchToken.objects.all()
     if parsed.empty:
-        return tokens.none().values_list("customer_id", flat=True)
-    scoped = q_through(visible, "customer__") & Q(customer__deleted_at__isnull=True)
+        return SearchPage([], 0, False)
+    threshold = BROAD_PREFIX_ROWS if not visible.children else BROAD_PREFIX_ROWS_SCOPED
+    tokens = SearchToken.objects.all()
     if parsed.exact:
-        first, *others = parsed.exact
-        match = tokens.filter(token=first)
+        driver, *others = (
+            sorted(parsed.exact, key=_rows_capped) if len(parsed.exact) > 1 else parsed.exact
+        )
+        candidates = tokens.filter(token=driver)
         for other in others:
-            match = match.filter(
-                customer_id__in=SearchToken.objects.filter(token=other).values("customer_id")
+            candidates = candidates.filter(
+                Exists(SearchToken.objects.filter(token=other, customer_id=OuterRef("customer_id")))
             )
         if parsed.prefixes:
             # e.g. "ABC贸易": the Latin word must match too
-            match = match.filter(
-                customer_id__in=SearchToken.objects.filter(_any_prefix(parsed)).values(
-                    "customer_id"
+            candidates = candidates.filter(
+                Exists(
+                    SearchToken.objects.filter(
+                        _any_prefix(parsed), customer_id=OuterRef("customer_id")
+                    )
                 )
             )
-        match = match.filter(scoped)
-        if ordered:
-            match = match.order_by("-customer_id")
-        return match.values_list("customer_id", flat=True)
+        broad = _rows_capped(driver, threshold + 1) > threshold
+        if broad:
+            scoped = q_through(visible, "customer__") & Q(customer__deleted_at__isnull=True)
+            page = list(
+                candidates.filter(scoped)
+                .order_by("-customer_id")
+                .values_list("customer_id", flat=True)[offset : offset + limit + 1]
+            )
+            return _lower_bound(page, offset, limit)
+        return _narrow(candidates, visible, limit=limit, offset=offset, cap=cap)
     prefix_q = _any_prefix(parsed)
-    broad = BROAD_PREFIX_ROWS if not visible.children else BROAD_PREFIX_ROWS_SCOPED
-    if ordered and tokens.filter(prefix_q)[: broad + 1].count() > broad:
+    broad = tokens.filter(prefix_q)[: threshold + 1].count() > threshold
+    if broad:
         has_token = SearchToken.objects.filter(prefix_q, customer_id=OuterRef("pk"))
-        return (
+        page = list(
             Customer.objects.filter(visible, Exists(has_token), deleted_at__isnull=True)
             .order_by("-pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", flat=True)[offset : offset + limit + 1]
         )
-    match = tokens.filter(prefix_q).filter(scoped)
-    if ordered:
-        match = match.order_by("-customer_id")
-    return match.values_list("customer_id", flat=True).distinct()
+        return _lower_bound(page, offset, limit)
+    # The ids themselves, not a subquery: PostgreSQL misjudges how many rows a prefix
+    # range holds and would hash-join the whole customer table against a few.
+    ids = sorted(set(tokens.filter(prefix_q).values_list("customer_id", flat=True)))
+    return _narrow(ids, visible, limit=limit, offset=offset, cap=cap)
+
+
+def _lower_bound(page: list[int], offset: int, limit: int) -> SearchPage:
+    more = len(page) > limit
+    page = page[:limit]
+    return SearchPage(page, offset + len(page), more)
+
+
+def _narrow(
+    candidates: QuerySet[SearchToken] | list[int],
+    visible: Q,
+    *,
+    limit: int,
+    offset: int,
+    cap: int,
+) -> SearchPage:
+    """All (few) candidates, the visible ones kept in one query with no ORDER BY or
+    LIMIT for a planner to get wrong; sorted here."""
+    seen = sorted(
+        Customer.objects.filter(
+            visible,
+            pk__in=(
+                candidates
+                if isinstance(candidates, list)
+                else candidates.values_list("customer_id", flat=True)
+            ),
+            deleted_at__isnull=True,
+        ).values_list("pk", flat=True),
+        reverse=True,
+    )
+    return SearchPage(seen[offset : offset + limit], min(len(seen), cap), len(seen) > cap)
+
+
+def search_customer_ids(query: str, visible: Q, *, limit: int, offset: int = 0) -> list[int]:
+    """Ids of visible customers matching ``query``, newest first."""
+    return search_page(query, visible, limit=limit, offset=offset, cap=limit).ids
+
+
+def _rows_capped(token: str, cap: int = 20_000) -> int:
+    return SearchToken.objects.filter(token=token)[:cap].count()
 
 
 def _any_prefix(parsed: ParsedQuery) -> Q:

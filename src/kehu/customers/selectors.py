@@ -20,7 +20,7 @@ from kehu.customers.models import (
     DuplicatePair,
     OwnerChange,
 )
-from kehu.customers.search import search_count, search_customer_ids
+from kehu.customers.search import search_page
 from kehu.customers.timeline import Cursor, TimelineEvent
 
 SORTS = {
@@ -121,8 +121,10 @@ def customer_list(
     offset = (page - 1) * page_size
     capped = False
     if filters.q.strip():
-        ids = search_customer_ids(filters.q, scope, limit=page_size, offset=offset)
-        count, capped = search_count(filters.q, scope, cap=settings.KEHU_SEARCH_COUNT_CAP)
+        found = search_page(
+            filters.q, scope, limit=page_size, offset=offset, cap=settings.KEHU_SEARCH_COUNT_CAP
+        )
+        ids, count, capped = found.ids, found.count, found.capped
         by_id = {c.pk: c for c in _list_prefetch(Customer.objects.filter(pk__in=ids))}
         items = [by_id[i] for i in ids if i in by_id]
     else:
@@ -138,6 +140,8 @@ def customer_list(
         order = SORTS.get(filters.sort, SORTS["-id"])
         items = list(_list_prefetch(customers.order_by(*order))[offset : offset + page_size])
     num_pages = max(1, -(-count // page_size))
+    if capped:  # at least one more page than what is known
+        num_pages = max(num_pages, page + 1)
     if page > num_pages:
         raise PageOutOfRange
     return CustomerPage(
