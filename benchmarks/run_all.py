@@ -3,7 +3,8 @@
 python benchmarks/run_all.py [--customers N]
 
 Search and list page, then the duplicate scan, on SQLite and PostgreSQL with N
-customers; racing pool claims on PostgreSQL.
+customers; racing pool claims on PostgreSQL; the customer timeline; order ingestion
+through the batch API (100,000 orders) on both.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def main() -> None:
     for db in ("sqlite", "postgres"):
         cmd = [sys.executable, str(HERE / "bench_timeline.py"), "--db", db]
         failed |= subprocess.run(cmd, check=False).returncode != 0
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_orders.py"), "--db", db, "--orders", "100000"]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    cmd = [sys.executable, str(HERE / "bench_demo.py"), "--db", "sqlite"]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 

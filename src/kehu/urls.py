@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("work/", include("kehu.followups.urls")),
     path("interactions/", include("kehu.interactions.urls")),
+    path("orders/", include("kehu.orders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -11,6 +12,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
@@ -21,6 +23,8 @@ from schemathesis.checks import (
 
 from kehu.accounts.services import token_create
 from kehu.customers.models import Customer
+from kehu.orders.models import Product
+from kehu.orders.services import LineData, OrderData, order_upsert
 from tests.factories import make_customer
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -45,7 +49,21 @@ def test_openapi_document(db, web):
         "/api/v1/customers/{customer_id}/merge",
         "/api/v1/duplicates",
         "/api/v1/merges/{merge_id}/undo",
+        "/api/v1/interactions",
+        "/api/v1/customers/{customer_id}/timeline",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/finish",
+        "/api/v1/orders",
+        "/api/v1/orders/batch",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/refunds",
+        "/api/v1/customers/{customer_id}/orders",
+        "/api/v1/products",
+        "/api/v1/products/{product_id}",
     }
+    batch = spec["components"]["schemas"]["BatchIn"]["properties"]["orders"]
+    assert batch["items"] == {"$ref": "#/components/schemas/OrderIn"}
     patch = spec["paths"]["/api/v1/customers/{customer_id}"]["patch"]
     assert {"200", "401", "403", "404", "409", "422", "428"} <= set(patch["responses"])
     assert set(spec["components"]["securitySchemes"]) == {"BearerAuth", "BrowserSession"}
@@ -95,8 +113,9 @@ def keep_test_connection():
 def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
     """Every operation, with generated input, as an admin and as a sales user.
 
-    Path ids are sometimes swapped for real customers (own, another's, the pool's)
-    and PATCH versions for the current one, so the writes get past the 404s.
+    Path ids are sometimes swapped for real customers (own, another's, the pool's),
+    orders and products, PATCH versions for the current one, and the customer and
+    products an order names for real ones, so the writes get past the 404s.
     """
     user = getattr(org, role)
     _token, raw = token_create(user=user)
@@ -106,10 +125,34 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
         make_customer(org.west_sales, name="西一").pk,
         make_customer(None, name="公海一", actor=org.admin).pk,
     ]
+    # Customers of their own for the order operations: those above get deleted and
+    # merged by the customer operations, which run first.
+    buyers = [
+        make_customer(org.sales, name="买家一").pk,
+        make_customer(org.west_sales, name="买家二").pk,
+        make_customer(None, name="买家三", actor=org.admin).pk,
+    ]
+    products = [
+        Product.objects.create(name="龙井", sku="TEA-1", price="100.00", unit_cost="60.00").pk,
+        Product.objects.create(name="茶杯", price="25.50").pk,
+    ]
+    orders = [
+        order_upsert(
+            actor=org.admin,
+            data=OrderData(
+                source="shop",
+                external_id=f"O-{customer_id}",
+                ordered_at=timezone.now(),
+                customer_id=customer_id,
+                lines=[LineData(quantity=Decimal(2), product_id=products[0])],
+            ),
+        )[0].pk
+        for customer_id in buyers
+    ]
     schema = _schema(web)
     checks = (not_a_server_error, response_schema_conformance, status_code_conformance)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 27
 
     for operation in operations:
 
@@ -124,6 +167,9 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
             database=None,
         )
         def run(case, real_id, fresh):
+            if real_id is not None:
+                pick = ids.index(real_id)
+                _with_real_orders(case, pick, buyers, orders, products, fresh=fresh)
             if real_id is not None and "customer_id" in (case.path_parameters or {}):
                 case.path_parameters = {**case.path_parameters, "customer_id": real_id}
                 if isinstance(case.body, dict) and "other_id" in case.body:
@@ -136,3 +182,40 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
 
         with keep_test_connection():
             run()
+
+
+def _with_real_orders(
+    case, pick: int, customers: list, orders: list, products: list, *, fresh: bool
+) -> None:
+    """Point order and product ids (in the path, and in an order's body) at real rows;
+    with ``fresh``, also make the amounts plausible so some writes go through."""
+    path = case.path_parameters or {}
+    if "order_id" in path:
+        case.path_parameters = {**path, "order_id": orders[pick]}
+        if fresh and isinstance(case.body, dict) and "amount" in case.body:
+            case.body = {**case.body, "amount": "1.00"}
+            case.body.pop("refunded_at", None)
+    if "product_id" in path:
+        case.path_parameters = {**path, "product_id": products[pick % 2]}
+    bodies = [case.body] if isinstance(case.body, dict) else []
+    if isinstance(case.body, dict) and isinstance(case.body.get("orders"), list):
+        bodies = [b for b in case.body["orders"] if isinstance(b, dict)]
+    for body in bodies:
+        if "ordered_at" not in body:
+            continue
+        body["customer_id"] = customers[pick]
+        body.pop("customer_external_id", None)
+        for line in body.get("lines") or []:
+            if isinstance(line, dict):
+                line.pop("sku", None)
+                line["product_id"] = products[pick % 2]
+                if fresh:
+                    line.update(quantity="2", discount="0")
+        if fresh:
+            body.pop("cost", None)
+            body.pop("currency", None)
+            if body.get("lines"):
+                body.pop("total", None)
+            else:
+                body["total"] = "10.00"
+            body.update(status="paid", ordered_at="2025-03-01T10:30:00+08:00")

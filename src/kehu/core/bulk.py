@@ -72,7 +72,9 @@ def insert_objects(
 ) -> int:
     """Insert model instances (with their ``id`` set when ``with_id``)."""
     fields = columns_of(model, with_id=with_id)
-    return bulk_insert(model._meta.db_table, [f.column for f in fields], rows_of(objects, fields))
+    return bulk_insert(
+        model._meta.db_table, [str(f.column) for f in fields], rows_of(objects, fields)
+    )
 
 
 def sequences_reset(*models_: type[models.Model]) -> None:

@@ -92,7 +92,9 @@ def _raw(customer: Customer) -> dict[str, Any]:
         data[name] = value.isoformat() if isinstance(value, dt.date) else value
     data["owner_id"] = customer.owner_id
     data["team_id"] = customer.team_id
-    data["claimed_at"] = customer.claimed_at.isoformat() if customer.claimed_at else None
+    for stamp in ("claimed_at", "last_deal_at", "last_contact_at"):
+        value = getattr(customer, stamp)
+        data[stamp] = value.isoformat() if value else None
     data["custom_fields"] = dict(customer.custom_fields or {})
     data["tag_ids"] = sorted(customer.tags.values_list("pk", flat=True))
     data["phones"] = list(
@@ -109,8 +111,9 @@ def _set_raw(customer: Customer, data: Mapping[str, Any]) -> None:
         setattr(customer, name, value)
     customer.owner_id = data.get("owner_id")
     customer.team_id = data.get("team_id")
-    claimed = data.get("claimed_at")
-    customer.claimed_at = dt.datetime.fromisoformat(claimed) if claimed else None
+    for stamp in ("claimed_at", "last_deal_at", "last_contact_at"):
+        value = data.get(stamp)
+        setattr(customer, stamp, dt.datetime.fromisoformat(value) if value else None)
     customer.custom_fields = dict(data.get("custom_fields") or {})
 
 
@@ -200,6 +203,11 @@ def customer_merge(
         else:
             setattr(survivor, name, getattr(other, name))
     derived_fields(survivor)
+    # What the pool's reclaim rules read: the latest of either record.
+    for stamp in ("last_deal_at", "last_contact_at"):
+        theirs = getattr(other, stamp)
+        if theirs and (getattr(survivor, stamp) is None or theirs > getattr(survivor, stamp)):
+            setattr(survivor, stamp, theirs)
     # Attached rows.
     moved: dict[str, list[int]] = {}
     for relation in relations():

@@ -120,9 +120,12 @@ def _activity_context(actor: User, customer: Customer) -> dict[str, object]:
     from kehu.followups.forms import TaskForm
     from kehu.followups.selectors import customer_open_tasks
     from kehu.interactions.forms import InteractionForm
+    from kehu.orders.selectors import order_summary, orders_for_customer
 
     may_log = can_log_interaction(actor, customer)
     return {
+        "order_summary": order_summary(customer),
+        "recent_orders": orders_for_customer(customer, limit=5),
         "can_log": may_log,
         "interaction_form": InteractionForm(customer=customer) if may_log else None,
         "task_form": TaskForm(actor=actor) if may_log else None,

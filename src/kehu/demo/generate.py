@@ -39,6 +39,7 @@ from kehu.customers.models import (
 from kehu.customers.search import SearchDocument
 from kehu.customers.services import customer_create, derived_fields
 from kehu.demo import names
+from kehu.demo.behaviour import demo_behaviour
 
 DEMO_PASSWORD = "kehu-demo-2026"
 POOL_SHARE = 0.10
@@ -239,9 +240,17 @@ def demo_load(
         if progress:
             progress(size)
     sequences_reset(Customer, Contact)
+    behaviour = demo_behaviour(
+        seed=seed,
+        customers=list(Customer.objects.order_by("id").values_list("pk", "owner_id")),
+        users=owners,
+        service=User.objects.filter(role=Role.SERVICE).first(),
+        admin=admin,
+        now=now,
+    )
     planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())
-    return {"customers": created + planted, "users": User.objects.count()}
+    return {"customers": created + planted, "users": User.objects.count(), **behaviour}
 
 
 def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:

@@ -32,6 +32,7 @@ class Command(BaseCommand):
             except DemoError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"demo loaded: {result['customers']} customers, {result['users']} users "
-            f"(login admin / {DEMO_PASSWORD})"
+            f"demo loaded: {result['customers']} customers, {result['users']} users, "
+            f"{result.get('orders', 0)} orders, {result.get('interactions', 0)} interactions, "
+            f"{result.get('tasks', 0)} tasks (login admin / {DEMO_PASSWORD})"
         )

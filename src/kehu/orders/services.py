@@ -1,0 +1,1024 @@
+"""Every write to products, orders and refunds.
+
+Orders arrive one at a time (``order_upsert``) or in batches (``orders_ingest``);
+both go through the same steps, so a single push and a batch of one behave alike:
+
+1. each item is checked on its own (amounts, dates, the choice of references) and
+   its content hashed;
+2. what the batch names is looked up with a few ``IN`` queries: orders already
+   pushed under the same ``(source, external_id)``, customers by id or by their own
+   ``(source, external_id)`` (only those the actor may see), products by id or SKU;
+3. each item becomes "unchanged" (same hash: nothing is written), "new", "changed"
+   or an error (unknown product, customer not visible, ...);
+4. new orders and their lines are inserted with one ``executemany`` per table;
+   changed ones are updated one by one, each in a savepoint, keeping the previous
+   content as an ``OrderRevision``.
+
+Bad items are reported by index and never written; good ones are kept. The whole
+batch is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import partial
+from operator import itemgetter
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.errors import ConflictError, KehuError, NotAllowedError
+from kehu.customers.access import can_write, visibility_q
+from kehu.customers.models import Customer
+from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
+from kehu.orders.models import (
+    GIVEN_STATUSES,
+    Channel,
+    Order,
+    OrderLine,
+    OrderRevision,
+    OrderStatus,
+    Product,
+    Refund,
+    RefundKind,
+    cents,
+    default_currency,
+    effective_status,
+)
+
+MAX_BATCH = 1000
+MAX_LINES = 200
+MONEY_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+QUANTITY_LIMIT = Decimal(10) ** 9  # max_digits=12, decimal_places=3
+ZERO = Decimal("0.00")
+CENT, MILLI = Decimal("0.01"), Decimal("0.001")
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+IN_CHUNK = 2000
+CHANNELS = frozenset(Channel.values)
+STATUSES = frozenset(OrderStatus.values)
+
+T = TypeVar("T")
+
+
+class OrderNotFound(KehuError):
+    """The customer (or order) named is not there, or not the actor's to see."""
+
+    code = "not_found"
+    status = 404
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class LineData:
+    """One line as pushed: a product by Kehu id or by SKU, quantity, unit price
+    (the product's price when omitted), discount, and optionally the unit cost
+    (the product's current unit cost when omitted)."""
+
+    quantity: Decimal
+    product_id: int | None = None
+    sku: str | None = None
+    unit_price: Decimal | None = None
+    discount: Decimal = ZERO
+    unit_cost: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderData:
+    """An order as pushed. The customer by Kehu id, or by the customer's
+    ``external_id`` in the same ``source``. With lines, the total is their sum (a
+    given ``total`` must match it); without lines, ``total`` is required and ``cost``
+    may be given."""
+
+    source: str
+    external_id: str
+    ordered_at: dt.datetime
+    customer_id: int | None = None
+    customer_external_id: str | None = None
+    status: str = OrderStatus.PAID
+    channel: str = Channel.OTHER
+    currency: str | None = None
+    total: Decimal | None = None
+    cost: Decimal | None = None
+    lines: Sequence[LineData] = ()
+
+
+@dataclass(frozen=True)
+class OrderItemError:
+    """Why one order was refused: ``code`` as in the API (``invalid``, ``not_found``,
+    ``forbidden``, ``conflict``), a message, and field errors for ``invalid``."""
+
+    code: str
+    message: str
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def exception(self) -> Exception:
+        if self.code == "invalid":
+            return ValidationError(self.errors or self.message)
+        if self.code == "not_found":
+            return OrderNotFound(self.message)
+        if self.code == "forbidden":
+            return NotAllowedError(self.message)
+        return ConflictError(self.message)
+
+
+def invalid(errors: dict[str, list[str]]) -> OrderItemError:
+    return OrderItemError("invalid", _("输入有误，请检查后重试。"), errors)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    index: int
+    order_id: int | None = None
+    outcome: Outcome | None = None
+    error: OrderItemError | None = None
+
+
+# --- step 1: each item on its own ------------------------------------------------------
+
+
+def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _number(
+    errors: dict[str, list[str]],
+    key: str,
+    value: Any,
+    *,
+    step: Decimal = CENT,
+    limit: Decimal = MONEY_LIMIT,
+    positive: bool = False,
+) -> Decimal | None:
+    """A non-negative Decimal with at most the places of ``step`` (``None`` stays)."""
+    if value is None:
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        _add(errors, key, _("不是有效的数字。"))
+        return None
+    if not number.is_finite():
+        _add(errors, key, _("不是有效的数字。"))
+    elif abs(number) >= limit:
+        _add(errors, key, _("数值过大。"))
+    elif positive and number <= 0:
+        _add(errors, key, _("数量必须大于 0。"))
+    elif number < 0:
+        _add(errors, key, _("金额不能为负数。"))
+    elif (rounded := number.quantize(step)) != number:
+        _add(errors, key, _("数量最多三位小数。") if step == MILLI else _("金额最多两位小数。"))
+    else:
+        return rounded
+    return None
+
+
+def _text(errors: dict[str, list[str]], key: str, value: str | None, limit: int) -> str:
+    text = (value or "").strip()
+    if len(text) > limit:
+        _add(errors, key, _("最多 %(n)d 个字符。") % {"n": limit})
+    elif "\x00" in text:
+        _add(errors, key, _("不能包含 NUL 字符。"))
+    return text
+
+
+def _moment(errors: dict[str, list[str]], key: str, value: Any) -> dt.datetime | None:
+    if not isinstance(value, dt.datetime):
+        _add(errors, key, _("不是有效的 ISO 8601 日期时间，例如 2025-03-01T10:30:00+08:00。"))
+        return None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        _add(
+            errors,
+            key,
+            _("时间应在 %(first)d 年至 %(last)d 年之间。")
+            % {"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
+        return None
+    if value.tzinfo is None:
+        value = timezone.make_aware(value)  # in KEHU_TIME_ZONE
+    return value.astimezone(dt.UTC)
+
+
+@dataclass(slots=True)
+class _Line:
+    product_ref: tuple[str, Any]  # ("id", 5) or ("sku", "A-1")
+    quantity: Decimal
+    unit_price: Decimal | None
+    discount: Decimal
+    unit_cost: Decimal | None
+
+
+@dataclass(slots=True)
+class _Clean:
+    index: int
+    key: tuple[str, str]
+    customer_ref: tuple[str, Any]  # ("id", 5) or ("external_id", "C-9")
+    ordered_at: dt.datetime
+    status: str
+    channel: str
+    currency: str
+    total: Decimal | None
+    cost: Decimal | None
+    lines: list[_Line]
+    content_hash: str = ""
+
+
+def _digest(clean: _Clean) -> str:
+    """The order as pushed, after normalising numbers and times: equal pushes hash
+    equal ("10" and "10.00", "+08:00" and "Z" the same moment). ``repr`` of strings,
+    numbers and tuples is unambiguous, so different orders never read the same."""
+    payload = (
+        clean.key,
+        clean.customer_ref,
+        clean.ordered_at.isoformat(),
+        clean.status,
+        clean.channel,
+        clean.currency,
+        clean.total,
+        clean.cost,
+        tuple(
+            (line.product_ref, line.quantity, line.unit_price, line.discount, line.unit_cost)
+            for line in clean.lines
+        ),
+    )
+    return hashlib.sha256(repr(payload).encode()).hexdigest()
+
+
+def _clean(index: int, data: OrderData, currency_default: str) -> _Clean | OrderItemError:
+    errors: dict[str, list[str]] = {}
+    source = _text(errors, "source", data.source, 32)
+    external_id = _text(errors, "external_id", data.external_id, 64)
+    if not external_id and "external_id" not in errors:
+        _add(errors, "external_id", _("必须填写外部编号。"))
+    customer_ref: tuple[str, Any] = ("id", data.customer_id)
+    customer_external_id = _text(errors, "customer_external_id", data.customer_external_id, 64)
+    if (data.customer_id is None) == (not customer_external_id):
+        _add(errors, "customer_id", _("请填写 customer_id 或 customer_external_id（二选一）。"))
+    elif customer_external_id:
+        customer_ref = ("external_id", customer_external_id)
+    ordered_at = _moment(errors, "ordered_at", data.ordered_at)
+    if data.status not in GIVEN_STATUSES:
+        _add(
+            errors,
+            "status",
+            _("状态只能是 paid 或 cancelled：退款和部分退款由退款记录决定，请另行登记退款。")
+            if data.status in STATUSES
+            else _("未知的状态。"),
+        )
+    if data.channel not in CHANNELS:
+        _add(errors, "channel", _("未知的渠道。"))
+    currency = (data.currency or currency_default).strip()
+    if not (len(currency) == 3 and currency.isascii() and currency.isupper()):
+        _add(errors, "currency", _("币种应为三个大写字母，例如 CNY。"))
+    total = _number(errors, "total", data.total)
+    cost = _number(errors, "cost", data.cost)
+    lines: list[_Line] = []
+    if len(data.lines) > MAX_LINES:
+        _add(errors, "lines", _("每个订单最多 %(n)d 行明细。") % {"n": MAX_LINES})
+    else:
+        for number, line in enumerate(data.lines):
+            cleaned = _clean_line(errors, f"lines.{number}", line)
+            if cleaned is not None:
+                lines.append(cleaned)
+    if not data.lines and data.total is None:
+        _add(errors, "total", _("没有明细时必须填写订单金额 total。"))
+    if data.lines and data.cost is not None:
+        _add(errors, "cost", _("有明细时成本按明细计算，请在明细中填写 unit_cost。"))
+    if errors:
+        return invalid(errors)
+    assert ordered_at is not None
+    clean = _Clean(
+        index,
+        (source, external_id),
+        customer_ref,
+        ordered_at,
+        str(data.status),  # plain text, not the enum member: cheaper to hash and store
+        str(data.channel),
+        currency,
+        total,
+        cost,
+        lines,
+    )
+    clean.content_hash = _digest(clean)
+    return clean
+
+
+def _clean_line(errors: dict[str, list[str]], prefix: str, line: LineData) -> _Line | None:
+    before = len(errors)
+    ref: tuple[str, Any] = ("id", line.product_id)
+    sku = line.sku
+    if sku is not None:
+        sku = _text(errors, f"{prefix}.sku", sku, 64)
+    if (line.product_id is None) == (not sku):
+        _add(errors, f"{prefix}.product_id", _("请填写 product_id 或 sku（二选一）。"))
+    elif sku:
+        ref = ("sku", sku)
+    quantity = _number(
+        errors,
+        f"{prefix}.quantity",
+        line.quantity,
+        step=MILLI,
+        limit=QUANTITY_LIMIT,
+        positive=True,
+    )
+    unit_price = _number(errors, f"{prefix}.unit_price", line.unit_price)
+    discount = _number(errors, f"{prefix}.discount", line.discount) or ZERO
+    unit_cost = _number(errors, f"{prefix}.unit_cost", line.unit_cost)
+    if len(errors) > before or quantity is None:
+        return None
+    return _Line(ref, quantity, unit_price, discount, unit_cost)
+
+
+# --- step 2: what the batch names, in a few queries ---------------------------------------
+
+
+def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(slots=True)
+class _Existing:
+    pk: int
+    customer_id: int
+    content_hash: str
+
+
+@dataclass(slots=True)
+class _Buyer:
+    """What the batch needs of a customer the actor may see."""
+
+    pk: int
+    writable: bool
+
+
+@dataclass(slots=True)
+class _ProductFacts:
+    pk: int
+    price: Decimal
+    unit_cost: Decimal | None
+
+
+@dataclass
+class _Lookups:
+    existing: dict[tuple[str, str], _Existing]
+    customers: dict[int, _Buyer]  # alive and visible to the actor
+    customers_by_external_id: dict[tuple[str, str], _Buyer]
+    products: dict[tuple[str, Any], _ProductFacts]
+
+
+def _by_source(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, set[str]] = {}
+    for source, external_id in keys:
+        grouped.setdefault(source, set()).add(external_id)
+    return {source: sorted(ids) for source, ids in grouped.items()}
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _by_key(
+    rows: models.QuerySet[M], source: str, external_ids: Sequence[str]
+) -> models.QuerySet[M]:
+    """Rows by ``(source, external_id)``. The ``external_id <> ''`` term lets SQLite and
+    PostgreSQL use the partial unique index on the pair instead of scanning."""
+    return (
+        rows.filter(source=source, external_id__in=external_ids).exclude(external_id="").order_by()
+    )
+
+
+def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
+    existing: dict[tuple[str, str], _Existing] = {}
+    for source, external_ids in _by_source(c.key for c in cleans).items():
+        for chunk in _chunks(external_ids):
+            rows = _by_key(Order.objects.all(), source, chunk).values_list(
+                "pk", "external_id", "customer_id", "content_hash"
+            )
+            for pk, external_id, customer_id, content_hash in rows:
+                existing[(source, external_id)] = _Existing(pk, customer_id, content_hash)
+
+    # Who may write to a customer depends on its owner and team only: ask once per pair.
+    writable: dict[tuple[int | None, int | None], bool] = {}
+
+    def buyer(pk: int, owner_id: int | None, team_id: int | None) -> _Buyer:
+        if (owner_id, team_id) not in writable:
+            probe = Customer(owner_id=owner_id, team_id=team_id)
+            writable[(owner_id, team_id)] = can_write(actor, probe)
+        return _Buyer(pk, writable[(owner_id, team_id)])
+
+    visible = Customer.objects.alive().filter(visibility_q(actor))
+    columns = ("pk", "owner_id", "team_id")
+    customer_ids = {c.customer_ref[1] for c in cleans if c.customer_ref[0] == "id"}
+    customer_ids |= {e.customer_id for e in existing.values()}
+    customers: dict[int, _Buyer] = {}
+    for id_chunk in _chunks(sorted(customer_ids)):
+        for row in visible.filter(pk__in=id_chunk).values_list(*columns):
+            customers[row[0]] = buyer(*row)
+    by_external_id: dict[tuple[str, str], _Buyer] = {}
+    wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
+    for source, external_ids in _by_source(wanted).items():
+        for chunk in _chunks(external_ids):
+            matches = _by_key(visible, source, chunk).values_list(*columns, "external_id")
+            for *row, external_id in matches:
+                customers[row[0]] = by_external_id[(source, external_id)] = buyer(*row)
+
+    products: dict[tuple[str, Any], _ProductFacts] = {}
+    refs = {line.product_ref for c in cleans for line in c.lines}
+    ids = sorted(value for kind, value in refs if kind == "id")
+    skus = sorted(value for kind, value in refs if kind == "sku")
+    for id_chunk in _chunks(ids):
+        for pk, price, unit_cost in Product.objects.filter(pk__in=id_chunk).values_list(
+            "pk", "price", "unit_cost"
+        ):
+            products[("id", pk)] = _ProductFacts(pk, price, unit_cost)
+    for sku_chunk in _chunks(skus):
+        for pk, sku, price, unit_cost in Product.objects.filter(sku__in=sku_chunk).values_list(
+            "pk", "sku", "price", "unit_cost"
+        ):
+            products[("sku", sku)] = _ProductFacts(pk, price, unit_cost)
+    return _Lookups(existing, customers, by_external_id, products)
+
+
+# --- step 3: each item against what exists -------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Plan:
+    clean: _Clean
+    customer: _Buyer
+    lines: list[dict[str, Any]]  # OrderLine values by attribute name (order_id once known)
+    total: Decimal
+    cost: Decimal | None
+    existing: _Existing | None
+
+
+def _customer_of(clean: _Clean, found: _Lookups) -> _Buyer | OrderItemError:
+    kind, value = clean.customer_ref
+    if kind == "id":
+        customer = found.customers.get(value)
+        if customer is None:
+            return OrderItemError("not_found", _("客户不存在，或您无权查看。"))
+    else:
+        customer = found.customers_by_external_id.get((clean.key[0], value))
+        if customer is None:
+            return OrderItemError(
+                "not_found",
+                _("在 %(source)s 中找不到外部编号为 %(id)s 的客户，或您无权查看。")
+                % {"source": clean.key[0] or "—", "id": value},
+            )
+    if not customer.writable:
+        return OrderItemError("forbidden", _("您无权为该客户记录订单。"))
+    return customer
+
+
+def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
+    existing = found.existing.get(clean.key)
+    if existing is not None:
+        holder = found.customers.get(existing.customer_id)
+        if holder is None:
+            return IngestResult(
+                clean.index,
+                error=OrderItemError(
+                    "forbidden", _("已有相同来源和外部编号的订单，您无权查看或修改它。")
+                ),
+            )
+        if existing.content_hash == clean.content_hash:
+            return IngestResult(clean.index, existing.pk, Outcome.UNCHANGED)
+        if not holder.writable:
+            return IngestResult(
+                clean.index,
+                error=OrderItemError(
+                    "forbidden", _("已有相同来源和外部编号的订单，您无权修改它。")
+                ),
+            )
+    customer = _customer_of(clean, found)
+    if isinstance(customer, OrderItemError):
+        return IngestResult(clean.index, error=customer)
+    errors: dict[str, list[str]] = {}
+    lines: list[dict[str, Any]] = []
+    cost: Decimal | None = ZERO
+    total = ZERO
+    for position, line in enumerate(clean.lines):
+        product = found.products.get(line.product_ref)
+        if product is None:
+            field_name = "product_id" if line.product_ref[0] == "id" else "sku"
+            _add(errors, f"lines.{position}.{field_name}", _("没有这个产品。"))
+            continue
+        unit_price = product.price if line.unit_price is None else line.unit_price
+        gross = cents(line.quantity * unit_price)
+        if line.discount > gross:
+            _add(
+                errors,
+                f"lines.{position}.discount",
+                _("折扣不能超过该行金额 %(gross)s。") % {"gross": gross},
+            )
+            continue
+        unit_cost = product.unit_cost if line.unit_cost is None else line.unit_cost
+        amount = gross - line.discount
+        total += amount
+        if cost is not None:
+            cost = None if unit_cost is None else cost + cents(line.quantity * unit_cost)
+        lines.append(
+            {
+                "position": position,
+                "product_id": product.pk,
+                "quantity": line.quantity,
+                "unit_price": unit_price,
+                "discount": line.discount,
+                "unit_cost": unit_cost,
+                "amount": amount,
+            }
+        )
+    if not clean.lines:
+        assert clean.total is not None
+        total, cost = clean.total, clean.cost
+    elif clean.total is not None and clean.total != total and not errors:
+        _add(errors, "total", _("与明细合计 %(sum)s 不符。") % {"sum": total})
+    if total >= MONEY_LIMIT or (cost is not None and cost >= MONEY_LIMIT):
+        _add(errors, "total", _("数值过大。"))
+    if errors:
+        return IngestResult(clean.index, error=invalid(errors))
+    return _Plan(clean, customer, lines, total, cost, existing)
+
+
+# --- step 4: writing -----------------------------------------------------------------------
+
+
+# Values the driver takes as they are (Decimals already rounded to their places).
+PASSED_AS_THEY_ARE = (models.CharField, models.IntegerField, models.DecimalField, models.ForeignKey)
+
+
+def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (values by attribute name) with one ``executemany``.
+
+    The batch path's write. ``bulk_create`` would build a model instance per row and
+    prepare every field of it again, which costs more than the database's own insert;
+    these values are already checked and normalised (Decimals rounded, times aware),
+    so they go to the driver as they are, datetimes adapted for the database. A
+    field a row leaves out takes its model default; ``auto_now`` fields take now.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults: dict[str, Any] = {}
+    adapters: list[tuple[str, Callable[[Any], Any]]] = []
+    for f in fields:
+        adapt: Callable[[Any], Any] | None = None
+        if isinstance(f, models.DateTimeField):
+            adapt = connection.ops.adapt_datetimefield_value
+        elif not isinstance(f, PASSED_AS_THEY_ARE):
+            adapt = partial(f.get_db_prep_save, connection=connection)
+        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        default = now if stamped else f.get_default()
+        if adapt is not None:
+            adapters.append((f.attname, adapt))
+            if default is not None:
+                default = adapt(default)
+        defaults[f.attname] = default
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(str(f.column)) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    names = [f.attname for f in fields]
+    in_order = itemgetter(*names) if len(names) > 1 else (lambda values: (values[names[0]],))
+    params = []
+    for row in rows:
+        values = {**defaults, **row}
+        for name, adapt in adapters:
+            if name in row and row[name] is not None:
+                values[name] = adapt(row[name])
+        params.append(in_order(values))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _order_row(actor: User, plan: _Plan) -> dict[str, Any]:
+    clean = plan.clean
+    return {
+        "customer_id": plan.customer.pk,
+        "source": clean.key[0],
+        "external_id": clean.key[1],
+        "ordered_at": clean.ordered_at,
+        "channel": clean.channel,
+        "status": str(effective_status(clean.status, plan.total, ZERO)),
+        "currency": clean.currency,
+        "total": plan.total,
+        "cost": plan.cost,
+        "refunded_total": ZERO,
+        "content_hash": clean.content_hash,
+        "version": 1,
+        "created_by_id": actor.pk,
+        "updated_by_id": actor.pk,
+    }
+
+
+def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
+    """Insert orders and their lines; ``{index: order id}``. Raises ``IntegrityError``
+    when another request inserted one of the keys meanwhile."""
+    # New ids come after the largest one before the insert: read them back by range.
+    before = Order.objects.aggregate(last=Max("pk"))["last"] or 0
+    _insert(Order, [_order_row(actor, plan) for plan in plans])
+    since = (
+        Order.objects.filter(pk__gt=before).order_by().values_list("source", "external_id", "pk")
+    )
+    ids = {(source, external_id): pk for source, external_id, pk in since}
+    if any(plan.clean.key not in ids for plan in plans):
+        # Ids set by hand above the sequence (a restored database): by key, then.
+        for source, external_ids in _by_source(plan.clean.key for plan in plans).items():
+            for chunk in _chunks(external_ids):
+                written = _by_key(Order.objects.all(), source, chunk)
+                ids.update(((source, e), pk) for e, pk in written.values_list("external_id", "pk"))
+    lines: list[dict[str, Any]] = []
+    for plan in plans:
+        order_id = ids[plan.clean.key]
+        for line in plan.lines:
+            line["order_id"] = order_id
+        lines.extend(plan.lines)
+    _insert(OrderLine, lines)
+    return {plan.clean.index: ids[plan.clean.key] for plan in plans}
+
+
+def _create(actor: User, plans: list[_Plan]) -> dict[int, int | OrderItemError]:
+    """Insert the new orders together, or, when another request inserted one of them
+    meanwhile, one by one (that one is reported as a conflict)."""
+    done: dict[int, int | OrderItemError] = {}
+    try:
+        with transaction.atomic():
+            done.update(_write_new(actor, plans))
+        return done
+    except IntegrityError:
+        pass
+    for plan in plans:
+        try:
+            with transaction.atomic():
+                done.update(_write_new(actor, [plan]))
+        except IntegrityError:
+            done[plan.clean.index] = OrderItemError(
+                "conflict", _("另一个请求同时写入了相同外部编号的订单，请重试。")
+            )
+    return done
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+LINE_FIELDS = ("product_id", "quantity", "unit_price", "discount", "unit_cost", "amount")
+
+
+def order_content(order: Order, lines: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The order's recorded content, as kept in its revision history. ``lines`` are
+    values by attribute name (default: the order's lines as stored)."""
+    if lines is None:
+        lines = order.lines.order_by("position").values(*LINE_FIELDS)
+    return {
+        "customer_id": order.customer_id,
+        "ordered_at": order.ordered_at.astimezone(dt.UTC).isoformat(),
+        "channel": order.channel,
+        "status": OrderStatus.CANCELLED if order.is_cancelled else OrderStatus.PAID,
+        "currency": order.currency,
+        "total": _money_text(order.total),
+        "cost": _money_text(order.cost),
+        "lines": [
+            {
+                "product_id": line["product_id"],
+                "quantity": f"{line['quantity']:.3f}",
+                "unit_price": _money_text(line["unit_price"]),
+                "discount": _money_text(line["discount"]),
+                "unit_cost": _money_text(line["unit_cost"]),
+                "amount": _money_text(line["amount"]),
+            }
+            for line in lines
+        ],
+    }
+
+
+def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
+    """Apply a changed push to an existing order, keeping what it replaced."""
+    assert plan.existing is not None
+    clean = plan.clean
+    order = Order.objects.select_for_update().get(pk=plan.existing.pk)
+    before = order_content(order)
+    if plan.total < order.refunded_total:
+        message = _("订单金额不能小于已退款金额 %(refunded)s。") % {
+            "refunded": order.refunded_total
+        }
+        return invalid({"total": [message]})
+    order.customer_id = plan.customer.pk
+    order.ordered_at = clean.ordered_at
+    order.channel = clean.channel
+    order.currency = clean.currency
+    order.total = plan.total
+    order.cost = plan.cost
+    order.status = effective_status(clean.status, plan.total, order.refunded_total)
+    order.content_hash = clean.content_hash
+    after = order_content(order, plan.lines)
+    if after == before:
+        # Sent differently (say, the customer by external id now) but the same order.
+        Order.objects.filter(pk=order.pk).update(content_hash=clean.content_hash)
+        return order.pk, Outcome.UNCHANGED
+    OrderRevision.objects.create(
+        order=order,
+        version=order.version,
+        content=before,
+        changed_fields=sorted(k for k in after if after[k] != before.get(k)),
+        changed_at=timezone.now(),
+        changed_by=actor,
+    )
+    order.version += 1
+    order.updated_by = actor
+    order.save()
+    if after["lines"] != before["lines"]:
+        OrderLine.objects.filter(order=order).delete()
+        _insert(OrderLine, [{"order_id": order.pk, **line} for line in plan.lines])
+    return order.pk, Outcome.UPDATED
+
+
+def _deals_record(deals: Mapping[int, dt.datetime]) -> None:
+    """``Customer.last_deal_at``: the later of what it was and the newest paid order
+    (the public pool's reclaim rules read it).
+
+    The later time wins in SQL, so concurrent batches cannot move it back. Written
+    below the ORM: a CASE over a whole batch costs more to build than to run.
+    """
+    due = sorted(deals.items())
+    if not due:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Customer._meta.db_table)
+    column = quote(str(Customer._meta.get_field("last_deal_at").column))
+    key = quote(str(Customer._meta.pk.column))
+    later = f"({column} IS NULL OR {column} < %s)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement for the batch: the pairs as two arrays.
+            cursor.execute(
+                f"UPDATE {table} SET {column} = v.at "
+                f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
+                f"WHERE {table}.{key} = v.id "
+                f"AND ({table}.{column} IS NULL OR {table}.{column} < v.at)",
+                [[pk for pk, _at in due], [at for _pk, at in due]],
+            )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"UPDATE {table} SET {column} = %s WHERE {key} = %s AND {later}",
+            [(value, pk, value) for pk, value in ((pk, adapt(at)) for pk, at in due)],
+        )
+
+
+class _Refused(Exception):
+    """Leaves a savepoint without keeping its writes."""
+
+    def __init__(self, error: OrderItemError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _round(cleans: list[_Clean], actor: User) -> list[IngestResult]:
+    found = _lookups(actor, cleans)
+    results: list[IngestResult] = []
+    new: list[_Plan] = []
+    changed: list[_Plan] = []
+    for clean in cleans:
+        plan = _plan(clean, found)
+        if isinstance(plan, IngestResult):
+            results.append(plan)
+        elif plan.existing is None:
+            new.append(plan)
+        else:
+            changed.append(plan)
+    deals: dict[int, dt.datetime] = {}
+
+    def deal(plan: _Plan) -> None:
+        if plan.clean.status != OrderStatus.CANCELLED:
+            pk, at = plan.customer.pk, plan.clean.ordered_at
+            if pk not in deals or deals[pk] < at:
+                deals[pk] = at
+
+    if new:
+        created = _create(actor, new)
+        for plan in new:
+            outcome = created[plan.clean.index]
+            if isinstance(outcome, OrderItemError):
+                results.append(IngestResult(plan.clean.index, error=outcome))
+            else:
+                results.append(IngestResult(plan.clean.index, outcome, Outcome.CREATED))
+                deal(plan)
+    for plan in changed:
+        try:
+            with transaction.atomic():
+                updated = _update(actor, plan)
+                if isinstance(updated, OrderItemError):
+                    raise _Refused(updated)
+        except _Refused as refused:
+            results.append(IngestResult(plan.clean.index, error=refused.error))
+            continue
+        results.append(IngestResult(plan.clean.index, updated[0], updated[1]))
+        if updated[1] == Outcome.UPDATED:
+            deal(plan)
+    _deals_record(deals)
+    return results
+
+
+@transaction.atomic
+def orders_ingest(*, actor: User, items: Sequence[OrderData]) -> list[IngestResult]:
+    """Record a batch of pushed orders; one result per item, in order.
+
+    An order already pushed under the same ``(source, external_id)`` is left alone
+    when it is the same, and updated (its previous content kept) when it changed.
+    The same key twice in one batch applies in order, like two pushes."""
+    if not can_record_orders(actor):
+        raise PermissionDenied
+    if len(items) > MAX_BATCH:
+        raise ValidationError({"orders": [_("每批最多 %(n)d 个订单。") % {"n": MAX_BATCH}]})
+    currency = default_currency()
+    results: dict[int, IngestResult] = {}
+    pending: list[_Clean] = []
+    for index, data in enumerate(items):
+        clean = _clean(index, data, currency)
+        if isinstance(clean, OrderItemError):
+            results[index] = IngestResult(index, error=clean)
+        else:
+            pending.append(clean)
+    while pending:
+        # A key seen twice waits for the next round, which sees the first one written.
+        this_round: list[_Clean] = []
+        later: list[_Clean] = []
+        seen: set[tuple[str, str]] = set()
+        for clean in pending:
+            (later if clean.key in seen else this_round).append(clean)
+            seen.add(clean.key)
+        for result in _round(this_round, actor):
+            results[result.index] = result
+        pending = later
+    return [results[index] for index in range(len(items))]
+
+
+def order_upsert(*, actor: User, data: OrderData) -> tuple[Order, Outcome]:
+    """Record one pushed order (see ``orders_ingest``). Raises ``ValidationError``,
+    ``OrderNotFound`` (404), ``NotAllowedError`` / ``PermissionDenied`` (403) or
+    ``ConflictError``; nothing is written then."""
+    [result] = orders_ingest(actor=actor, items=[data])
+    if result.error is not None:
+        raise result.error.exception()
+    assert result.order_id is not None and result.outcome is not None
+    return Order.objects.get(pk=result.order_id), result.outcome
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def refund_record(
+    *,
+    actor: User,
+    order: Order,
+    amount: Decimal,
+    reason: str,
+    refunded_at: dt.datetime | None = None,
+    kind: str = RefundKind.REFUND,
+    external_id: str = "",
+) -> tuple[Refund, bool]:
+    """Record money paid back on an order: never more than was paid and not yet
+    refunded. The order becomes ``partially_refunded`` or ``refunded``. With an
+    ``external_id``, the same refund sent again is returned, not recorded twice
+    (the flag says whether it was created now)."""
+    if not can_write_order(actor, order):
+        raise PermissionDenied
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    errors: dict[str, list[str]] = {}
+    value = _number(errors, "amount", amount)
+    text = _text(errors, "reason", reason, 500)
+    if not text and "reason" not in errors:
+        _add(errors, "reason", _("请填写退款原因。"))
+    reference = _text(errors, "external_id", external_id, 64)
+    if kind not in RefundKind.values:
+        _add(errors, "kind", _("未知的退款类型。"))
+    when = _moment(errors, "refunded_at", refunded_at or timezone.now())
+    if errors:
+        raise ValidationError(errors)
+    assert value is not None and when is not None
+    if reference:
+        earlier = Refund.objects.filter(order=locked, external_id=reference).first()
+        if earlier is not None:
+            if earlier.amount == value:
+                return earlier, False
+            raise ValidationError(
+                {
+                    "external_id": [
+                        _("该外部编号的退款已登记，金额为 %(amount)s。")
+                        % {"amount": earlier.amount}
+                    ]
+                }
+            )
+    if value <= 0:
+        errors["amount"] = [_("退款金额必须大于 0。")]
+    elif locked.is_cancelled:
+        errors["amount"] = [_("已取消的订单不能退款。")]
+    elif value > locked.refundable:
+        errors["amount"] = [
+            _("退款金额不能超过可退金额 %(left)s（订单金额 %(total)s，已退 %(done)s）。")
+            % {"left": locked.refundable, "total": locked.total, "done": locked.refunded_total}
+        ]
+    if when < locked.ordered_at:
+        errors["refunded_at"] = [_("退款时间不能早于下单时间。")]
+    if errors:
+        raise ValidationError(errors)
+    refund = Refund.objects.create(
+        order=locked,
+        kind=kind,
+        amount=value,
+        reason=text,
+        refunded_at=when,
+        external_id=reference,
+        created_by=actor,
+    )
+    refunded = locked.refunded_total + value
+    given = OrderStatus.CANCELLED if locked.is_cancelled else OrderStatus.PAID
+    Order.objects.filter(pk=locked.pk).update(
+        refunded_total=refunded,
+        status=effective_status(given, locked.total, refunded),
+        updated_at=timezone.now(),
+        updated_by=actor,
+    )
+    return refund, True
+
+
+# --- products --------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "sku", "category", "price", "unit_cost", "is_active")
+
+
+def _product_clean(product: Product, data: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if key in ("price", "unit_cost"):
+            if key == "price" and value is None:
+                _add(errors, key, _("请填写单价。"))
+                continue
+            value = _number(errors, key, value)
+        elif key in ("name", "sku", "category"):
+            value = _text(errors, key, value, 200 if key == "name" else 64)
+        setattr(product, key, value)
+    if "name" in data and not product.name and "name" not in errors:
+        _add(errors, "name", _("请填写名称。"))
+    if (
+        product.sku
+        and "sku" not in errors
+        and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists()
+    ):
+        _add(errors, "sku", _("已有相同货号的产品。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def product_create(*, actor: User, data: Mapping[str, Any]) -> Product:
+    if not can_manage_products(actor):
+        raise PermissionDenied
+    product = Product(created_by=actor, updated_by=actor)
+    _product_clean(product, {"name": "", **data})
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *, actor: User, product: Product, data: Mapping[str, Any], version: int | None = None
+) -> Product:
+    """Change a product; with ``version``, refused (``ConflictError``) when someone
+    saved it since. Orders keep the price and unit cost they were recorded with."""
+    if not can_manage_products(actor):
+        raise PermissionDenied
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if version is not None and version != product.version:
+        raise ConflictError(
+            _("该产品已被他人修改，请刷新后重试。"),
+            details={"current_version": product.version},
+        )
+    _product_clean(product, data)
+    product.version += 1
+    product.updated_by = actor
+    product.save()
+    return product
