@@ -22,10 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.bulk import bulk_insert, next_id, sequences_reset
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, CustomerChange, OwnerChange
 from kehu.followups.models import Task
 from kehu.interactions.models import Interaction
 from kehu.orders.models import Order, OrderLine, Product, Refund
@@ -335,13 +336,14 @@ def _chunk(
                 )
             if rng.random() < 0.12:  # open follow-ups: overdue, today, coming days
                 kind = rng.choice(list(TASK_TITLES))
-                due = now + dt.timedelta(hours=rng.randint(-5 * 24, 10 * 24))
+                day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+                due = day + dt.timedelta(days=rng.randint(-5, 10), hours=rng.randint(9, 17))
                 tasks.add(
                     customer_id=b.customer_id,
                     assignee_id=b.owner_id,
                     kind=kind,
                     title=TASK_TITLES[kind],
-                    due_at=due.replace(minute=0, second=0, microsecond=0),
+                    due_at=due.astimezone(dt.UTC),
                     status="open",
                     created_by_id=b.owner_id,
                     created_at=now - dt.timedelta(days=7),
@@ -422,9 +424,19 @@ def _customer_dates(
         (adapt(created[cid]), adapt(last_deal.get(cid)), adapt(last_contact.get(cid)), cid)
         for cid in created
     ]
+    changes = CustomerChange._meta.db_table
+    owners = OwnerChange._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET created_at = %s, last_deal_at = %s, last_contact_at = %s "
             "WHERE id = %s",
             rows,
+        )
+        # Their history starts then too.
+        born = [(adapt(created[cid]), cid) for cid in created]
+        cursor.executemany(
+            f"UPDATE {changes} SET at = %s WHERE customer_id = %s AND action = 'create'", born
+        )
+        cursor.executemany(
+            f"UPDATE {owners} SET at = %s WHERE customer_id = %s AND kind = 'create'", born
         )

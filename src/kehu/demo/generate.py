@@ -164,12 +164,13 @@ class Generator:
         else:
             name = self.person_name()
             birthday = dt.date(rng.randint(1955, 2003), rng.randint(1, 12), rng.randint(1, 28))
+            has_birthday = rng.random() < 0.7
             customer = Customer(
                 kind=CustomerKind.PERSON,
                 name=name,
                 gender=rng.choice([Gender.MALE, Gender.FEMALE]),
-                birthday=birthday if rng.random() < 0.7 else None,
-                birthday_is_lunar=rng.random() < 0.25,
+                birthday=birthday if has_birthday else None,
+                birthday_is_lunar=has_birthday and rng.random() < 0.25,
                 income_band=rng.choice([c for c in IncomeBand.values if c]),
                 industry=rng.choice(names.PERSON_INDUSTRIES),
                 interests="、".join(rng.sample(names.INTERESTS, rng.randint(0, 3))),
