@@ -23,20 +23,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
-RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import RESULTS, bench_database
 
 TARGET_RECALL = 0.95
 TARGET_PRECISION = 0.95
@@ -332,32 +328,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    var = Path(tempfile.mkdtemp(prefix="kehu-bench-"))
-    cluster = None
-    if args.db == "postgres":
-        from tests.pg_harness import cluster_start
-
-        cluster = cluster_start(("-c shared_buffers=1GB", "-c max_wal_size=8GB"))
-        os.environ["DATABASE_URL"] = cluster.url
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
-    os.environ.update(
-        KEHU_ENV="test",
-        KEHU_VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="kehu.settings",
-        KEHU_ALLOWED_HOSTS="testserver,localhost",
-    )
-    try:
+    with bench_database(args.db, pg_options=("-c shared_buffers=1GB", "-c max_wal_size=8GB")):
         ok = run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if cluster is not None:
-            from tests.pg_harness import cluster_stop
-
-            cluster_stop(cluster)
-        shutil.rmtree(var, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 

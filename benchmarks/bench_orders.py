@@ -20,25 +20,18 @@ import argparse
 import datetime as dt
 import gc
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
-RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import RESULTS, bench_database, percentile
+
 TARGET = 0.25
 CHANNELS = ["online_shop", "store", "sales_rep", "phone", "wechat", "dealer", "other"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -51,31 +44,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    var = Path(tempfile.mkdtemp(prefix="kehu-bench-"))
-    cluster = None
-    if args.db == "postgres":
-        from tests.pg_harness import cluster_start
-
-        cluster = cluster_start(("-c shared_buffers=512MB", "-c max_wal_size=4GB"))
-        os.environ["DATABASE_URL"] = cluster.url
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
-    os.environ.update(
-        KEHU_ENV="test",
-        KEHU_VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="kehu.settings",
-        KEHU_ALLOWED_HOSTS="testserver,localhost",
-    )
-    try:
+    with bench_database(args.db, pg_options=("-c shared_buffers=512MB", "-c max_wal_size=4GB")):
         ok = run(args)
-    finally:
-        if cluster is not None:
-            from django.db import connections
-
-            connections.close_all()
-            from tests.pg_harness import cluster_stop
-
-            cluster_stop(cluster)
     sys.exit(0 if ok else 1)
 
 

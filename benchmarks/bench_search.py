@@ -11,31 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
-RESULTS = ROOT / "benchmarks" / "results"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def timed(fn, samples) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    times = []
-    for sample in samples:
-        start = time.perf_counter()
-        fn(sample)
-        times.append((time.perf_counter() - start) * 1000)
-    return {"p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "n": len(times)}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import RESULTS, bench_database, percentile, timed
 
 
 def main() -> None:
@@ -45,31 +28,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    var = Path(tempfile.mkdtemp(prefix="kehu-bench-"))
-    cluster = None
-    if args.db == "postgres":
-        from tests.pg_harness import cluster_start
-
-        cluster = cluster_start(("-c shared_buffers=1GB", "-c max_wal_size=8GB"))
-        os.environ["DATABASE_URL"] = cluster.url
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
-    os.environ.update(
-        KEHU_ENV="test",
-        KEHU_VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="kehu.settings",
-        KEHU_ALLOWED_HOSTS="testserver,localhost",
-    )
-    try:
+    with bench_database(args.db, pg_options=("-c shared_buffers=1GB", "-c max_wal_size=8GB")):
         run(args)
-    finally:
-        if cluster is not None:
-            from django.db import connections
-
-            connections.close_all()
-            from tests.pg_harness import cluster_stop
-
-            cluster_stop(cluster)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -16,18 +16,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
-RESULTS = ROOT / "benchmarks" / "results"
-
-from benchmarks.bench_search import timed  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import RESULTS, bench_database, timed
 
 
 def main() -> None:
@@ -36,34 +31,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--others", type=int, default=20000)
     args = parser.parse_args()
-    var = Path(tempfile.mkdtemp(prefix="kehu-bench-"))
-    cluster = None
-    if args.db == "postgres":
-        from tests.pg_harness import cluster_start
-
-        cluster = cluster_start()
-        os.environ["DATABASE_URL"] = cluster.url
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
-    os.environ.update(
-        KEHU_ENV="test",
-        KEHU_VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="kehu.settings",
-        KEHU_ALLOWED_HOSTS="testserver,localhost",
-    )
-    try:
+    with bench_database(args.db, pg_options=()):
         ok = run(args)
-    finally:
-        if cluster is not None:
-            from django.db import connections
-
-            connections.close_all()
-            from tests.pg_harness import cluster_stop
-
-            cluster_stop(cluster)
-        import shutil
-
-        shutil.rmtree(var, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 

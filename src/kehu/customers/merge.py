@@ -219,22 +219,13 @@ def customer_merge(
     moved["tags"] = added
     record.moved = moved
     record.save()
-    previous_owner = record.survivor_before["owner_id"]
-    survivor.version = F("version") + 1
-    survivor.updated_at = now
-    survivor.updated_by = actor
-    survivor.save()
-    survivor.refresh_from_db()
-    if survivor.owner_id != previous_owner:
-        OwnerChange.objects.create(
-            customer=survivor,
-            kind=OwnerChangeKind.MERGE,
-            actor=actor,
-            from_user_id=previous_owner,
-            to_user_id=survivor.owner_id,
-            reason=_("合并客户 #%(id)d") % {"id": other.pk},
-            at=now,
-        )
+    _survivor_save(
+        survivor,
+        actor,
+        now,
+        previous_owner=record.survivor_before["owner_id"],
+        reason=_("合并客户 #%(id)d") % {"id": other.pk},
+    )
     Customer.objects.filter(pk=other.pk).update(
         deleted_at=now,
         deleted_by=actor,
@@ -257,6 +248,27 @@ def customer_merge(
     SearchToken.objects.filter(customer_id=other.pk).delete()
     search_index_customer(survivor)
     return record
+
+
+def _survivor_save(
+    survivor: Customer, actor: User, now: dt.datetime, *, previous_owner: int | None, reason: str
+) -> None:
+    """Write the survivor (a new version) and, when its owner changed, say so."""
+    survivor.version = F("version") + 1  # type: ignore[assignment]
+    survivor.updated_at = now
+    survivor.updated_by = actor
+    survivor.save()
+    survivor.refresh_from_db()
+    if survivor.owner_id != previous_owner:
+        OwnerChange.objects.create(
+            customer=survivor,
+            kind=OwnerChangeKind.MERGE,
+            actor=actor,
+            from_user_id=previous_owner,
+            to_user_id=survivor.owner_id,
+            reason=reason,
+            at=now,
+        )
 
 
 def _phone_key() -> str:
@@ -340,21 +352,13 @@ def merge_undo(*, actor: User, merge_id: int) -> CustomerMerge:
     previous_owner = survivor.owner_id
     _set_raw(survivor, record.survivor_before)
     derived_fields(survivor)
-    survivor.version = F("version") + 1
-    survivor.updated_at = now
-    survivor.updated_by = actor
-    survivor.save()
-    survivor.refresh_from_db()
-    if survivor.owner_id != previous_owner:
-        OwnerChange.objects.create(
-            customer=survivor,
-            kind=OwnerChangeKind.MERGE,
-            actor=actor,
-            from_user_id=previous_owner,
-            to_user_id=survivor.owner_id,
-            reason=_("撤销合并 #%(id)d") % {"id": merged.pk},
-            at=now,
-        )
+    _survivor_save(
+        survivor,
+        actor,
+        now,
+        previous_owner=previous_owner,
+        reason=_("撤销合并 #%(id)d") % {"id": merged.pk},
+    )
     Customer.objects.filter(pk=merged.pk).update(
         deleted_at=None,
         deleted_by=None,

@@ -1,0 +1,66 @@
+"""What every benchmark shares: a throwaway database (a SQLite file in a temporary
+folder, or a PostgreSQL cluster of its own), the settings pointing at it, clean-up,
+and percentiles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[Any], object], samples: Iterable[Any]) -> dict[str, float]:
+    times = []
+    for sample in samples:
+        start = time.perf_counter()
+        fn(sample)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "n": len(times)}
+
+
+@contextmanager
+def bench_database(db: str, *, pg_options: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Point Django at a fresh database for the duration; yields the var folder."""
+    var = Path(tempfile.mkdtemp(prefix="kehu-bench-"))
+    cluster = None
+    if db == "postgres":
+        from tests.pg_harness import cluster_start
+
+        cluster = cluster_start(pg_options)
+        os.environ["DATABASE_URL"] = cluster.url
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
+    os.environ.update(
+        KEHU_ENV="test",
+        KEHU_VAR_DIR=str(var),
+        DJANGO_SETTINGS_MODULE="kehu.settings",
+        KEHU_ALLOWED_HOSTS="testserver,localhost",
+    )
+    try:
+        yield var
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if cluster is not None:
+            from tests.pg_harness import cluster_stop
+
+            cluster_stop(cluster)
+        shutil.rmtree(var, ignore_errors=True)
