@@ -126,3 +126,18 @@ def test_list_counts_are_capped(people, settings):
     settings.KEHU_LIST_COUNT_CAP = 100
     page = customer_list(people.admin, CustomerFilters())
     assert page.count == 6 and not page.count_is_capped
+
+
+def test_edge_tokens_are_derived_for_customers_indexed_before(people):
+    """The migration adds the initials' edge tokens to an older index."""
+    from django.db import connection
+
+    from kehu.customers.models import SearchToken
+
+    SearchToken.objects.filter(token__startswith="j").delete()
+    assert names(people.sales, "zs") == ["张三"]  # only by e-mail: the edge tokens are gone
+    module = __import__(
+        "kehu.customers.migrations.0008_search_edge_tokens", fromlist=["edge_tokens_derive"]
+    )
+    module.edge_tokens_derive(connection, SearchToken._meta.db_table)
+    assert names(people.sales, "zs") == ["张三丰", "张三"]

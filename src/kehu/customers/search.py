@@ -74,8 +74,12 @@ def _name_tokens(name: str, *, person: bool) -> set[str]:
             starts = range(1) if person else range(min(len(syllables), COMPANY_PINYIN_STARTS))
             for start in starts:
                 rest = syllables[start:]
+                initials = "".join(s[0] for s in rest)
                 tokens.add(("p" + "".join(rest))[:MAX_TOKEN])
-                tokens.add(("i" + "".join(s[0] for s in rest))[:MAX_TOKEN])
+                tokens.add(("i" + initials)[:MAX_TOKEN])
+                # The first 2–4 initials as exact tokens: "zs" is then one index
+                # lookup in customer order, not a prefix range to sort.
+                tokens.update("j" + initials[:k] for k in range(2, min(len(initials), EDGE) + 1))
     return tokens
 
 
@@ -161,6 +165,7 @@ def _prefix_range(prefix: str) -> Q:
 class ParsedQuery:
     exact: tuple[str, ...]  # every one must match (intersection)
     prefixes: tuple[str, ...]  # any one may match (union)
+    alternative: str = ""  # an exact token that matches as well as the prefixes
 
     @property
     def empty(self) -> bool:
@@ -192,6 +197,8 @@ def query_parse(raw: str) -> ParsedQuery:
     compact = re.sub(r"\s+", "", text)
     if compact.isascii() and compact.isalnum():
         compact = compact[: MAX_TOKEN - 1]
+        if 2 <= len(compact) <= EDGE:
+            return ParsedQuery((), ("p" + compact, "w" + compact), alternative="j" + compact)
         return ParsedQuery((), ("p" + compact, "i" + compact, "w" + compact))
     words = _WORD.findall(text)
     return ParsedQuery((), tuple("w" + w for w in words[:1]))
@@ -211,6 +218,8 @@ def query_parse(raw: str) -> ParsedQuery:
 # PostgreSQL a LIMIT over a merge join could walk the whole table for a narrow one).
 # Thresholds measured at 1M customers (benchmarks/bench_search.py).
 BROAD_PREFIX_ROWS = 4500
+EDGE = 4  # initials indexed as exact tokens up to this many letters
+EDGE_RANGE = 200  # more pinyin/word-prefix matches than this: treat the query as a prefix
 BROAD_PREFIX_ROWS_SCOPED = 7000
 
 
@@ -257,6 +266,14 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
             return _lower_bound(page, offset, limit)
         return _narrow(candidates, visible, limit=limit, offset=offset, cap=cap)
     prefix_q = _any_prefix(parsed)
+    if parsed.alternative:
+        # Initials ("zs"): the edge token drives unless the prefixes are broad too.
+        ranged = list(tokens.filter(prefix_q).values_list("customer_id", flat=True)[:EDGE_RANGE])
+        if len(ranged) < EDGE_RANGE:
+            return _edge_page(
+                parsed.alternative, set(ranged), visible, threshold, limit, offset, cap
+            )
+        prefix_q |= Q(token=parsed.alternative)
     broad = tokens.filter(prefix_q)[: threshold + 1].count() > threshold
     if broad:
         has_token = SearchToken.objects.filter(prefix_q, customer_id=OuterRef("pk"))
@@ -270,6 +287,32 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
     # range holds and would hash-join the whole customer table against a few.
     ids = sorted(set(tokens.filter(prefix_q).values_list("customer_id", flat=True)))
     return _narrow(ids, visible, limit=limit, offset=offset, cap=cap)
+
+
+def _edge_page(
+    token: str,
+    ranged: set[int],
+    visible: Q,
+    threshold: int,
+    limit: int,
+    offset: int,
+    cap: int,
+) -> SearchPage:
+    """The customers with the exact edge ``token`` and the few ``ranged`` ones."""
+    edge = SearchToken.objects.filter(token=token)
+    if _rows_capped(token, threshold + 1) <= threshold:
+        ids = sorted(ranged | set(edge.values_list("customer_id", flat=True)))
+        return _narrow(ids, visible, limit=limit, offset=offset, cap=cap)
+    scoped = q_through(visible, "customer__") & Q(customer__deleted_at__isnull=True)
+    page = list(
+        edge.filter(scoped)
+        .order_by("-customer_id")
+        .values_list("customer_id", flat=True)[: offset + limit + 1]
+    )
+    if ranged:
+        extra = Customer.objects.filter(visible, pk__in=sorted(ranged), deleted_at__isnull=True)
+        page = sorted(set(page) | set(extra.values_list("pk", flat=True)), reverse=True)
+    return _lower_bound(page[offset : offset + limit + 1], offset, limit)
 
 
 def _lower_bound(page: list[int], offset: int, limit: int) -> SearchPage:

@@ -6,182 +6,418 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomFieldDefinition',
+            name="CustomFieldDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('key', models.SlugField(unique=True, verbose_name='键')),
-                ('label', models.CharField(max_length=100, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('text', '文本'), ('number', '数字'), ('date', '日期'), ('choice', '选项')], max_length=10, verbose_name='类型')),
-                ('choices', models.JSONField(blank=True, default=list, verbose_name='选项')),
-                ('required', models.BooleanField(default=False, verbose_name='必填')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("key", models.SlugField(unique=True, verbose_name="键")),
+                ("label", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "文本"),
+                            ("number", "数字"),
+                            ("date", "日期"),
+                            ("choice", "选项"),
+                        ],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("choices", models.JSONField(blank=True, default=list, verbose_name="选项")),
+                ("required", models.BooleanField(default=False, verbose_name="必填")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '自定义字段',
-                'verbose_name_plural': '自定义字段',
-                'ordering': ['position', 'id'],
+                "verbose_name": "自定义字段",
+                "verbose_name_plural": "自定义字段",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='名称')),
-                ('color', models.CharField(default='#6c757d', max_length=7, verbose_name='颜色')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="名称")),
+                ("color", models.CharField(default="#6c757d", max_length=7, verbose_name="颜色")),
             ],
             options={
-                'verbose_name': '标签',
-                'verbose_name_plural': '标签',
-                'ordering': ['name'],
+                "verbose_name": "标签",
+                "verbose_name_plural": "标签",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('person', '个人'), ('company', '企业')], default='person', max_length=10, verbose_name='类型')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('name_pinyin', models.CharField(blank=True, editable=False, max_length=400)),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='邮箱')),
-                ('wechat_id', models.CharField(blank=True, max_length=64, verbose_name='微信号')),
-                ('province', models.CharField(blank=True, max_length=32, verbose_name='省份')),
-                ('city', models.CharField(blank=True, max_length=32, verbose_name='城市')),
-                ('district', models.CharField(blank=True, max_length=32, verbose_name='区县')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='地址')),
-                ('industry', models.CharField(blank=True, max_length=64, verbose_name='行业')),
-                ('company_size', models.CharField(blank=True, choices=[('', '未知'), ('micro', '1–9 人'), ('small', '10–49 人'), ('medium', '50–249 人'), ('large', '250–999 人'), ('enterprise', '1000 人以上')], max_length=16, verbose_name='企业规模')),
-                ('source_channel', models.CharField(blank=True, choices=[('', '未知'), ('website', '官网'), ('social_media', '社交媒体'), ('search_ads', '搜索广告'), ('ecommerce', '电商平台'), ('trade_show', '展会'), ('event', '线下活动'), ('direct_sales', '直销拜访'), ('referral', '客户推荐'), ('phone', '电话营销'), ('dealer', '经销商'), ('other', '其他')], max_length=20, verbose_name='来源渠道')),
-                ('gender', models.CharField(blank=True, choices=[('', '未知'), ('male', '男'), ('female', '女')], max_length=8, verbose_name='性别')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='生日')),
-                ('birthday_is_lunar', models.BooleanField(default=False, help_text='生日按身份证上的公历日期保存', verbose_name='过农历生日')),
-                ('income_band', models.CharField(blank=True, choices=[('', '未知'), ('low', '5千以下/月'), ('lower_middle', '5千–1万/月'), ('middle', '1万–3万/月'), ('upper_middle', '3万–10万/月'), ('high', '10万以上/月')], max_length=16, verbose_name='收入水平')),
-                ('interests', models.CharField(blank=True, max_length=255, verbose_name='兴趣爱好')),
-                ('notes', models.TextField(blank=True, max_length=5000, verbose_name='备注')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='自定义字段')),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_customers', to=settings.AUTH_USER_MODEL, verbose_name='负责人')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers', to='accounts.team', verbose_name='团队')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='customers', to='customers.tag', verbose_name='标签')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "个人"), ("company", "企业")],
+                        default="person",
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("name_pinyin", models.CharField(blank=True, editable=False, max_length=400)),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="邮箱")),
+                ("wechat_id", models.CharField(blank=True, max_length=64, verbose_name="微信号")),
+                ("province", models.CharField(blank=True, max_length=32, verbose_name="省份")),
+                ("city", models.CharField(blank=True, max_length=32, verbose_name="城市")),
+                ("district", models.CharField(blank=True, max_length=32, verbose_name="区县")),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="地址")),
+                ("industry", models.CharField(blank=True, max_length=64, verbose_name="行业")),
+                (
+                    "company_size",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "未知"),
+                            ("micro", "1–9 人"),
+                            ("small", "10–49 人"),
+                            ("medium", "50–249 人"),
+                            ("large", "250–999 人"),
+                            ("enterprise", "1000 人以上"),
+                        ],
+                        max_length=16,
+                        verbose_name="企业规模",
+                    ),
+                ),
+                (
+                    "source_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "未知"),
+                            ("website", "官网"),
+                            ("social_media", "社交媒体"),
+                            ("search_ads", "搜索广告"),
+                            ("ecommerce", "电商平台"),
+                            ("trade_show", "展会"),
+                            ("event", "线下活动"),
+                            ("direct_sales", "直销拜访"),
+                            ("referral", "客户推荐"),
+                            ("phone", "电话营销"),
+                            ("dealer", "经销商"),
+                            ("other", "其他"),
+                        ],
+                        max_length=20,
+                        verbose_name="来源渠道",
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "未知"), ("male", "男"), ("female", "女")],
+                        max_length=8,
+                        verbose_name="性别",
+                    ),
+                ),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="生日")),
+                (
+                    "birthday_is_lunar",
+                    models.BooleanField(
+                        default=False,
+                        help_text="生日按身份证上的公历日期保存",
+                        verbose_name="过农历生日",
+                    ),
+                ),
+                (
+                    "income_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "未知"),
+                            ("low", "5千以下/月"),
+                            ("lower_middle", "5千–1万/月"),
+                            ("middle", "1万–3万/月"),
+                            ("upper_middle", "3万–10万/月"),
+                            ("high", "10万以上/月"),
+                        ],
+                        max_length=16,
+                        verbose_name="收入水平",
+                    ),
+                ),
+                (
+                    "interests",
+                    models.CharField(blank=True, max_length=255, verbose_name="兴趣爱好"),
+                ),
+                ("notes", models.TextField(blank=True, max_length=5000, verbose_name="备注")),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="自定义字段"),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_customers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="负责人",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="customers",
+                        to="accounts.team",
+                        verbose_name="团队",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="customers",
+                        to="customers.tag",
+                        verbose_name="标签",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '客户',
-                'verbose_name_plural': '客户',
+                "verbose_name": "客户",
+                "verbose_name_plural": "客户",
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, verbose_name='姓名')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='职务')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='电话')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='邮箱')),
-                ('wechat_id', models.CharField(blank=True, max_length=64, verbose_name='微信号')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='主要联系人')),
-                ('notes', models.CharField(blank=True, max_length=500, verbose_name='备注')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, verbose_name="姓名")),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="职务")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="电话")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="邮箱")),
+                ("wechat_id", models.CharField(blank=True, max_length=64, verbose_name="微信号")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="主要联系人")),
+                ("notes", models.CharField(blank=True, max_length=500, verbose_name="备注")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '联系人',
-                'verbose_name_plural': '联系人',
-                'ordering': ['-is_primary', 'id'],
+                "verbose_name": "联系人",
+                "verbose_name_plural": "联系人",
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerChange',
+            name="CustomerChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('action', models.CharField(choices=[('create', '创建'), ('update', '修改'), ('delete', '删除'), ('restore', '恢复')], max_length=10)),
-                ('field', models.CharField(blank=True, max_length=64)),
-                ('old_value', models.TextField(blank=True)),
-                ('new_value', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "创建"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("restore", "恢复"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("field", models.CharField(blank=True, max_length=64)),
+                ("old_value", models.TextField(blank=True)),
+                ("new_value", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-at', '-id'], name='customer_change_timeline')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "-at", "-id"], name="customer_change_timeline")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CustomerPhone',
+            name="CustomerPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='电话')),
-                ('label', models.CharField(blank=True, max_length=20, verbose_name='说明')),
-                ('is_primary', models.BooleanField(default=False)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="电话")),
+                ("label", models.CharField(blank=True, max_length=20, verbose_name="说明")),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
-                'indexes': [models.Index(fields=['number'], name='customer_phone_number')],
+                "ordering": ["-is_primary", "id"],
+                "indexes": [models.Index(fields=["number"], name="customer_phone_number")],
             },
         ),
         migrations.CreateModel(
-            name='SearchToken',
+            name="SearchToken",
             fields=[
-                ('pk', models.CompositePrimaryKey('token', 'customer', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('token', models.CharField(max_length=64)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "token",
+                        "customer",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("token", models.CharField(max_length=64)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer'], name='search_token_customer')],
+                "indexes": [models.Index(fields=["customer"], name="search_token_customer")],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'id'], name='customer_owner_id'),
+            model_name="customer",
+            index=models.Index(fields=["owner", "id"], name="customer_owner_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['team', 'id'], name='customer_team_id'),
+            model_name="customer",
+            index=models.Index(fields=["team", "id"], name="customer_team_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['province', 'city'], name='customer_region'),
+            model_name="customer",
+            index=models.Index(fields=["province", "city"], name="customer_region"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['source_channel', 'id'], name='customer_source_id'),
+            model_name="customer",
+            index=models.Index(fields=["source_channel", "id"], name="customer_source_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['kind', 'id'], name='customer_kind_id'),
+            model_name="customer",
+            index=models.Index(fields=["kind", "id"], name="customer_kind_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['updated_at', 'id'], name='customer_updated'),
+            model_name="customer",
+            index=models.Index(fields=["updated_at", "id"], name="customer_updated"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['name_pinyin'], name='customer_name_pinyin'),
+            model_name="customer",
+            index=models.Index(fields=["name_pinyin"], name="customer_name_pinyin"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['deleted_at'], name='customer_deleted'),
+            model_name="customer",
+            index=models.Index(fields=["deleted_at"], name="customer_deleted"),
         ),
     ]

@@ -6,135 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0002_search_token_c_collation'),
+        ("accounts", "0001_initial"),
+        ("customers", "0002_search_token_c_collation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OwnerChange',
+            name="OwnerChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('create', '创建'), ('claim', '领取'), ('release', '退回公海'), ('reclaim', '自动收回'), ('transfer', '转移'), ('merge', '合并')], max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='原因')),
-                ('at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("create", "创建"),
+                            ("claim", "领取"),
+                            ("release", "退回公海"),
+                            ("reclaim", "自动收回"),
+                            ("transfer", "转移"),
+                            ("merge", "合并"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="原因")),
+                ("at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PoolBlock',
+            name="PoolBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('until', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("until", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='PoolNotice',
+            name="PoolNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=10)),
-                ('due_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.CharField(max_length=10)),
+                ("due_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='PoolPolicy',
+            name="PoolPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('followup_days', models.PositiveIntegerField(default=30, help_text='负责人超过这么多天未跟进，客户自动退回公海', verbose_name='未跟进收回天数')),
-                ('deal_days', models.PositiveIntegerField(default=90, help_text='领取后超过这么多天未成交，客户自动退回公海', verbose_name='未成交收回天数')),
-                ('notice_days', models.PositiveIntegerField(default=3, verbose_name='提前提醒天数')),
-                ('reclaim_block_days', models.PositiveIntegerField(default=7, verbose_name='退回后禁止重新领取天数')),
-                ('cap_sales', models.PositiveIntegerField(default=500, verbose_name='销售最多客户数')),
-                ('cap_manager', models.PositiveIntegerField(default=2000, verbose_name='经理最多客户数')),
-                ('cap_admin', models.PositiveIntegerField(default=100000, verbose_name='管理员最多客户数')),
-                ('enabled', models.BooleanField(default=True, verbose_name='启用自动收回')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "followup_days",
+                    models.PositiveIntegerField(
+                        default=30,
+                        help_text="负责人超过这么多天未跟进，客户自动退回公海",
+                        verbose_name="未跟进收回天数",
+                    ),
+                ),
+                (
+                    "deal_days",
+                    models.PositiveIntegerField(
+                        default=90,
+                        help_text="领取后超过这么多天未成交，客户自动退回公海",
+                        verbose_name="未成交收回天数",
+                    ),
+                ),
+                (
+                    "notice_days",
+                    models.PositiveIntegerField(default=3, verbose_name="提前提醒天数"),
+                ),
+                (
+                    "reclaim_block_days",
+                    models.PositiveIntegerField(default=7, verbose_name="退回后禁止重新领取天数"),
+                ),
+                (
+                    "cap_sales",
+                    models.PositiveIntegerField(default=500, verbose_name="销售最多客户数"),
+                ),
+                (
+                    "cap_manager",
+                    models.PositiveIntegerField(default=2000, verbose_name="经理最多客户数"),
+                ),
+                (
+                    "cap_admin",
+                    models.PositiveIntegerField(default=100000, verbose_name="管理员最多客户数"),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="启用自动收回")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': '公海规则',
-                'verbose_name_plural': '公海规则',
+                "verbose_name": "公海规则",
+                "verbose_name_plural": "公海规则",
             },
         ),
         migrations.AddField(
-            model_name='customer',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='领取时间'),
+            model_name="customer",
+            name="claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="领取时间"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='last_contact_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='最近跟进'),
+            model_name="customer",
+            name="last_contact_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="最近跟进"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='last_deal_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='最近成交'),
+            model_name="customer",
+            name="last_deal_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="最近成交"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'claimed_at'], name='customer_owner_claimed'),
+            model_name="customer",
+            index=models.Index(fields=["owner", "claimed_at"], name="customer_owner_claimed"),
         ),
         migrations.AddField(
-            model_name='ownerchange',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ownerchange",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='ownerchange',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='owner_changes', to='customers.customer'),
+            model_name="ownerchange",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="owner_changes",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='ownerchange',
-            name='from_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ownerchange",
+            name="from_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='ownerchange',
-            name='to_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ownerchange",
+            name="to_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='poolblock',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer'),
+            model_name="poolblock",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='poolblock',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="poolblock",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='poolnotice',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer'),
+            model_name="poolnotice",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='poolnotice',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="poolnotice",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='ownerchange',
-            index=models.Index(fields=['customer', '-at'], name='owner_change_customer'),
+            model_name="ownerchange",
+            index=models.Index(fields=["customer", "-at"], name="owner_change_customer"),
         ),
         migrations.AddConstraint(
-            model_name='poolblock',
-            constraint=models.UniqueConstraint(fields=('customer', 'user'), name='pool_block_unique'),
+            model_name="poolblock",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "user"), name="pool_block_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='poolnotice',
-            index=models.Index(fields=['owner', 'read_at'], name='pool_notice_owner'),
+            model_name="poolnotice",
+            index=models.Index(fields=["owner", "read_at"], name="pool_notice_owner"),
         ),
         migrations.AddConstraint(
-            model_name='poolnotice',
-            constraint=models.UniqueConstraint(fields=('customer', 'owner', 'rule', 'due_at'), name='pool_notice_once'),
+            model_name="poolnotice",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "owner", "rule", "due_at"), name="pool_notice_once"
+            ),
         ),
     ]

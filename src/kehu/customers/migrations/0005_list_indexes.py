@@ -5,24 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0004_duplicates_merge'),
+        ("accounts", "0001_initial"),
+        ("customers", "0004_duplicates_merge"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_region',
+            model_name="customer",
+            name="customer_region",
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['province', 'id'], name='customer_province_id'),
+            model_name="customer",
+            index=models.Index(fields=["province", "id"], name="customer_province_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['city', 'id'], name='customer_city_id'),
+            model_name="customer",
+            index=models.Index(fields=["city", "id"], name="customer_city_id"),
         ),
     ]

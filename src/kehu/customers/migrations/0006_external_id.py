@@ -5,26 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0005_list_indexes'),
+        ("accounts", "0001_initial"),
+        ("customers", "0005_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='external_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='外部编号'),
+            model_name="customer",
+            name="external_id",
+            field=models.CharField(blank=True, max_length=64, verbose_name="外部编号"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='source',
-            field=models.CharField(blank=True, max_length=32, verbose_name='外部系统'),
+            model_name="customer",
+            name="source",
+            field=models.CharField(blank=True, max_length=32, verbose_name="外部系统"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('external_id', ''), _negated=True), ('deleted_at__isnull', True)), fields=('source', 'external_id'), name='customer_external_id_once', violation_error_message='该外部系统中已有相同外部编号的客户。'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    models.Q(("external_id", ""), _negated=True), ("deleted_at__isnull", True)
+                ),
+                fields=("source", "external_id"),
+                name="customer_external_id_once",
+                violation_error_message="该外部系统中已有相同外部编号的客户。",
+            ),
         ),
     ]

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0006_external_id'),
+        ("customers", "0006_external_id"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='notes',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='备注'),
+            model_name="customer",
+            name="notes",
+            field=models.TextField(
+                blank=True,
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="备注",
+            ),
         ),
     ]
