@@ -238,9 +238,10 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
     threshold = BROAD_PREFIX_ROWS if not visible.children else BROAD_PREFIX_ROWS_SCOPED
     tokens = SearchToken.objects.all()
     if parsed.exact:
-        driver, *others = (
-            sorted(parsed.exact, key=_rows_capped) if len(parsed.exact) > 1 else parsed.exact
-        )
+        # Each token's rows counted once (up to the threshold): they pick the driver
+        # and say whether the query is broad.
+        rows = {token: _rows_capped(token, threshold + 1) for token in parsed.exact}
+        driver, *others = sorted(parsed.exact, key=rows.__getitem__)
         candidates = tokens.filter(token=driver)
         for other in others:
             candidates = candidates.filter(
@@ -255,7 +256,7 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
                     )
                 )
             )
-        broad = _rows_capped(driver, threshold + 1) > threshold
+        broad = rows[driver] > threshold
         if broad:
             scoped = q_through(visible, "customer__") & Q(customer__deleted_at__isnull=True)
             page = list(

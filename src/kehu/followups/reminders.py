@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -60,6 +61,15 @@ def reminders_send(*, now: dt.datetime | None = None, batch: int = 500) -> Remin
 def _task_notifications(now: dt.datetime, batch: int) -> int:
     due = (
         Task.objects.filter(status=TaskStatus.OPEN, due_at__lte=now)
+        # Reminded already (for this due time): skip before building anything — this
+        # runs every minute and overdue tasks stay overdue.
+        .exclude(
+            Exists(
+                Notification.objects.filter(
+                    task_id=OuterRef("pk"), created_at__gte=OuterRef("due_at")
+                )
+            )
+        )
         .select_related("customer")
         .order_by("due_at")
     )
@@ -89,7 +99,13 @@ def _task_notifications(now: dt.datetime, batch: int) -> int:
 
 
 def _pool_notifications(now: dt.datetime, batch: int) -> int:
-    notices = PoolNotice.objects.filter(read_at__isnull=True).select_related("customer")
+    notices = (
+        PoolNotice.objects.filter(read_at__isnull=True)
+        .annotate(key=Concat(Value("pool:"), Cast("pk", CharField())))
+        .exclude(Exists(Notification.objects.filter(key=OuterRef("key"))))
+        .select_related("customer")
+        .order_by("pk")
+    )
     rows = [
         Notification(
             user_id=n.owner_id,
