@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from kehu.core.sql import values_in
 from kehu.customers.models import Customer, CustomerKind, SearchToken
 from kehu.customers.phones import phone_national_digits
 from kehu.customers.pinyin import pinyin_readings
@@ -221,6 +222,9 @@ BROAD_PREFIX_ROWS = 4500
 EDGE = 4  # initials indexed as exact tokens up to this many letters
 EDGE_RANGE = 200  # more pinyin/word-prefix matches than this: treat the query as a prefix
 BROAD_PREFIX_ROWS_SCOPED = 7000
+# Up to how many candidate ids are checked (and counted) at once: each is a probe of
+# the customer table, about 1 µs on SQLite and 8 µs on PostgreSQL at 1M customers.
+EXACT_CHECK = {"sqlite": 4500, "postgresql": 1500}
 
 
 @dataclass(frozen=True)
@@ -266,17 +270,21 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
             )
             return _lower_bound(page, offset, limit)
         return _narrow(candidates, visible, limit=limit, offset=offset, cap=cap)
-    prefix_q = _any_prefix(parsed)
     if parsed.alternative:
         # Initials ("zs"): the edge token drives unless the prefixes are broad too.
-        ranged = list(tokens.filter(prefix_q).values_list("customer_id", flat=True)[:EDGE_RANGE])
+        ranged = _prefix_ids(parsed.prefixes, EDGE_RANGE)
         if len(ranged) < EDGE_RANGE:
             return _edge_page(
                 parsed.alternative, set(ranged), visible, threshold, limit, offset, cap
             )
-        prefix_q |= Q(token=parsed.alternative)
-    broad = tokens.filter(prefix_q)[: threshold + 1].count() > threshold
-    if broad:
+    # One index range per prefix, not their OR: PostgreSQL answers an OR of ranges
+    # with a bitmap over the table (slow for thousands of rows) and misjudges its size.
+    exact = (parsed.alternative,) if parsed.alternative else ()
+    matched = _prefix_ids(parsed.prefixes, threshold + 1, exact=exact)
+    if len(matched) > threshold:
+        prefix_q = _any_prefix(parsed)
+        if parsed.alternative:
+            prefix_q |= Q(token=parsed.alternative)
         has_token = SearchToken.objects.filter(prefix_q, customer_id=OuterRef("pk"))
         page = list(
             Customer.objects.filter(visible, Exists(has_token), deleted_at__isnull=True)
@@ -284,10 +292,23 @@ def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int
             .values_list("pk", flat=True)[offset : offset + limit + 1]
         )
         return _lower_bound(page, offset, limit)
-    # The ids themselves, not a subquery: PostgreSQL misjudges how many rows a prefix
-    # range holds and would hash-join the whole customer table against a few.
-    ids = sorted(set(tokens.filter(prefix_q).values_list("customer_id", flat=True)))
-    return _narrow(ids, visible, limit=limit, offset=offset, cap=cap)
+    return _narrow(sorted(set(matched)), visible, limit=limit, offset=offset, cap=cap)
+
+
+def _prefix_ids(prefixes: Iterable[str], limit: int, *, exact: Iterable[str] = ()) -> list[int]:
+    """Customer ids of up to ``limit`` index rows matching any prefix or exact token
+    (one index range each; an id may repeat)."""
+    ids: list[int] = []
+    ranges = [_prefix_range(p) for p in prefixes] + [Q(token=t) for t in exact]
+    for where in ranges:
+        if len(ids) >= limit:
+            break
+        ids.extend(
+            SearchToken.objects.filter(where).values_list("customer_id", flat=True)[
+                : limit - len(ids)
+            ]
+        )
+    return ids
 
 
 def _edge_page(
@@ -330,20 +351,35 @@ def _narrow(
     offset: int,
     cap: int,
 ) -> SearchPage:
-    """All (few) candidates, the visible ones kept in one query with no ORDER BY or
-    LIMIT for a planner to get wrong; sorted here."""
-    seen = sorted(
-        Customer.objects.filter(
-            visible,
-            pk__in=(
-                candidates
-                if isinstance(candidates, list)
-                else candidates.values_list("customer_id", flat=True)
-            ),
-            deleted_at__isnull=True,
-        ).values_list("pk", flat=True),
-        reverse=True,
-    )
+    """The visible ones among (few) candidates, newest first.
+
+    A query's candidates are checked in one query with no ORDER BY or LIMIT for a
+    planner to get wrong, and counted exactly. A list longer than the database
+    checks quickly (``EXACT_CHECK``) is checked newest first in growing chunks until
+    the page is full; its count is then a lower bound."""
+    alive = Customer.objects.filter(visible, deleted_at__isnull=True)
+    if isinstance(candidates, list) and len(candidates) > EXACT_CHECK.get(connection.vendor, 1500):
+        newest = candidates[::-1]
+        want = offset + limit + 1
+        found: list[int] = []
+        start, size = 0, max(256, 4 * want)
+        while start < len(newest) and len(found) < want:
+            chunk = newest[start : start + size]
+            found += sorted(
+                alive.filter(pk__in=values_in(chunk, "int")).values_list("pk", flat=True),
+                reverse=True,
+            )
+            start, size = start + size, size * 2
+        if start < len(newest):
+            return SearchPage(found[offset : offset + limit], len(found), True)
+        seen = found
+    else:
+        ids = (
+            values_in(candidates, "int")
+            if isinstance(candidates, list)
+            else candidates.values_list("customer_id", flat=True)
+        )
+        seen = sorted(alive.filter(pk__in=ids).values_list("pk", flat=True), reverse=True)
     return SearchPage(seen[offset : offset + limit], min(len(seen), cap), len(seen) > cap)
 
 

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
+from kehu.core.sql import values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -397,7 +398,9 @@ def _by_key(
     """Rows by ``(source, external_id)``. The ``external_id <> ''`` term lets SQLite and
     PostgreSQL use the partial unique index on the pair instead of scanning."""
     return (
-        rows.filter(source=source, external_id__in=external_ids).exclude(external_id="").order_by()
+        rows.filter(source=source, external_id__in=values_in(external_ids, "text"))
+        .exclude(external_id="")
+        .order_by()
     )
 
 
@@ -426,7 +429,7 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     customer_ids |= {e.customer_id for e in existing.values()}
     customers: dict[int, _Buyer] = {}
     for id_chunk in _chunks(sorted(customer_ids)):
-        for row in visible.filter(pk__in=id_chunk).values_list(*columns):
+        for row in visible.filter(pk__in=values_in(id_chunk, "int")).values_list(*columns):
             customers[row[0]] = buyer(*row)
     by_external_id: dict[tuple[str, str], _Buyer] = {}
     wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
@@ -441,14 +444,14 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     ids = sorted(value for kind, value in refs if kind == "id")
     skus = sorted(value for kind, value in refs if kind == "sku")
     for id_chunk in _chunks(ids):
-        for pk, price, unit_cost in Product.objects.filter(pk__in=id_chunk).values_list(
-            "pk", "price", "unit_cost"
-        ):
+        for pk, price, unit_cost in Product.objects.filter(
+            pk__in=values_in(id_chunk, "int")
+        ).values_list("pk", "price", "unit_cost"):
             products[("id", pk)] = _ProductFacts(pk, price, unit_cost)
     for sku_chunk in _chunks(skus):
-        for pk, sku, price, unit_cost in Product.objects.filter(sku__in=sku_chunk).values_list(
-            "pk", "sku", "price", "unit_cost"
-        ):
+        for pk, sku, price, unit_cost in Product.objects.filter(
+            sku__in=values_in(sku_chunk, "text")
+        ).values_list("pk", "sku", "price", "unit_cost"):
             products[("sku", sku)] = _ProductFacts(pk, price, unit_cost)
     return _Lookups(existing, customers, by_external_id, products)
 
