@@ -101,6 +101,10 @@ INSTALLED_APPS = [
     "kehu.orders",
     "kehu.interactions",
     "kehu.followups",
+    "kehu.complaints",
+    "kehu.surveys",
+    "kehu.messaging",
+    "kehu.care",
     "kehu.jobs",
 ]
 
