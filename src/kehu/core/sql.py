@@ -9,8 +9,9 @@ same index.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -29,3 +30,20 @@ def values_in(values: Sequence[int] | Sequence[str], kind: str) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL(f"SELECT unnest(%s::{_PG_ARRAY[kind]})", [items])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(items)])
+
+
+def datetime_adapter() -> Callable[[dt.datetime], Any]:
+    """``connection.ops.adapt_datetimefield_value`` for many values at once.
+
+    On SQLite (times stored as UTC text) an aware UTC datetime becomes its text
+    without Django's per-value checks; anything else takes Django's path."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite" or connection.timezone_name != "UTC":
+        return adapt
+
+    def utc_text(value: dt.datetime) -> Any:
+        if value.tzinfo is dt.UTC:
+            return str(value.replace(tzinfo=None))
+        return adapt(value)
+
+    return utc_text

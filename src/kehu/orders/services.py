@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
-from kehu.core.sql import values_in
+from kehu.core.sql import datetime_adapter, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -584,7 +585,7 @@ def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> Non
     for f in fields:
         adapt: Callable[[Any], Any] | None = None
         if isinstance(f, models.DateTimeField):
-            adapt = connection.ops.adapt_datetimefield_value
+            adapt = datetime_adapter()
         elif not isinstance(f, PASSED_AS_THEY_ARE):
             adapt = partial(f.get_db_prep_save, connection=connection)
         stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
@@ -768,7 +769,6 @@ def _deals_record(deals: Mapping[int, dt.datetime]) -> None:
     table = quote(Customer._meta.db_table)
     column = quote(str(Customer._meta.get_field("last_deal_at").column))
     key = quote(str(Customer._meta.pk.column))
-    later = f"({column} IS NULL OR {column} < %s)"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement for the batch: the pairs as two arrays.
@@ -780,10 +780,15 @@ def _deals_record(deals: Mapping[int, dt.datetime]) -> None:
                 [[pk for pk, _at in due], [at for _pk, at in due]],
             )
             return
-        adapt = connection.ops.adapt_datetimefield_value
-        cursor.executemany(
-            f"UPDATE {table} SET {column} = %s WHERE {key} = %s AND {later}",
-            [(value, pk, value) for pk, value in ((pk, adapt(at)) for pk, at in due)],
+        # SQLite: the same, the pairs as one JSON array (times as UTC text).
+        adapt = datetime_adapter()
+        cursor.execute(
+            f"UPDATE {table} SET {column} = v.at "
+            "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at "
+            "FROM json_each(%s)) AS v "
+            f"WHERE {table}.{key} = v.id "
+            f"AND ({table}.{column} IS NULL OR {table}.{column} < v.at)",
+            [json.dumps([(pk, adapt(at)) for pk, at in due])],
         )
 
 
