@@ -63,3 +63,21 @@ def test_demo_refuses_a_database_with_data():
     with pytest.raises(CommandError, match="already has data"):
         load(10)
     assert Customer.objects.count() == 10
+
+
+def test_demo_has_service_and_care():
+    from django.utils import timezone
+
+    from kehu.care.models import AgendaDay
+    from kehu.complaints.models import Complaint, Incident
+    from kehu.messaging.models import Consent
+    from kehu.surveys.models import Satisfaction
+
+    load(300)
+    assert Complaint.objects.count() >= 5
+    assert Complaint.objects.filter(status="closed").exists()
+    assert Complaint.objects.exclude(status="closed").exists()
+    assert Incident.objects.filter(complaints__isnull=False).exists()
+    assert Satisfaction.objects.exists()
+    assert Consent.objects.filter(status="granted").exists()
+    assert AgendaDay.objects.filter(date=timezone.localdate()).exists()

@@ -256,6 +256,11 @@ KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
+# Messages (群发): SMS gateway "logging" (no network) or "http" (URL + HMAC secret).
+KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
+KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
+KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
+KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
 
 # --- Jobs -----------------------------------------------------------------------
 # The job queue (Huey; `kehu jobs` runs the worker and the schedule): a SQLite file in

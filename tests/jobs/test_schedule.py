@@ -14,7 +14,9 @@ from huey.contrib.djhuey import HUEY
 
 from kehu.jobs import tasks
 from kehu.jobs.models import JobRun, JobStatus
-from kehu.jobs.schedule import CHECK_MINUTES, JOBS, DailyAt, Every, Job, job_run_due
+from kehu.jobs.schedule import CHECK_MINUTES, DailyAt, Every, Job, job_run_due, jobs_load
+
+JOBS = jobs_load()  # every app's tasks module, as the worker loads them
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -32,9 +34,14 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "pool_reclaim": DailyAt(2, 0),
         "dedupe_scan": DailyAt(3, 0),
         "jobruns_prune": DailyAt(4, 0),
+        "messages_send": Every(1),
+        "complaints_escalate": Every(5),
+        "survey_deliveries": Every(10),
+        "survey_order_triggers": DailyAt(9, 0),
+        "care_agenda": DailyAt(6, 0),
     }
     registered = set(HUEY._registry._registry)
-    assert {f"kehu.jobs.tasks.{name}" for name in JOBS} <= registered
+    assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
 
 
 def test_huey_enqueues_reminders_every_minute_and_daily_jobs_at_their_slot_and_checks():
@@ -43,8 +50,10 @@ def test_huey_enqueues_reminders_every_minute_and_daily_jobs_at_their_slot_and_c
 
     # 02:00 in Shanghai is 18:00 UTC.
     assert enqueued(_utc(2026, 3, 1, 18, 0)) == set(JOBS)
-    assert enqueued(_utc(2026, 3, 1, 18, 1)) == {"reminders"}
-    assert enqueued(_utc(2026, 3, 1, 18, 7)) == {"reminders"}
+    every_minute = {"reminders", "messages_send"}
+    assert enqueued(_utc(2026, 3, 1, 18, 1)) == every_minute
+    assert enqueued(_utc(2026, 3, 1, 18, 7)) == every_minute
+    assert enqueued(_utc(2026, 3, 1, 18, 5)) == every_minute | {"complaints_escalate"}
     assert CHECK_MINUTES == 10 and enqueued(_utc(2026, 3, 1, 9, 10)) == set(JOBS)
 
 

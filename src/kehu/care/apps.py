@@ -6,3 +6,11 @@ class CareConfig(AppConfig):
     name = "kehu.care"
     label = "care"
     verbose_name = _("客户关怀")
+
+    def ready(self) -> None:
+        from kehu.care.models import CareItem
+        from kehu.customers.merge import register_relation
+
+        # A merged customer's care lines move to the survivor, except those the
+        # survivor already has for the same rule and day.
+        register_relation(CareItem, unique=("rule_id", "occurs_on"))

@@ -1,7 +1,209 @@
+"""The care agenda (今日关怀), rules, festivals and cadences (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.selectors import request_actor
+from kehu.care.access import (
+    access_build,
+    access_rules,
+    can_build_agenda,
+    can_edit_rules,
+    can_send_greetings,
+)
+from kehu.care.forms import (
+    AgendaFilterForm,
+    BuildForm,
+    CadenceForm,
+    CareRuleForm,
+    FestivalForm,
+    GreetingForm,
+)
+from kehu.care.models import CadenceRule, CareRule, Festival
+from kehu.care.selectors import agenda_page, festivals_of_day, rules_list
+from kehu.care.services import (
+    cadence_delete,
+    cadence_save,
+    festival_save,
+    greetings_send,
+    rule_save,
+)
+from kehu.care.tasks import care_agenda_build_now
+from kehu.core.errors import KehuError
+from kehu.customers.selectors import PageOutOfRange
+
+
+def _form_errors(form: BaseForm, error: ValidationError | KehuError) -> None:
+    if isinstance(error, KehuError):
+        form.add_error(None, error.message)
+        return
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
 def agenda_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    actor = request_actor(request)
+    form = AgendaFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "care/agenda.html", {"form": form, "page": None}, status=422)
+    day, reason = form.cleaned_data["date"], form.cleaned_data["reason"] or None
+    try:
+        page = agenda_page(actor, day, page=form.cleaned_data["page"] or 1, reason=reason)
+    except PageOutOfRange:
+        raise Http404 from None
+    context = {
+        "form": form,
+        "page": page,
+        "festivals": festivals_of_day(day),
+        "may_build": can_build_agenda(actor),
+        "may_send": can_send_greetings(actor),
+        "may_edit": can_edit_rules(actor),
+        "greeting_form": GreetingForm(),
+    }
+    template = (
+        "care/agenda.html#results" if request.headers.get("HX-Request") else "care/agenda.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def agenda_build_view(request: HttpRequest) -> HttpResponse:
+    access_build(request_actor(request))
+    form = BuildForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors_text(form))
+        return redirect("care:agenda")
+    day = form.cleaned_data["date"]
+    care_agenda_build_now(day.isoformat())
+    messages.success(
+        request, _("已开始生成 %(date)s 的关怀事项和任务。") % {"date": day.isoformat()}
+    )
+    return redirect(reverse("care:agenda") + f"?date={day.isoformat()}")
+
+
+@login_required
+@require_POST
+def greetings_send_view(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    form = GreetingForm(request.POST)
+    back = reverse("care:agenda") + "?" + request.GET.urlencode()
+    if form.is_valid():
+        try:
+            greetings_send(actor=actor, item_ids=form.cleaned_data["items"], **_greeting(form))
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, _("祝福已交给群发，可在群发页面查看发送进度。"))
+    else:
+        messages.error(request, _errors_text(form))
+    return redirect(back)
+
+
+def _errors_text(form: BaseForm) -> str:
+    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _greeting(form: GreetingForm) -> dict[str, Any]:
+    return {k: form.cleaned_data[k] for k in ("channel", "body", "subject")}
+
+
+# --- rules, festivals, cadences (admins) ------------------------------------------------------
+
+
+@login_required
+def rules_view(request: HttpRequest) -> HttpResponse:
+    access_rules(request_actor(request))
+    cadences = CadenceRule.objects.select_related("tag").order_by("-is_default", "days", "id")
+    return render(
+        request,
+        "care/rules.html",
+        {"rules": rules_list(), "cadences": cadences, "cadence_form": CadenceForm()},
+    )
+
+
+@login_required
+def rule_edit_view(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    actor = request_actor(request)
+    access_rules(actor)
+    rule = get_object_or_404(CareRule, pk=rule_id) if rule_id else CareRule()
+    form = CareRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule_save(
+                actor=actor,
+                rule=form.instance,
+                version=form.cleaned_data["version"],
+                festival_ids=[f.pk for f in form.cleaned_data["festivals"]],
+            )
+        except (ValidationError, KehuError) as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("关怀规则已保存。"))
+            return redirect("care:rules")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "care/rule_form.html", {"form": form, "rule": rule}, status=status)
+
+
+@login_required
+def festivals_view(request: HttpRequest) -> HttpResponse:
+    access_rules(request_actor(request))
+    return render(
+        request, "care/festivals.html", {"festivals": Festival.objects.order_by("position", "id")}
+    )
+
+
+@login_required
+def festival_edit_view(request: HttpRequest, festival_id: int | None = None) -> HttpResponse:
+    actor = request_actor(request)
+    access_rules(actor)
+    festival = get_object_or_404(Festival, pk=festival_id) if festival_id else Festival()
+    form = FestivalForm(request.POST or None, instance=festival)
+    if request.method == "POST" and form.is_valid():
+        try:
+            festival_save(actor=actor, festival=form.instance, version=form.cleaned_data["version"])
+        except (ValidationError, KehuError) as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("节日已保存。"))
+            return redirect("care:festivals")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "care/festival_form.html", {"form": form, "festival": festival}, status=status
+    )
+
+
+@login_required
+@require_POST
+def cadence_edit_view(request: HttpRequest, cadence_id: int | None = None) -> HttpResponse:
+    actor = request_actor(request)
+    access_rules(actor)
+    cadence = get_object_or_404(CadenceRule, pk=cadence_id) if cadence_id else CadenceRule()
+    if request.POST.get("action") == "delete" and cadence.pk:
+        try:
+            cadence_delete(actor=actor, cadence=cadence)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        return redirect("care:rules")
+    form = CadenceForm(request.POST, instance=cadence)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())  # type: ignore[arg-type]
+        cadence_save(actor=actor, cadence=form.instance, version=form.cleaned_data["version"])
+    except (ValidationError, KehuError) as error:
+        messages.error(request, getattr(error, "message", None) or "；".join(error.messages))  # type: ignore[union-attr]
+    else:
+        messages.success(request, _("回访周期已保存。"))
+    return redirect("care:rules")

@@ -37,6 +37,12 @@ class TimelineEvent:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def label(self) -> str:
+        """The badge: the label its source registered (in the active language)."""
+        source = _SOURCES.get(self.kind)
+        return str(source.label) if source else self.kind
+
+    @property
     def sort_key(self) -> tuple[dt.datetime, str, int]:
         return (self.at, self.kind, self.pk)
 

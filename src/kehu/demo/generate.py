@@ -40,6 +40,7 @@ from kehu.customers.search import SearchDocument
 from kehu.customers.services import customer_create, derived_fields
 from kehu.demo import names
 from kehu.demo.behaviour import demo_behaviour
+from kehu.demo.service import demo_service
 
 DEMO_PASSWORD = "kehu-demo-2026"
 POOL_SHARE = 0.10
@@ -254,9 +255,21 @@ def demo_load(
         admin=admin,
         now=now,
     )
+    service = demo_service(
+        seed=seed,
+        customer_ids=list(Customer.objects.order_by("id").values_list("pk", flat=True)),
+        admin=admin,
+        service=User.objects.filter(role=Role.SERVICE).first(),
+        now=now,
+    )
     planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())
-    return {"customers": created + planted, "users": User.objects.count(), **behaviour}
+    return {
+        "customers": created + planted,
+        "users": User.objects.count(),
+        **behaviour,
+        **service,
+    }
 
 
 def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:

@@ -1,0 +1,47 @@
+"""How often a customer should be contacted (回访周期): the one place that decides it.
+
+Today the cadence comes from the customer's tags (``CadenceRule``: the shortest cadence
+of the customer's tags, else the default row, else ``DEFAULT_DAYS``).
+
+Hook for tiers (客户分级): when the value issue lands, load its tier → days table in
+``cadence_table()`` and pass the customer's tier to ``CadenceTable.days_for``; a tier's
+cadence then takes precedence over the tag cadence (or the shorter wins — decide there).
+Every caller (the agenda, the customer card) goes through ``days_for``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+DEFAULT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CadenceTable:
+    default: int = DEFAULT_DAYS
+    by_tag: dict[int, int] = field(default_factory=dict)
+    by_tier: dict[str, int] = field(default_factory=dict)  # filled by the value issue
+
+    def days_for(self, tag_ids: Iterable[int] = (), tier: str | None = None) -> int:
+        if tier is not None and tier in self.by_tier:
+            return self.by_tier[tier]
+        days = [self.by_tag[t] for t in tag_ids if t in self.by_tag]
+        return min(days) if days else self.default
+
+    @property
+    def uses_tags(self) -> bool:
+        return bool(self.by_tag)
+
+
+def cadence_table() -> CadenceTable:
+    from kehu.care.models import CadenceRule
+
+    default = DEFAULT_DAYS
+    by_tag: dict[int, int] = {}
+    for tag_id, days in CadenceRule.objects.values_list("tag_id", "days"):
+        if tag_id is None:
+            default = days
+        else:
+            by_tag[tag_id] = days
+    return CadenceTable(default=default, by_tag=by_tag)
