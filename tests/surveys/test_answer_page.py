@@ -51,7 +51,7 @@ def test_page_is_public_mobile_and_loads_nothing_from_other_hosts(web, invited):
     assert survey.name in html and 'name="viewport"' in html
     assert "csrfmiddlewaretoken" in html
     assert not re.search(r'(src|href|action)="(https?:)?//', html)
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "no-store" in page["Cache-Control"]
 
 
