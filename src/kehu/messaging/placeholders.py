@@ -102,9 +102,9 @@ def salutation(customer: Customer) -> str:
         return customer.name
     family = surname(customer.name)
     if customer.gender == Gender.MALE and family:
-        return family + _("先生")
+        return _("%(surname)s先生") % {"surname": family}
     if customer.gender == Gender.FEMALE and family:
-        return family + _("女士")
+        return _("%(surname)s女士") % {"surname": family}
     return customer.name
 
 
