@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "kehu.surveys",
     "kehu.messaging",
     "kehu.care",
+    "kehu.lifecycle",
     "kehu.jobs",
 ]
 

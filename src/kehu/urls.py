@@ -14,6 +14,7 @@ urlpatterns = [
     path("complaints/", include("kehu.complaints.urls")),
     path("surveys/", include("kehu.surveys.urls")),
     path("care/", include("kehu.care.urls")),
+    path("lifecycle/", include("kehu.lifecycle.urls")),
     path("messages/", include("kehu.messaging.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

@@ -28,7 +28,7 @@ def test_interaction_and_timeline(org, as_user, mine):
     )
     assert created.status_code == 201 and created.json()["kind"] == "call"
     page = api.get(f"/api/v1/customers/{mine.pk}/timeline", {"limit": 2}).json()
-    assert page["items"][0]["kind"] in {"interaction", "change", "owner"}
+    assert page["items"][0]["kind"] in {"interaction", "change", "owner", "lifecycle"}
     assert page["next"]
     older = api.get(f"/api/v1/customers/{mine.pk}/timeline", {"before": page["next"]}).json()
     assert older["items"]

@@ -39,6 +39,8 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "survey_deliveries": Every(10),
         "survey_order_triggers": DailyAt(9, 0),
         "care_agenda": DailyAt(6, 0),
+        "lifecycle_daily": DailyAt(5, 0),
+        "lifecycle_analytics": DailyAt(3, 30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered

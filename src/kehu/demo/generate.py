@@ -41,6 +41,7 @@ from kehu.customers.services import customer_create, derived_fields
 from kehu.demo import names
 from kehu.demo.behaviour import demo_behaviour
 from kehu.demo.service import demo_service
+from kehu.lifecycle.demo import demo_lifecycle
 
 DEMO_PASSWORD = "kehu-demo-2026"
 POOL_SHARE = 0.10
@@ -262,6 +263,7 @@ def demo_load(
         service=User.objects.filter(role=Role.SERVICE).first(),
         now=now,
     )
+    demo_lifecycle(customer_ids=list(Customer.objects.values_list("pk", flat=True)), now=now)
     planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())
     return {

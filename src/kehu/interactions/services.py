@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.events import CustomerEvent, emit
 from kehu.customers.access import can_log_interaction
 from kehu.customers.models import Contact, Customer
 from kehu.interactions.models import Interaction
@@ -57,4 +58,9 @@ def interaction_log(
     Customer.objects.filter(pk=customer.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=contacted)
     ).update(last_contact_at=contacted)
+    emit(
+        CustomerEvent(
+            "interaction_logged", customer.pk, actor.pk, {"interaction_id": interaction.pk}
+        )
+    )
     return interaction

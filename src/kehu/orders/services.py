@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
+from kehu.core.events import CustomerEvent, emit, emit_many
 from kehu.core.sql import datetime_adapter, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
@@ -800,7 +801,7 @@ class _Refused(Exception):
         self.error = error
 
 
-def _round(cleans: list[_Clean], actor: User) -> list[IngestResult]:
+def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestResult]:
     found = _lookups(actor, cleans)
     results: list[IngestResult] = []
     new: list[_Plan] = []
@@ -830,6 +831,7 @@ def _round(cleans: list[_Clean], actor: User) -> list[IngestResult]:
             else:
                 results.append(IngestResult(plan.clean.index, outcome, Outcome.CREATED))
                 deal(plan)
+                touched.add(plan.customer.pk)
     for plan in changed:
         try:
             with transaction.atomic():
@@ -842,6 +844,7 @@ def _round(cleans: list[_Clean], actor: User) -> list[IngestResult]:
         results.append(IngestResult(plan.clean.index, updated[0], updated[1]))
         if updated[1] == Outcome.UPDATED:
             deal(plan)
+            touched.add(plan.customer.pk)
     _deals_record(deals)
     return results
 
@@ -860,6 +863,7 @@ def orders_ingest(*, actor: User, items: Sequence[OrderData]) -> list[IngestResu
     currency = default_currency()
     results: dict[int, IngestResult] = {}
     pending: list[_Clean] = []
+    touched: set[int] = set()  # customers whose orders changed: one event for the batch
     for index, data in enumerate(items):
         clean = _clean(index, data, currency)
         if isinstance(clean, OrderItemError):
@@ -874,9 +878,10 @@ def orders_ingest(*, actor: User, items: Sequence[OrderData]) -> list[IngestResu
         for clean in pending:
             (later if clean.key in seen else this_round).append(clean)
             seen.add(clean.key)
-        for result in _round(this_round, actor):
+        for result in _round(this_round, actor, touched):
             results[result.index] = result
         pending = later
+    emit_many("order_recorded", touched, actor_id=actor.pk)
     return [results[index] for index in range(len(items))]
 
 
@@ -967,6 +972,7 @@ def refund_record(
         updated_at=timezone.now(),
         updated_by=actor,
     )
+    emit(CustomerEvent("order_refunded", locked.customer_id, actor.pk, {"order_id": locked.pk}))
     return refund, True
 
 

@@ -1,0 +1,174 @@
+"""/api/v1: lifecycle models, a customer's stages and history, manual moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from kehu.api.auth import actor_of
+from kehu.api.customers import Storable, customer_or_404
+from kehu.api.errors import error_responses
+from kehu.lifecycle.models import StageChange
+from kehu.lifecycle.selectors import customer_lifecycle, models_with_stages
+from kehu.lifecycle.services import model_find, stage_find, stage_move
+
+router = Router(tags=["lifecycle"])
+
+
+class StageOut(Schema):
+    key: str
+    name: str
+    color: str
+    description: str
+    position: int
+    kind: str
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    from_stages: list[str]
+    to_stage: str
+    condition: dict[str, Any]
+    priority: int
+    is_active: bool
+
+
+class ModelOut(Schema):
+    key: str
+    name: str
+    description: str
+    is_active: bool
+    is_default: bool
+    stages: list[StageOut]
+    rules: list[RuleOut]
+
+
+@router.get("/lifecycle/models", response={200: list[ModelOut]}, summary="Lifecycle models")
+def lifecycle_models(request: HttpRequest) -> Any:
+    actor_of(request)
+    out = []
+    for model in models_with_stages():
+        stages = sorted(model.stages.all(), key=lambda s: (s.position, s.pk))
+        keys = {stage.pk: stage.key for stage in stages}
+        out.append(
+            {
+                "key": model.key,
+                "name": model.name,
+                "description": model.description,
+                "is_active": model.is_active,
+                "is_default": model.is_default,
+                "stages": stages,
+                "rules": [
+                    {
+                        "id": rule.pk,
+                        "name": rule.name,
+                        "from_stages": rule.from_stages,
+                        "to_stage": keys.get(rule.to_stage_id, ""),
+                        "condition": rule.condition,
+                        "priority": rule.priority,
+                        "is_active": rule.is_active,
+                    }
+                    for rule in sorted(model.rules.all(), key=lambda r: (r.priority, r.pk))
+                ],
+            }
+        )
+    return out
+
+
+class StageRef(Schema):
+    key: str
+    name: str
+    color: str
+
+
+class ChangeOut(Schema):
+    id: int
+    at: dt.datetime
+    kind: str
+    from_stage: StageRef | None
+    to_stage: StageRef
+    rule: str | None
+    actor: str | None
+    reason: str
+    facts: dict[str, Any]
+
+
+class CurrentOut(Schema):
+    model: str
+    model_name: str
+    stage: StageRef | None
+    since: dt.datetime | None
+    history: list[ChangeOut]
+
+
+def _stage(stage: Any) -> dict[str, str] | None:
+    return {"key": stage.key, "name": stage.name, "color": stage.color} if stage else None
+
+
+def _change(change: StageChange) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "at": change.at,
+        "kind": change.kind,
+        "from_stage": _stage(change.from_stage),
+        "to_stage": _stage(change.to_stage),
+        "rule": change.rule.name if change.rule else None,
+        "actor": change.actor.label if change.actor else None,
+        "reason": change.reason,
+        "facts": change.facts or {},
+    }
+
+
+@router.get(
+    "/customers/{customer_id}/lifecycle",
+    response={200: list[CurrentOut], **error_responses(404)},
+    summary="A customer's stage in each lifecycle model, with the history and reasons",
+)
+def customer_lifecycle_read(request: HttpRequest, customer_id: int) -> Any:
+    customer = customer_or_404(request, customer_id)
+    return [
+        {
+            "model": view.model.key,
+            "model_name": view.model.name,
+            "stage": _stage(view.current.stage) if view.current else None,
+            "since": view.current.since if view.current else None,
+            "history": [_change(change) for change in view.history],
+        }
+        for view in customer_lifecycle(customer)
+    ]
+
+
+class MoveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    model: Annotated[str, Field(min_length=1, max_length=40), Storable]
+    stage: Annotated[str, Field(min_length=1, max_length=50), Storable]
+    reason: Annotated[str, Field(max_length=500), Storable]
+
+
+@router.post(
+    "/customers/{customer_id}/lifecycle/move",
+    response={201: ChangeOut, **error_responses(403, 404)},
+    summary="Move a customer to a stage by hand (a reason is required)",
+    description=(
+        "``stage`` is the stage's key or name. Unknown model: 422 ``unknown_model``; "
+        "unknown stage: 422 ``unknown_stage``; no reason: 422 ``invalid``."
+    ),
+)
+def customer_lifecycle_move(request: HttpRequest, customer_id: int, payload: MoveIn) -> Any:
+    actor = actor_of(request)
+    customer = customer_or_404(request, customer_id, write=True)
+    model = model_find(payload.model)
+    stage = stage_find(model, payload.stage)
+    change = stage_move(
+        actor=actor, customer=customer, model=model, stage=stage, reason=payload.reason
+    )
+    change = StageChange.objects.select_related("from_stage", "to_stage", "actor", "rule").get(
+        pk=change.pk
+    )
+    return Status(201, _change(change))

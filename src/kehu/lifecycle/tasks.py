@@ -1,0 +1,21 @@
+"""The daily lifecycle job: everyone re-evaluated for rules that depend on elapsed time
+("no order for 2× the usual gap"). Idempotent: a second run, or a run resumed after a
+worker died half-way, writes nothing more (evaluation is a fixed point)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from kehu.jobs.schedule import DailyAt, periodic_job
+from kehu.lifecycle import analytics_jobs  # noqa: F401  (its job: the analytics summaries)
+from kehu.lifecycle.engine import lifecycle_recompute
+
+
+@periodic_job("lifecycle_daily", DailyAt(5, 0), lease=dt.timedelta(hours=2))
+def lifecycle_daily() -> dict[str, Any]:
+    """Re-evaluate every customer in the active lifecycle models (生命周期每日评估)."""
+    return dataclasses.asdict(lifecycle_recompute(now=timezone.now()))

@@ -1,0 +1,156 @@
+"""Evaluation: the shipped six-phase model, won back, determinism, events."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from kehu.lifecycle.engine import lifecycle_evaluate
+from kehu.lifecycle.facts import customer_facts
+from kehu.lifecycle.models import CustomerStage, LifecycleModel, StageChange
+from tests.factories import make_customer
+from tests.lifecycle.factories import NOW, buy, days_ago
+
+
+def stage_of(customer, key="six_phase"):
+    row = (
+        CustomerStage.objects.filter(customer=customer, model__key=key)
+        .select_related("stage")
+        .first()
+    )
+    return row.stage.key if row else None
+
+
+@pytest.fixture
+def customer(org):
+    return make_customer(org.sales, name="老王")
+
+
+def test_seeded_models(db):
+    models = {m.key: m for m in LifecycleModel.objects.all()}
+    assert set(models) == {"six_phase", "call_center", "four_states", "relationship"}
+    assert models["six_phase"].is_default and models["six_phase"].is_active
+    assert not any(m.is_active for k, m in models.items() if k != "six_phase")
+    assert [s.name for s in models["six_phase"].stages.order_by("position")] == [
+        "识别",
+        "获取",
+        "发展",
+        "维护",
+        "挽留",
+        "退出",
+    ]
+
+
+def test_facts_of_a_customer(org, customer):
+    buy(org.sales, customer, days_ago(100), "100.00", cost="60.00")
+    buy(org.sales, customer, days_ago(69), "50.00")  # cost unknown
+    buy(org.sales, customer, days_ago(69.01), "10.00", cost="1.00")  # same day
+    buy(org.sales, customer, days_ago(40), "40.00", cost="10.00")
+    facts = customer_facts(customer.pk, now=NOW)
+    assert facts["orders_count"] == 4
+    assert facts["revenue_total"] == 200.0
+    assert facts["profit_total"] is None
+    assert facts["revenue_90d"] == 100.0
+    assert facts["days_since_last_order"] == 40
+    assert facts["median_gap_days"] == 30  # gaps 31 and 29 between three purchase days
+    assert facts["open_complaints"] == 0 and facts["latest_csat"] is None
+
+
+def test_a_customer_travels_the_six_phases_and_is_won_back(org, customer, engine_off):
+    lifecycle_evaluate([customer.pk], now=days_ago(400))
+    assert stage_of(customer) == "identify"
+    buy(org.sales, customer, days_ago(300))
+    lifecycle_evaluate([customer.pk], now=days_ago(299))
+    assert stage_of(customer) == "acquire"
+    buy(org.sales, customer, days_ago(270))
+    lifecycle_evaluate([customer.pk], now=days_ago(269))
+    assert stage_of(customer) == "develop"
+    buy(org.sales, customer, days_ago(240))
+    lifecycle_evaluate([customer.pk], now=days_ago(239))
+    assert stage_of(customer) == "maintain"
+    # Gap 30 days: no order for 2 × 30 and ≥ 60 days → 挽留, explained in words.
+    lifecycle_evaluate([customer.pk], now=days_ago(150))
+    assert stage_of(customer) == "retain"
+    change = StageChange.objects.filter(customer=customer).first()
+    assert "最近一次购买距今 90 天，超过其平均购买间隔 30 天的 2 倍" in change.reason
+    assert change.facts["median_gap_days"] == 30
+    # 4 × the gap and ≥ 180 days → 退出.
+    lifecycle_evaluate([customer.pk], now=days_ago(50))
+    assert stage_of(customer) == "exit"
+    # A returning purchase → back to 发展 (won back), and it stays there.
+    buy(org.sales, customer, days_ago(10))
+    lifecycle_evaluate([customer.pk], now=days_ago(9))
+    assert stage_of(customer) == "develop"
+    assert StageChange.objects.filter(customer=customer).first().rule.name == "重新购买：赢回"
+    assert lifecycle_evaluate([customer.pk], now=days_ago(8)) == 0
+    kinds = list(
+        StageChange.objects.filter(customer=customer).order_by("at").values_list("kind", flat=True)
+    )
+    assert kinds[0] == "initial" and set(kinds[1:]) == {"rule"}
+
+
+def test_evaluation_is_deterministic_and_idempotent(org, customer, engine_off):
+    other = make_customer(org.sales, name="小李")
+    for when in (300, 250, 200):
+        buy(org.sales, customer, days_ago(when))
+    buy(org.sales, other, days_ago(5))
+    StageChange.objects.all().delete()
+    CustomerStage.objects.all().delete()
+    assert lifecycle_evaluate([customer.pk, other.pk], now=NOW) == 2
+    first = {(r.customer_id, r.stage_id) for r in CustomerStage.objects.all()}
+    assert lifecycle_evaluate([customer.pk, other.pk], now=NOW) == 0
+    assert {(r.customer_id, r.stage_id) for r in CustomerStage.objects.all()} == first
+    # A first placement lands where the history says, in one "initial" change.
+    assert stage_of(customer) == "exit" and stage_of(other) == "acquire"
+    assert StageChange.objects.filter(customer=customer).get().kind == "initial"
+
+
+def test_recording_an_order_moves_the_stage_in_the_same_transaction(org, customer):
+    lifecycle_evaluate([customer.pk], now=days_ago(1))
+    assert stage_of(customer) == "identify"
+    with transaction.atomic():
+        buy(org.sales, customer, days_ago(0.5))
+        assert stage_of(customer) == "acquire"  # before the transaction commits
+        transaction.set_rollback(True)
+    assert stage_of(customer) == "identify"
+
+
+def test_an_order_batch_is_one_evaluation(org, customer, django_assert_max_num_queries):
+    from decimal import Decimal
+
+    from kehu.orders.services import OrderData, orders_ingest
+
+    others = [make_customer(org.sales, name=f"客户{i}") for i in range(5)]
+    items = [
+        OrderData(
+            source="shop",
+            external_id=f"B-{c.pk}",
+            ordered_at=days_ago(1),
+            customer_id=c.pk,
+            total=Decimal("9.00"),
+        )
+        for c in [customer, *others]
+    ]
+    with django_assert_max_num_queries(40):
+        orders_ingest(actor=org.sales, items=items)
+    assert {stage_of(c) for c in [customer, *others]} == {"acquire"}
+
+
+def test_inactive_models_are_not_evaluated_and_models_by_key(org, customer, engine_off):
+    buy(org.sales, customer, days_ago(3))
+    assert stage_of(customer, "four_states") is None
+    lifecycle_evaluate([customer.pk], now=NOW, models=["four_states"])
+    assert stage_of(customer, "four_states") == "new"
+
+
+def test_complaints_and_satisfaction_put_a_customer_at_risk(org, customer, engine_off):
+    from kehu.surveys.models import Satisfaction
+
+    for when in (100, 70, 40):
+        buy(org.sales, customer, days_ago(when))
+    lifecycle_evaluate([customer.pk], now=NOW)
+    assert stage_of(customer) == "maintain"
+    Satisfaction.objects.create(customer=customer, csat=1, answered_at=days_ago(1))
+    lifecycle_evaluate([customer.pk], now=NOW)
+    assert stage_of(customer) == "retain"
+    assert "最近满意度评分 1 分" in StageChange.objects.filter(customer=customer).first().reason
