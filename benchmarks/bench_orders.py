@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--lifecycle",
+        choices=["on", "off"],
+        default="on",
+        help="off: orders do not re-evaluate their customers' lifecycle stages (issue 7's engine)",
+    )
     args = parser.parse_args()
 
     with bench_database(args.db, pg_options=("-c shared_buffers=512MB", "-c max_wal_size=4GB")):
@@ -106,6 +112,10 @@ def run(args: argparse.Namespace) -> bool:
     from kehu.orders.models import Order, OrderLine, Product
 
     call_command("migrate", verbosity=0)
+    if args.lifecycle == "off":
+        from kehu.core.events import unsubscribe
+
+        unsubscribe("order_recorded", "lifecycle.evaluate")
     owners = demo_users()
     print(f"[{args.db}] loading {args.customers:,} customers…", flush=True)
     bulk_load(args.customers, seed=1, owners=owners, progress=False)
@@ -285,9 +295,11 @@ def run(args: argparse.Namespace) -> bool:
         "target_ratio": TARGET,
         "same_rows": same_rows,
         "met": met,
+        "lifecycle": args.lifecycle,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"orders_{args.db}.json").write_text(json.dumps(results, indent=2))
+    suffix = "" if args.lifecycle == "on" else "_lifecycle_off"
+    (RESULTS / f"orders_{args.db}{suffix}.json").write_text(json.dumps(results, indent=2))
 
     print(
         f"\nOrder ingestion, {args.orders:,} orders ({line_count:,} lines) in batches of "
