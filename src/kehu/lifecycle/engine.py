@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from kehu.core.sql import datetime_adapter, rows_insert, values_in
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.facts import CustomerFacts, customer_facts_many, customer_facts_range
 from kehu.lifecycle.models import (
@@ -184,15 +186,29 @@ def decide(
     return Decision(stage, steps)
 
 
+def _translator() -> Callable[[str], str]:
+    """``gettext`` remembered for one evaluation (a batch explains thousands of moves
+    with the same few dozen phrases; the language does not change meanwhile)."""
+    known: dict[str, str] = {}
+
+    def translate(message: str) -> str:
+        found = known.get(message)
+        if found is None:
+            found = known[message] = _(message)
+        return found
+
+    return translate
+
+
 def _explain(
-    decision: Decision, initial: bool
+    decision: Decision, initial: bool, translate: Callable[[str], str] = _
 ) -> tuple[str, dict[str, Any], rulebook.RuleSpec | None]:
     parts: list[str] = []
     used: dict[str, Any] = {}
     for _from, rule, state in decision.steps:
         _matched, facts = rulebook.evaluate(rule.condition, state)
         used.update(facts)
-        why = rulebook.explain(rule.condition, state, _)
+        why = rulebook.explain(rule.condition, state, translate)
         parts.append(f"{rule.name}：{why}" if why else rule.name)
     if initial:
         parts.insert(0, _("纳入生命周期模型"))
@@ -232,8 +248,9 @@ def _evaluate(
     now: dt.datetime,
 ) -> int:
     now_ts = now.timestamp()
-    changes: list[StageChange] = []
-    placed: list[tuple[CustomerStage | None, StageChange, int]] = []
+    translate = _translator()
+    changes: list[dict[str, Any]] = []
+    placed: list[CustomerStage | None] = []
     for customer_id in sorted(facts):
         customer_facts = facts[customer_id]
         for plan in plans:
@@ -245,48 +262,80 @@ def _evaluate(
             decision = decide(plan, customer_facts, state, now_ts)
             if decision is None:
                 continue
-            reason, used, rule = _explain(decision, initial=row is None)
-            change = StageChange(
-                customer_id=customer_id,
-                model_id=plan.model.pk,
-                from_stage_id=row.stage_id if row is not None else None,
-                to_stage=plan.stage_by_key[decision.to_stage],
-                at=now,
-                kind=StageChangeKind.INITIAL if row is None else StageChangeKind.RULE,
-                rule_id=rule.id if rule is not None and rule.id else None,
-                reason=reason,
-                facts=used,
+            reason, used, rule = _explain(decision, initial=row is None, translate=translate)
+            changes.append(
+                {
+                    "customer_id": customer_id,
+                    "model_id": plan.model.pk,
+                    "from_stage_id": row.stage_id if row is not None else None,
+                    "to_stage_id": plan.stage_by_key[decision.to_stage].pk,
+                    "at": now,
+                    "kind": StageChangeKind.INITIAL if row is None else StageChangeKind.RULE,
+                    "rule_id": rule.id if rule is not None and rule.id else None,
+                    "reason": reason,
+                    "facts": used,
+                }
             )
-            changes.append(change)
-            placed.append((row, change, plan.model.pk))
+            placed.append(row)
     if not changes:
         return 0
     with transaction.atomic(savepoint=False):
-        StageChange.objects.bulk_create(changes, batch_size=WRITE_BATCH)
-        new: list[CustomerStage] = []
+        change_ids = _changes_insert(changes, now)
+        new: list[dict[str, Any]] = []
         moved: list[CustomerStage] = []
-        for row, change, model_id in placed:
+        for row, change in zip(placed, changes, strict=True):
+            change_id = change_ids[(change["customer_id"], change["model_id"])]
             if row is None:
                 new.append(
-                    CustomerStage(
-                        customer_id=change.customer_id,
-                        model_id=model_id,
-                        stage_id=change.to_stage_id,
-                        since=now,
-                        change=change,
-                    )
+                    {
+                        "customer_id": change["customer_id"],
+                        "model_id": change["model_id"],
+                        "stage_id": change["to_stage_id"],
+                        "since": now,
+                        "change_id": change_id,
+                    }
                 )
             else:
-                row.stage_id = change.to_stage_id
+                row.stage_id = change["to_stage_id"]
                 row.since = now
-                row.change = change
+                row.change_id = change_id
                 moved.append(row)
-        CustomerStage.objects.bulk_create(new, batch_size=WRITE_BATCH)
-        for row in moved:
-            CustomerStage.objects.filter(pk=row.pk).update(
-                stage_id=row.stage_id, since=row.since, change=row.change
-            )
+        rows_insert(CustomerStage, new)
+        _stages_move(moved, now)
     return len(changes)
+
+
+def _changes_insert(
+    changes: Sequence[dict[str, Any]], now: dt.datetime
+) -> dict[tuple[int, int], int]:
+    """Insert the changes (one ``executemany``) and read their ids back: the newest
+    change of each (customer, model) at ``now`` above the largest id before."""
+    before = StageChange.objects.aggregate(last=Max("pk"))["last"] or 0
+    rows_insert(StageChange, changes)
+    customers = sorted({c["customer_id"] for c in changes})
+    ids: dict[tuple[int, int], int] = {}
+    written = StageChange.objects.filter(
+        pk__gt=before, at=now, customer_id__in=values_in(customers, "int")
+    ).values_list("customer_id", "model_id", "pk")
+    for customer_id, model_id, pk in written:
+        key = (customer_id, model_id)
+        ids[key] = max(pk, ids.get(key, 0))
+    return ids
+
+
+def _stages_move(moved: Sequence[CustomerStage], now: dt.datetime) -> None:
+    """Point the moved customers' current-stage rows at their new change: one
+    ``executemany`` (an ORM ``update()`` per row cost more than the evaluation)."""
+    if not moved:
+        return
+    quote = connection.ops.quote_name
+    table = quote(CustomerStage._meta.db_table)
+    at = datetime_adapter()(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET stage_id = %s, since = %s, change_id = %s WHERE id = %s",
+            [(row.stage_id, at, row.change_id, row.pk) for row in moved],
+        )
 
 
 def lifecycle_evaluate(

@@ -23,12 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import partial
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,7 +38,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.sql import datetime_adapter, values_in
+from kehu.core.sql import datetime_adapter, rows_insert, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -563,57 +561,6 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
 # --- step 4: writing -----------------------------------------------------------------------
 
 
-# Values the driver takes as they are (Decimals already rounded to their places).
-PASSED_AS_THEY_ARE = (models.CharField, models.IntegerField, models.DecimalField, models.ForeignKey)
-
-
-def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (values by attribute name) with one ``executemany``.
-
-    The batch path's write. ``bulk_create`` would build a model instance per row and
-    prepare every field of it again, which costs more than the database's own insert;
-    these values are already checked and normalised (Decimals rounded, times aware),
-    so they go to the driver as they are, datetimes adapted for the database. A
-    field a row leaves out takes its model default; ``auto_now`` fields take now.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults: dict[str, Any] = {}
-    adapters: list[tuple[str, Callable[[Any], Any]]] = []
-    for f in fields:
-        adapt: Callable[[Any], Any] | None = None
-        if isinstance(f, models.DateTimeField):
-            adapt = datetime_adapter()
-        elif not isinstance(f, PASSED_AS_THEY_ARE):
-            adapt = partial(f.get_db_prep_save, connection=connection)
-        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        default = now if stamped else f.get_default()
-        if adapt is not None:
-            adapters.append((f.attname, adapt))
-            if default is not None:
-                default = adapt(default)
-        defaults[f.attname] = default
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(str(f.column)) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    names = [f.attname for f in fields]
-    in_order = itemgetter(*names) if len(names) > 1 else (lambda values: (values[names[0]],))
-    params = []
-    for row in rows:
-        values = {**defaults, **row}
-        for name, adapt in adapters:
-            if name in row and row[name] is not None:
-                values[name] = adapt(row[name])
-        params.append(in_order(values))
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def _order_row(actor: User, plan: _Plan) -> dict[str, Any]:
     clean = plan.clean
     return {
@@ -639,7 +586,7 @@ def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
     when another request inserted one of the keys meanwhile."""
     # New ids come after the largest one before the insert: read them back by range.
     before = Order.objects.aggregate(last=Max("pk"))["last"] or 0
-    _insert(Order, [_order_row(actor, plan) for plan in plans])
+    rows_insert(Order, [_order_row(actor, plan) for plan in plans])
     since = (
         Order.objects.filter(pk__gt=before).order_by().values_list("source", "external_id", "pk")
     )
@@ -656,7 +603,7 @@ def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
         for line in plan.lines:
             line["order_id"] = order_id
         lines.extend(plan.lines)
-    _insert(OrderLine, lines)
+    rows_insert(OrderLine, lines)
     return {plan.clean.index: ids[plan.clean.key] for plan in plans}
 
 
@@ -752,7 +699,7 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     order.save()
     if after["lines"] != before["lines"]:
         OrderLine.objects.filter(order=order).delete()
-        _insert(OrderLine, [{"order_id": order.pk, **line} for line in plan.lines])
+        rows_insert(OrderLine, [{"order_id": order.pk, **line} for line in plan.lines])
     return order.pk, Outcome.UPDATED
 
 
