@@ -220,10 +220,9 @@ def _explain(
 def _current(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], CustomerStage]:
     found: dict[tuple[int, int], CustomerStage] = {}
     models = [plan.model.pk for plan in plans]
-    for start in range(0, len(ids), 900):
-        for row in CustomerStage.objects.filter(
-            customer_id__in=ids[start : start + 900], model_id__in=models
-        ):
+    for start in range(0, len(ids), 5000):
+        chunk = values_in(ids[start : start + 5000], "int")
+        for row in CustomerStage.objects.filter(customer_id__in=chunk, model_id__in=models):
             found[(row.customer_id, row.model_id)] = row
     return found
 

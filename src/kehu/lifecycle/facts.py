@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from kehu.complaints.models import Complaint, Severity
 from kehu.complaints.models import Status as ComplaintStatus
+from kehu.core.sql import values_in
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import CustomerFlag
 from kehu.lifecycle.rules import WINDOWS
@@ -209,7 +210,7 @@ def _side_facts(
     for chunk in _in_chunks(ids):
         for pk, created, contact in (
             Customer.objects.alive()
-            .filter(pk__in=chunk)
+            .filter(pk__in=values_in(chunk, "int"))
             .values_list("pk", "created_at", "last_contact_at")
         ):
             contact_ts = _timestamp(contact)
@@ -240,7 +241,7 @@ def _side_facts(
 
 def _complaints(side: dict[int, dict[str, Any]], chunk: Sequence[int], now: dt.datetime) -> None:
     for customer_id, severity in (
-        Complaint.objects.filter(customer_id__in=chunk, received_at__lte=now)
+        Complaint.objects.filter(customer_id__in=values_in(chunk, "int"), received_at__lte=now)
         .exclude(status=ComplaintStatus.CLOSED)
         .values_list("customer_id", "severity")
     ):
@@ -252,7 +253,7 @@ def _complaints(side: dict[int, dict[str, Any]], chunk: Sequence[int], now: dt.d
 
 def _satisfaction(side: dict[int, dict[str, Any]], chunk: Sequence[int], now: dt.datetime) -> None:
     for customer_id, csat, nps in Satisfaction.objects.filter(
-        customer_id__in=chunk, slot="latest", answered_at__lte=now
+        customer_id__in=values_in(chunk, "int"), slot="latest", answered_at__lte=now
     ).values_list("customer_id", "csat", "nps"):
         if customer_id in side:
             side[customer_id]["latest_csat"] = csat
@@ -261,17 +262,17 @@ def _satisfaction(side: dict[int, dict[str, Any]], chunk: Sequence[int], now: dt
 
 def _tags(side: dict[int, dict[str, Any]], chunk: Sequence[int]) -> None:
     through = Customer.tags.through
-    for customer_id, name in through.objects.filter(customer_id__in=chunk).values_list(
-        "customer_id", "tag__name"
-    ):
+    for customer_id, name in through.objects.filter(
+        customer_id__in=values_in(chunk, "int")
+    ).values_list("customer_id", "tag__name"):
         if customer_id in side:
             side[customer_id]["tags"].add(name)
 
 
 def _flags(side: dict[int, dict[str, Any]], chunk: Sequence[int]) -> None:
-    for customer_id, key in CustomerFlag.objects.filter(customer_id__in=chunk).values_list(
-        "customer_id", "flag__key"
-    ):
+    for customer_id, key in CustomerFlag.objects.filter(
+        customer_id__in=values_in(chunk, "int")
+    ).values_list("customer_id", "flag__key"):
         if customer_id in side:
             side[customer_id]["flags"].add(key)
 
