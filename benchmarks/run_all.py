@@ -4,7 +4,9 @@ python benchmarks/run_all.py [--customers N]
 
 Search and list page, then the duplicate scan, on SQLite and PostgreSQL with N
 customers; racing pool claims on PostgreSQL; the customer timeline; order ingestion
-through the batch API (100,000 orders) on both.
+through the batch API (100,000 orders) on both; the demo; a group send of 100,000
+messages with a killed worker; the care agenda; the lifecycle recompute (10 orders per
+customer) and its event-driven cost; the lifecycle analytics page.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ def main() -> None:
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_demo.py"), "--db", "sqlite"]
     failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Service and care (issue 6), the lifecycle engine (issue 7).
+    for script, dbs, extra in (
+        ("bench_messages.py", ("sqlite", "postgres"), []),
+        ("bench_care.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        ("bench_lifecycle.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        ("bench_lifecycle_stats.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+    ):
+        for db in dbs:
+            cmd = [sys.executable, str(HERE / script), "--db", db, *extra]
+            failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 
