@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
@@ -22,6 +22,15 @@ from django.utils import timezone
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _PG_ARRAY = {"int": "bigint[]", "text": "text[]"}
+
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (for statements with id lists)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def values_in(values: Sequence[int] | Sequence[str], kind: str) -> RawSQL:

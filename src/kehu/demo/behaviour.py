@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.bulk import bulk_insert, next_id, sequences_reset
+from kehu.core.sql import datetime_adapter
 from kehu.customers.models import Customer, CustomerChange, OwnerChange
 from kehu.followups.models import Task
 from kehu.interactions.models import Interaction
@@ -141,20 +142,6 @@ def _poisson_times(
         yield at
 
 
-def _datetime_adapter() -> Any:
-    """UTC datetimes as the database wants them; on SQLite the text Django writes,
-    without its per-value checks (every time here is computed from an aware UTC now)."""
-    if connection.vendor != "sqlite":
-        return connection.ops.adapt_datetimefield_value
-
-    def adapt(value: dt.datetime) -> str:
-        if value.utcoffset():
-            return str(connection.ops.adapt_datetimefield_value(value))
-        return str(value.replace(tzinfo=None))
-
-    return adapt
-
-
 class _Table:
     """Rows for one model as tuples, columns in model order, defaults filled in."""
 
@@ -171,7 +158,7 @@ class _Table:
             elif isinstance(f, (models.CharField, models.TextField)):
                 self.defaults[f.attname] = ""
         self.rows: list[tuple[Any, ...]] = []
-        self._adapt = _datetime_adapter()
+        self._adapt = datetime_adapter()
         self._dates = {f.attname for f in self.fields if isinstance(f, models.DateTimeField)}
         self._json = {f.attname for f in self.fields if isinstance(f, models.JSONField)}
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from kehu.complaints.models import Complaint, Severity
 from kehu.complaints.models import Status as ComplaintStatus
-from kehu.core.sql import values_in
+from kehu.core.sql import chunks, values_in
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import CustomerFlag
 from kehu.lifecycle.rules import WINDOWS
@@ -169,11 +169,6 @@ class _Fold:
         return facts, times
 
 
-def _in_chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), IN_CHUNK):
-        yield ids[start : start + IN_CHUNK]
-
-
 def _order_rows(ids: Sequence[int] | None, low: int, high: int) -> Iterator[tuple[Any, ...]]:
     """(customer_id, ordered_at, total, refunded_total, cost, created_at) of purchases."""
     table = connection.ops.quote_name(Order._meta.db_table)
@@ -190,7 +185,7 @@ def _order_rows(ids: Sequence[int] | None, low: int, high: int) -> Iterator[tupl
             )
             yield from cursor.fetchall()
             return
-        for chunk in _in_chunks(ids):
+        for chunk in chunks(ids, IN_CHUNK):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(select + f"customer_id IN ({marks})", list(chunk))
             yield from cursor.fetchall()
@@ -207,7 +202,7 @@ def _side_facts(
 
     side: dict[int, dict[str, Any]] = {}
     now_ts = now.timestamp()
-    for chunk in _in_chunks(ids):
+    for chunk in chunks(ids, IN_CHUNK):
         for pk, created, contact in (
             Customer.objects.alive()
             .filter(pk__in=values_in(chunk, "int"))

@@ -17,7 +17,7 @@ Every e-mail ends with an unsubscribe link (a signed URL, no login, see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, NotAllowedError
+from kehu.core.sql import chunks
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.search import search_page
 from kehu.customers.selectors import CustomerFilters
@@ -227,11 +228,6 @@ def audience_ids(actor: User, audience: Audience, purpose: str = Purpose.MARKETI
     return list(dict.fromkeys(ids[:MAX_AUDIENCE]))
 
 
-def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _purpose(purpose: str) -> str:
     purpose = purpose or Purpose.MARKETING
     if purpose not in Purpose.values:
@@ -401,7 +397,7 @@ def _campaign_start(
     with transaction.atomic():
         if actor is not None:  # never anyone the sender may not message
             allowed: set[int] = set()
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids, CHUNK):
                 allowed.update(
                     Customer.objects.alive()
                     .filter(sendable_q(actor, purpose), pk__in=chunk)
@@ -420,7 +416,7 @@ def _campaign_start(
             created_at=timezone.now(),
         )
         queued = 0
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, CHUNK):
             rows = _plan(campaign=campaign, customer_ids=chunk, extra=extra)
             Recipient.objects.bulk_create(rows, batch_size=CHUNK)
             queued += sum(1 for r in rows if r.status == RecipientStatus.QUEUED)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.sql import datetime_adapter, rows_insert, values_in
+from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -347,11 +347,6 @@ def _clean_line(errors: dict[str, list[str]], prefix: str, line: LineData) -> _L
 # --- step 2: what the batch names, in a few queries ---------------------------------------
 
 
-def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 @dataclass(slots=True)
 class _Existing:
     pk: int
@@ -407,7 +402,7 @@ def _by_key(
 def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     existing: dict[tuple[str, str], _Existing] = {}
     for source, external_ids in _by_source(c.key for c in cleans).items():
-        for chunk in _chunks(external_ids):
+        for chunk in chunks(external_ids, IN_CHUNK):
             rows = _by_key(Order.objects.all(), source, chunk).values_list(
                 "pk", "external_id", "customer_id", "content_hash"
             )
@@ -428,13 +423,13 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     customer_ids = {c.customer_ref[1] for c in cleans if c.customer_ref[0] == "id"}
     customer_ids |= {e.customer_id for e in existing.values()}
     customers: dict[int, _Buyer] = {}
-    for id_chunk in _chunks(sorted(customer_ids)):
+    for id_chunk in chunks(sorted(customer_ids), IN_CHUNK):
         for row in visible.filter(pk__in=values_in(id_chunk, "int")).values_list(*columns):
             customers[row[0]] = buyer(*row)
     by_external_id: dict[tuple[str, str], _Buyer] = {}
     wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
     for source, external_ids in _by_source(wanted).items():
-        for chunk in _chunks(external_ids):
+        for chunk in chunks(external_ids, IN_CHUNK):
             matches = _by_key(visible, source, chunk).values_list(*columns, "external_id")
             for *row, external_id in matches:
                 customers[row[0]] = by_external_id[(source, external_id)] = buyer(*row)
@@ -443,12 +438,12 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     refs = {line.product_ref for c in cleans for line in c.lines}
     ids = sorted(value for kind, value in refs if kind == "id")
     skus = sorted(value for kind, value in refs if kind == "sku")
-    for id_chunk in _chunks(ids):
+    for id_chunk in chunks(ids, IN_CHUNK):
         for pk, price, unit_cost in Product.objects.filter(
             pk__in=values_in(id_chunk, "int")
         ).values_list("pk", "price", "unit_cost"):
             products[("id", pk)] = _ProductFacts(pk, price, unit_cost)
-    for sku_chunk in _chunks(skus):
+    for sku_chunk in chunks(skus, IN_CHUNK):
         for pk, sku, price, unit_cost in Product.objects.filter(
             sku__in=values_in(sku_chunk, "text")
         ).values_list("pk", "sku", "price", "unit_cost"):
@@ -594,7 +589,7 @@ def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
     if any(plan.clean.key not in ids for plan in plans):
         # Ids set by hand above the sequence (a restored database): by key, then.
         for source, external_ids in _by_source(plan.clean.key for plan in plans).items():
-            for chunk in _chunks(external_ids):
+            for chunk in chunks(external_ids, IN_CHUNK):
                 written = _by_key(Order.objects.all(), source, chunk)
                 ids.update(((source, e), pk) for e, pk in written.values_list("external_id", "pk"))
     lines: list[dict[str, Any]] = []
