@@ -20,6 +20,7 @@ from kehu.care.access import care_items_q
 from kehu.care.agenda import Entry, agenda_compute, festivals_on, next_festival
 from kehu.care.cadence import cadence_table
 from kehu.care.models import AgendaDay, CareItem, CareRule, Festival, Reason
+from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
@@ -49,7 +50,7 @@ class AgendaRow:
 
 
 @dataclass
-class AgendaPage:
+class AgendaPage(PageNav):
     day: dt.date
     rows: list[AgendaRow]
     count: int
@@ -60,14 +61,6 @@ class AgendaPage:
     @property
     def num_pages(self) -> int:
         return max(1, -(-self.count // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.num_pages
 
 
 def day_is_built(day: dt.date) -> bool:

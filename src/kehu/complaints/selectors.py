@@ -23,6 +23,7 @@ from kehu.complaints.models import (
     Status,
     StepKind,
 )
+from kehu.core.paging import PageNav
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.timeline import Cursor, TimelineEvent
@@ -41,21 +42,13 @@ class ComplaintFilters:
 
 
 @dataclass
-class Page:
+class Page(PageNav):
     items: list[Complaint]
     page: int
     page_size: int
     count: int
     num_pages: int = 1
     filters: ComplaintFilters = field(default_factory=ComplaintFilters)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _filtered(user: User, filters: ComplaintFilters, now: dt.datetime) -> QuerySet[Complaint]:

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import (
     Contact,
@@ -75,7 +76,7 @@ class CustomerFilters:
 
 
 @dataclass
-class CustomerPage:
+class CustomerPage(PageNav):
     items: list[Customer]
     page: int
     page_size: int
@@ -83,14 +84,6 @@ class CustomerPage:
     count_is_capped: bool = False
     num_pages: int = 1
     filters: CustomerFilters = field(default_factory=CustomerFilters)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _list_prefetch(customers: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.core.paging import PageNav
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import order_visibility_q
@@ -51,7 +52,7 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 @dataclass
-class OrderPage:
+class OrderPage(PageNav):
     items: list[Order]
     page: int
     page_size: int
@@ -59,14 +60,6 @@ class OrderPage:
     count_is_capped: bool = False
     num_pages: int = 1
     filters: OrderFilters = field(default_factory=OrderFilters)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _with_lines(orders: QuerySet[Order], *, refunds_by: bool = False) -> QuerySet[Order]:
