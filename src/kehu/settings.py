@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "kehu.messaging",
     "kehu.care",
     "kehu.lifecycle",
+    "kehu.value",
     "kehu.jobs",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("surveys/", include("kehu.surveys.urls")),
     path("care/", include("kehu.care.urls")),
     path("lifecycle/", include("kehu.lifecycle.urls")),
+    path("value/", include("kehu.value.urls")),
     path("messages/", include("kehu.messaging.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
