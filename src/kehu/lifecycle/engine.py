@@ -18,17 +18,19 @@ and customer per evaluation — "initial" for the first placement.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from kehu.core.sql import datetime_adapter, rows_insert, values_in
+from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in
 from kehu.lifecycle import rules as rulebook
-from kehu.lifecycle.facts import CustomerFacts, customer_facts_many, customer_facts_range
+from kehu.lifecycle.facts import Bools, FactTable, Floats, Ints, fact_table, plain
 from kehu.lifecycle.models import (
     CustomerStage,
     LifecycleModel,
@@ -40,6 +42,7 @@ from kehu.lifecycle.models import (
 
 DAY = 86400.0
 WRITE_BATCH = 2000
+PLACED = gettext_noop("纳入生命周期模型")
 
 
 @dataclass
@@ -135,55 +138,136 @@ def plans_load(models: Iterable[str] | None = None, *, active_only: bool = True)
     ]
 
 
-@dataclass
-class Current:
-    stage_key: str
-    since: float
+# --- deciding, for many customers at once ----------------------------------------------------
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
 
 
-@dataclass
-class Decision:
-    to_stage: str
-    steps: list[tuple[str, rulebook.RuleSpec, dict[str, Any]]]  # (from, rule, facts then)
+class Columns:
+    """The facts of a ``FactTable`` with the stage facts of one model laid over them."""
+
+    def __init__(self, table: FactTable, stage: dict[str, Floats]) -> None:
+        self.table = table
+        self.stage = stage
+
+    def get(self, name: str) -> Floats:
+        found = self.stage.get(name)
+        return found if found is not None else self.table.column(name)
 
 
-def _state(facts: CustomerFacts, current: Current | None, now: float) -> dict[str, Any]:
-    state = dict(facts.facts)
-    if current is None:
-        # Not in the model yet: the customer's whole history counts as "in" the stage.
-        state["days_in_stage"] = state.get("days_since_created")
-        state["orders_since_stage"] = state.get("orders_count", 0)
+def holds_many(condition: Mapping[str, Any], columns: Columns) -> Bools:
+    """``rules.holds`` for every customer of the table at once (same semantics: a
+    comparison with an unknown fact does not hold; ``not`` inverts)."""
+    size = len(columns.table)
+    if "all" in condition:
+        mask = np.ones(size, dtype=bool)
+        for child in condition["all"]:
+            mask &= holds_many(child, columns)
+        return mask
+    if "any" in condition:
+        mask = np.zeros(size, dtype=bool)
+        for child in condition["any"]:
+            mask |= holds_many(child, columns)
+        return mask
+    if "not" in condition:
+        return ~holds_many(condition["not"], columns)
+    op, name = condition["op"], condition["fact"]
+    if op in rulebook.SET_OPS:
+        present = columns.table.has(name, condition["value"])
+        return present if op == "has" else ~present
+    actual = columns.get(name)
+    if op == "known":
+        return ~np.isnan(actual)
+    if op == "unknown":
+        return np.isnan(actual)
+    value = condition.get("value")
+    if value is None:
+        return np.zeros(size, dtype=bool)
+    if isinstance(value, dict):
+        target = columns.get(value["fact"]) * float(value["times"])
     else:
-        state["days_in_stage"] = max(0, int((now - current.since) // DAY))
-        state["orders_since_stage"] = sum(1 for at in facts.purchases if at > current.since)
-    return state
+        target = np.full(size, float(value))
+    known = ~np.isnan(actual) & ~np.isnan(target)
+    return known & _COMPARE[op](np.nan_to_num(actual), np.nan_to_num(target))
 
 
-def decide(
-    plan: Plan, facts: CustomerFacts, current: Current | None, now: float
-) -> Decision | None:
-    """Where the rules put the customer, or None when it stays where it is."""
-    stage = current.stage_key if current is not None else plan.first
-    if stage not in plan.stage_by_key:
-        stage = plan.first
-    state = _state(facts, current, now)
-    steps: list[tuple[str, rulebook.RuleSpec, dict[str, Any]]] = []
-    for _step in range(len(plan.stages) + 1):
-        chosen = None
-        for rule in plan.rules:
-            if rule.applies_from(stage) and rulebook.holds(rule.condition, state):
-                chosen = rule
-                break
-        if chosen is None or chosen.to_stage == stage or chosen.to_stage not in plan.stage_by_key:
+@dataclass
+class Placement:
+    """Where each customer of a table stands in one model before the evaluation."""
+
+    code: Ints  # index of the current stage in plan.stages; -1: not placed (or unknown)
+    since: Floats  # epoch seconds of entering it; NaN when not placed
+    row: list[CustomerStage | None]  # the current-stage row, if any
+
+
+@dataclass
+class Decisions:
+    """Where the rules put each customer: ``final`` stage codes, ``changed`` where a
+    change is due, and for those the steps taken (from code, rule, step number)."""
+
+    final: Ints
+    changed: Bools
+    steps: dict[int, list[tuple[int, rulebook.RuleSpec, int]]]
+    stage_facts: dict[str, Floats]
+
+
+def _stage_facts(table: FactTable, placement: Placement, now: float) -> dict[str, Floats]:
+    placed = placement.code >= 0
+    days = np.maximum(0.0, np.floor_divide(now - placement.since, DAY))
+    return {
+        # Not in the model yet: the customer's whole history counts as "in" the stage.
+        "days_in_stage": np.where(placed, days, table.column("days_since_created")),
+        "orders_since_stage": np.where(
+            placed, table.orders_since(placement.since), table.column("orders_count")
+        ),
+    }
+
+
+def decide_many(plan: Plan, table: FactTable, placement: Placement, now: float) -> Decisions:
+    """Apply the first matching rule in priority order, again until no rule moves the
+    customer (bounded by the number of stages), for every customer of the table."""
+    size = len(table)
+    placed = placement.code >= 0
+    stage = np.where(placed, placement.code, 0)
+    index = {stage.key: position for position, stage in enumerate(plan.stages)}
+    sources = [
+        np.array([index[key] for key in rule.from_stages if key in index], dtype=np.int64)
+        for rule in plan.rules
+    ]
+    targets = np.array([index.get(rule.to_stage, -1) for rule in plan.rules], dtype=np.int64)
+    facts = _stage_facts(table, placement, now)
+    columns = Columns(table, dict(facts))
+    active = np.ones(size, dtype=bool)
+    steps: dict[int, list[tuple[int, rulebook.RuleSpec, int]]] = {}
+    for step in range(len(plan.stages) + 1):
+        chosen = np.full(size, -1, dtype=np.int64)
+        for position, rule in enumerate(plan.rules):
+            open_ = active & (chosen < 0)
+            if rule.from_stages:
+                open_ &= np.isin(stage, sources[position])
+            if not open_.any():
+                continue
+            chosen[open_ & holds_many(rule.condition, columns)] = position
+        target = np.where(chosen >= 0, targets[chosen], -1)
+        moving = (chosen >= 0) & (target >= 0) & (target != stage)
+        if not moving.any():
             break
-        steps.append((stage, chosen, dict(state)))
-        stage = chosen.to_stage
-        if current is not None:
-            state["days_in_stage"] = 0
-            state["orders_since_stage"] = 0
-    if current is not None and stage == current.stage_key:
-        return None
-    return Decision(stage, steps)
+        for row in np.flatnonzero(moving).tolist():
+            steps.setdefault(row, []).append((int(stage[row]), plan.rules[chosen[row]], step))
+        stage = np.where(moving, target, stage)
+        active = moving
+        # A real move resets the stage facts of customers already in the model.
+        reset = moving & placed
+        columns.stage = {name: np.where(reset, 0.0, col) for name, col in columns.stage.items()}
+    changed = ~placed | (stage != placement.code)
+    return Decisions(stage, changed, steps, facts)
 
 
 def _translator() -> Callable[[str], str]:
@@ -200,29 +284,49 @@ def _translator() -> Callable[[str], str]:
     return translate
 
 
-def _explain(
-    decision: Decision, initial: bool, translate: Callable[[str], str] = _
-) -> tuple[str, dict[str, Any], rulebook.RuleSpec | None]:
-    parts: list[str] = []
-    used: dict[str, Any] = {}
-    for _from, rule, state in decision.steps:
-        _matched, facts = rulebook.evaluate(rule.condition, state)
-        used.update(facts)
-        why = rulebook.explain(rule.condition, state, translate)
-        parts.append(f"{rule.name}：{why}" if why else rule.name)
-    if initial:
-        parts.insert(0, _("纳入生命周期模型"))
-    reason = " → ".join(parts) if parts else _("纳入生命周期模型")
-    last = decision.steps[-1][1] if decision.steps else None
-    return reason, used, last
+class Explainer:
+    """Plain words for the moves of one evaluation: translations and the words of each
+    rule leaf remembered by the values they read (thousands of customers share
+    "订单数 1 单")."""
+
+    def __init__(self) -> None:
+        self.translate = _translator()
+        self.phrases: dict[tuple[Any, ...], str] = {}
+
+    def step(self, rule: rulebook.RuleSpec, state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        why, used = rulebook.explain_used(rule.condition, state, self.translate, self.phrases)
+        return (f"{rule.name}：{why}" if why else rule.name), used
+
+    def explain(
+        self,
+        steps: Sequence[tuple[int, rulebook.RuleSpec, int]],
+        state: dict[str, Any],
+        initial: bool,
+        reset: bool,
+    ) -> tuple[str, dict[str, Any], rulebook.RuleSpec | None]:
+        parts: list[str] = []
+        used: dict[str, Any] = {}
+        for _from, rule, step in steps:
+            if step and reset:
+                state = {**state, "days_in_stage": 0, "orders_since_stage": 0}
+            part, facts = self.step(rule, state)
+            parts.append(part)
+            used.update(facts)
+        placed = self.translate(PLACED)
+        if initial:
+            parts.insert(0, placed)
+        reason = " → ".join(parts) if parts else placed
+        return reason, used, steps[-1][1] if steps else None
 
 
 def _current(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], CustomerStage]:
     found: dict[tuple[int, int], CustomerStage] = {}
     models = [plan.model.pk for plan in plans]
-    for start in range(0, len(ids), 5000):
-        chunk = values_in(ids[start : start + 5000], "int")
-        for row in CustomerStage.objects.filter(customer_id__in=chunk, model_id__in=models):
+    for chunk in chunks(ids, 5000):
+        rows = CustomerStage.objects.filter(
+            customer_id__in=values_in(chunk, "int"), model_id__in=models
+        )
+        for row in rows:
             found[(row.customer_id, row.model_id)] = row
     return found
 
@@ -240,34 +344,53 @@ def _current_range(
     return {(row.customer_id, row.model_id): row for row in rows}
 
 
+def placement_of(
+    plan: Plan, table: FactTable, current: Mapping[tuple[int, int], CustomerStage]
+) -> Placement:
+    index = {stage.pk: position for position, stage in enumerate(plan.stages)}
+    size = len(table)
+    code = np.full(size, -1, dtype=np.int64)
+    since = np.full(size, np.nan)
+    rows: list[CustomerStage | None] = []
+    for position, customer_id in enumerate(table.ids.tolist()):
+        row = current.get((customer_id, plan.model.pk))
+        rows.append(row)
+        if row is not None and row.stage_id in index:
+            code[position] = index[row.stage_id]
+            since[position] = row.since.timestamp()
+    return Placement(code, since, rows)
+
+
 def _evaluate(
-    facts: dict[int, CustomerFacts],
+    table: FactTable,
     current: dict[tuple[int, int], CustomerStage],
     plans: Sequence[Plan],
     now: dt.datetime,
 ) -> int:
     now_ts = now.timestamp()
-    translate = _translator()
+    explainer = Explainer()
     changes: list[dict[str, Any]] = []
     placed: list[CustomerStage | None] = []
-    for customer_id in sorted(facts):
-        customer_facts = facts[customer_id]
-        for plan in plans:
-            row = current.get((customer_id, plan.model.pk))
-            state = None
-            if row is not None:
-                key = plan.stage_key_by_id.get(row.stage_id)
-                state = Current(key, row.since.timestamp()) if key else None
-            decision = decide(plan, customer_facts, state, now_ts)
-            if decision is None:
-                continue
-            reason, used, rule = _explain(decision, initial=row is None, translate=translate)
+    for plan in plans:
+        placement = placement_of(plan, table, current)
+        decisions = decide_many(plan, table, placement, now_ts)
+        positions = np.flatnonzero(decisions.changed)
+        states = table.rows(positions)
+        for name, values in decisions.stage_facts.items():
+            for state, value in zip(states, plain(name, values[positions]), strict=True):
+                state[name] = value
+        for position, state in zip(positions.tolist(), states, strict=True):
+            row = placement.row[position]
+            in_model = bool(placement.code[position] >= 0)
+            reason, used, rule = explainer.explain(
+                decisions.steps.get(position, []), state, initial=row is None, reset=in_model
+            )
             changes.append(
                 {
-                    "customer_id": customer_id,
+                    "customer_id": int(table.ids[position]),
                     "model_id": plan.model.pk,
                     "from_stage_id": row.stage_id if row is not None else None,
-                    "to_stage_id": plan.stage_by_key[decision.to_stage].pk,
+                    "to_stage_id": plan.stages[decisions.final[position]].pk,
                     "at": now,
                     "kind": StageChangeKind.INITIAL if row is None else StageChangeKind.RULE,
                     "rule_id": rule.id if rule is not None and rule.id else None,
@@ -354,8 +477,8 @@ def lifecycle_evaluate(
         plans = plans_active() if models is None else plans_load(models)
     if not plans:
         return 0
-    facts = customer_facts_many(ids, now=now, needed=facts_needed(plans))
-    return _evaluate(facts, _current(list(facts), plans), plans, now)
+    table = fact_table(ids, now=now, needed=facts_needed(plans))
+    return _evaluate(table, _current(table.ids.tolist(), plans), plans, now)
 
 
 def lifecycle_evaluate_range(
@@ -364,8 +487,8 @@ def lifecycle_evaluate_range(
     """``lifecycle_evaluate`` for a sorted run of ids, reading by id range (recompute)."""
     if not customer_ids or not plans:
         return 0
-    facts = customer_facts_range(customer_ids, now=now, needed=facts_needed(plans))
-    return _evaluate(facts, _current_range(customer_ids, plans), plans, now)
+    table = fact_table(customer_ids, now=now, needed=facts_needed(plans), by_range=True)
+    return _evaluate(table, _current_range(customer_ids, plans), plans, now)
 
 
 def rule_preview(
@@ -373,7 +496,7 @@ def rule_preview(
     plan: Plan,
     *,
     now: dt.datetime,
-    chunk: int = 2000,
+    chunk: int = 20_000,
     samples: list[int] | None = None,
     sample_size: int = 10,
 ) -> dict[str, int]:
@@ -385,27 +508,23 @@ def rule_preview(
 
     rules = [spec for spec in plan.rules if spec.id != rule.id or not rule.id] + [rule]
     draft = Plan(plan.model, plan.stages, rulebook.ordered(rules))
+    needed = facts_needed([plan, draft])
     now_ts = now.timestamp()
     moved: dict[str, int] = {}
     ids = list(Customer.objects.alive().order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), chunk):
-        run = ids[start : start + chunk]
-        facts = customer_facts_range(run, now=now)
-        current = _current_range(run, [plan])
-        for customer_id, customer_facts in facts.items():
-            row = current.get((customer_id, plan.model.pk))
-            state = None
-            if row is not None:
-                key = plan.stage_key_by_id.get(row.stage_id)
-                state = Current(key, row.since.timestamp()) if key else None
-            before = decide(plan, customer_facts, state, now_ts)
-            after = decide(draft, customer_facts, state, now_ts)
-            if after is None or (before is not None and before.to_stage == after.to_stage):
+    for run in chunks(ids, chunk):
+        table = fact_table(run, now=now, needed=needed, by_range=True)
+        placement = placement_of(plan, table, _current_range(run, [plan]))
+        before = decide_many(plan, table, placement, now_ts)
+        after = decide_many(draft, table, placement, now_ts)
+        differs = after.changed & (~before.changed | (before.final != after.final))
+        for position in np.flatnonzero(differs).tolist():
+            if not any(step[1] is rule for step in after.steps.get(position, [])):
                 continue
-            if any(step[1] is rule for step in after.steps):
-                moved[after.to_stage] = moved.get(after.to_stage, 0) + 1
-                if samples is not None and len(samples) < sample_size:
-                    samples.append(customer_id)
+            key = plan.stages[after.final[position]].key
+            moved[key] = moved.get(key, 0) + 1
+            if samples is not None and len(samples) < sample_size:
+                samples.append(int(table.ids[position]))
     return moved
 
 

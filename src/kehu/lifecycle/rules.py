@@ -391,22 +391,21 @@ def _why(
     return found
 
 
+def _used(leaves: Iterable[tuple[Any, bool]], facts: Facts) -> dict[str, Any]:
+    used: dict[str, Any] = {}
+    for leaf, _negated in leaves:
+        value = leaf.get("value")
+        for name in (leaf["fact"], value.get("fact") if isinstance(value, dict) else None):
+            if name is not None:
+                found = facts.get(name)
+                used[name] = sorted(found) if isinstance(found, set | frozenset) else found
+    return used
+
+
 def evaluate(condition: Mapping[str, Any], facts: Facts) -> tuple[bool, dict[str, Any]]:
     """Whether ``condition`` holds on ``facts``, and the facts that decided it."""
     matched = holds(condition, facts)
-    used: dict[str, Any] = {}
-    if matched:
-        for leaf, _negated in _why(condition, facts):
-            for name in (
-                leaf["fact"],
-                (leaf.get("value") or {}).get("fact")
-                if isinstance(leaf.get("value"), dict)
-                else None,
-            ):
-                if name is not None:
-                    value = facts.get(name)
-                    used[name] = sorted(value) if isinstance(value, set | frozenset) else value
-    return matched, used
+    return matched, _used(_why(condition, facts), facts) if matched else {}
 
 
 # --- plain words ----------------------------------------------------------------------------
@@ -488,14 +487,44 @@ def describe_leaf(
 
 def explain(condition: Mapping[str, Any], facts: Facts, translate: Translate = _identity) -> str:
     """Why ``condition`` holds, in plain words (empty when it does not)."""
+    return explain_used(condition, facts, translate)[0]
+
+
+def _leaf_key(leaf: Mapping[str, Any], negated: bool, facts: Facts) -> tuple[Any, ...]:
+    """What ``describe_leaf`` reads: the leaf, and the values of its facts."""
+    value = leaf.get("value")
+    other = facts.get(value["fact"]) if isinstance(value, dict) else None
+    actual = facts.get(leaf["fact"])
+    if isinstance(actual, set):
+        actual = frozenset(actual)
+    return (id(leaf), negated, actual, other)
+
+
+def explain_used(
+    condition: Mapping[str, Any],
+    facts: Facts,
+    translate: Translate = _identity,
+    phrases_seen: dict[tuple[Any, ...], str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """``explain`` and the facts that decided it (``evaluate``), in one walk. A caller
+    explaining many customers passes ``phrases_seen``: a leaf's words depend only on
+    the values of its facts, so they are remembered by those."""
     if not holds(condition, facts):
-        return ""
+        return "", {}
+    leaves = _why(condition, facts)
     phrases: list[str] = []
-    for leaf, negated in _why(condition, facts):
-        phrase = describe_leaf(leaf, facts, translate, negated)
+    for leaf, negated in leaves:
+        if phrases_seen is None:
+            phrase = describe_leaf(leaf, facts, translate, negated)
+        else:
+            key = _leaf_key(leaf, negated, facts)
+            found = phrases_seen.get(key)
+            if found is None:
+                found = phrases_seen[key] = describe_leaf(leaf, facts, translate, negated)
+            phrase = found
         if phrase not in phrases:
             phrases.append(phrase)
-    return translate(gettext_noop("；")).join(phrases)
+    return translate(gettext_noop("；")).join(phrases), _used(leaves, facts)
 
 
 def describe_condition(condition: Mapping[str, Any], translate: Translate = _identity) -> str:
