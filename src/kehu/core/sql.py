@@ -65,19 +65,10 @@ def datetime_adapter() -> Callable[[dt.datetime], Any]:
 PASSED_AS_THEY_ARE = (models.CharField, models.IntegerField, models.DecimalField, models.ForeignKey)
 
 
-def rows_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (values by attribute name) with one ``executemany``.
-
-    The batch paths' write (orders, lifecycle changes). ``bulk_create`` would build a
-    model instance per row and prepare every field of it again, which costs more than
-    the database's own insert;
-    these values are already checked and normalised (Decimals rounded, times aware),
-    so they go to the driver as they are, datetimes adapted for the database. A
-    field a row leaves out takes its model default; ``auto_now`` fields take now.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
+def _insert_rows(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns of ``model`` and the rows' values in their order, ready for the driver."""
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     defaults: dict[str, Any] = {}
@@ -95,11 +86,6 @@ def rows_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
             if default is not None:
                 default = adapt(default)
         defaults[f.attname] = default
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(str(f.column)) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
     names = [f.attname for f in fields]
     in_order = itemgetter(*names) if len(names) > 1 else (lambda values: (values[names[0]],))
     params = []
@@ -109,5 +95,55 @@ def rows_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
             if name in row and row[name] is not None:
                 values[name] = adapt(row[name])
         params.append(in_order(values))
+    return [str(f.column) for f in fields], params
+
+
+def rows_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (values by attribute name) with one ``executemany``.
+
+    The batch paths' write (orders, lifecycle changes). ``bulk_create`` would build a
+    model instance per row and prepare every field of it again, which costs more than
+    the database's own insert;
+    these values are already checked and normalised (Decimals rounded, times aware),
+    so they go to the driver as they are, datetimes adapted for the database. A
+    field a row leaves out takes its model default; ``auto_now`` fields take now.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns, params = _insert_rows(model, rows)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(column) for column in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def rows_insert_returning(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """``rows_insert`` that also gives back the ``returning`` columns of the new rows
+    (multi-row ``INSERT … RETURNING``: PostgreSQL, SQLite 3.35+), in no set order —
+    return a key with the id."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    columns, params = _insert_rows(model, rows)
+    one = "({})".format(", ".join(["%s"] * len(columns)))
+    per_statement = max(1, 30_000 // len(columns))  # SQLite's limit of 32,766 variables
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for part in chunks(params, per_statement):
+            cursor.execute(
+                "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(
+                    quote(model._meta.db_table),
+                    ", ".join(quote(column) for column in columns),
+                    ", ".join([one] * len(part)),
+                    ", ".join(quote(column) for column in returning),
+                ),
+                [value for row in part for value in row],
+            )
+            found += cursor.fetchall()
+    return found

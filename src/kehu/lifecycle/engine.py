@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Max
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in
+from kehu.core.sql import chunks, datetime_adapter, rows_insert, rows_insert_returning, values_in
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.facts import Bools, FactTable, Floats, Ints, fact_table, plain
 from kehu.lifecycle.models import (
@@ -43,6 +42,7 @@ from kehu.lifecycle.models import (
 DAY = 86400.0
 WRITE_BATCH = 2000
 PLACED = gettext_noop("纳入生命周期模型")
+PHRASES_KEPT = 200_000
 
 
 @dataclass
@@ -54,10 +54,20 @@ class Plan:
     rules: list[rulebook.RuleSpec]
     stage_by_key: dict[str, Stage] = field(init=False)
     stage_key_by_id: dict[int, str] = field(init=False)
+    # The words of rule leaves by language and values read (``Explainer``): kept with
+    # the plan, which ``plans_active`` keeps while no model, stage or rule changes.
+    phrases: dict[str, dict[tuple[Any, ...], str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.stage_by_key = {stage.key: stage for stage in self.stages}
         self.stage_key_by_id = {stage.pk: stage.key for stage in self.stages}
+        self.phrases = {}
+
+    def phrases_for(self, language: str) -> dict[tuple[Any, ...], str]:
+        found = self.phrases.setdefault(language, {})
+        if len(found) > PHRASES_KEPT:
+            found.clear()
+        return found
 
     @property
     def first(self) -> str:
@@ -198,13 +208,22 @@ def holds_many(condition: Mapping[str, Any], columns: Columns) -> Bools:
     return known & _COMPARE[op](np.nan_to_num(actual), np.nan_to_num(target))
 
 
+@dataclass(slots=True)
+class Held:
+    """A customer's current-stage row, as read (not a model instance: thousands per batch)."""
+
+    pk: int
+    stage_id: int
+    since: dt.datetime
+
+
 @dataclass
 class Placement:
     """Where each customer of a table stands in one model before the evaluation."""
 
     code: Ints  # index of the current stage in plan.stages; -1: not placed (or unknown)
     since: Floats  # epoch seconds of entering it; NaN when not placed
-    row: list[CustomerStage | None]  # the current-stage row, if any
+    row: list[Held | None]  # the current-stage row, if any
 
 
 @dataclass
@@ -319,39 +338,46 @@ class Explainer:
         return reason, used, steps[-1][1] if steps else None
 
 
-def _current(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], CustomerStage]:
-    found: dict[tuple[int, int], CustomerStage] = {}
+HELD_FIELDS = ("pk", "customer_id", "model_id", "stage_id", "since")
+
+
+def _held(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[int, int], Held]:
+    return {
+        (customer_id, model_id): Held(pk, stage_id, since)
+        for pk, customer_id, model_id, stage_id, since in rows
+    }
+
+
+def _current(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], Held]:
+    found: dict[tuple[int, int], Held] = {}
     models = [plan.model.pk for plan in plans]
     for chunk in chunks(ids, 5000):
         rows = CustomerStage.objects.filter(
             customer_id__in=values_in(chunk, "int"), model_id__in=models
-        )
-        for row in rows:
-            found[(row.customer_id, row.model_id)] = row
+        ).values_list(*HELD_FIELDS)
+        found.update(_held(rows))
     return found
 
 
-def _current_range(
-    ids: Sequence[int], plans: Sequence[Plan]
-) -> dict[tuple[int, int], CustomerStage]:
+def _current_range(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], Held]:
     if not ids:
         return {}
     rows = CustomerStage.objects.filter(
         customer_id__gte=ids[0],
         customer_id__lte=ids[-1],
         model_id__in=[plan.model.pk for plan in plans],
-    )
-    return {(row.customer_id, row.model_id): row for row in rows}
+    ).values_list(*HELD_FIELDS)
+    return _held(rows)
 
 
 def placement_of(
-    plan: Plan, table: FactTable, current: Mapping[tuple[int, int], CustomerStage]
+    plan: Plan, table: FactTable, current: Mapping[tuple[int, int], Held]
 ) -> Placement:
     index = {stage.pk: position for position, stage in enumerate(plan.stages)}
     size = len(table)
     code = np.full(size, -1, dtype=np.int64)
     since = np.full(size, np.nan)
-    rows: list[CustomerStage | None] = []
+    rows: list[Held | None] = []
     for position, customer_id in enumerate(table.ids.tolist()):
         row = current.get((customer_id, plan.model.pk))
         rows.append(row)
@@ -363,17 +389,18 @@ def placement_of(
 
 def _evaluate(
     table: FactTable,
-    current: dict[tuple[int, int], CustomerStage],
+    current: dict[tuple[int, int], Held],
     plans: Sequence[Plan],
     now: dt.datetime,
 ) -> int:
     now_ts = now.timestamp()
     explainer = Explainer()
     changes: list[dict[str, Any]] = []
-    placed: list[CustomerStage | None] = []
+    placed: list[Held | None] = []
     for plan in plans:
         placement = placement_of(plan, table, current)
         decisions = decide_many(plan, table, placement, now_ts)
+        explainer.phrases = plan.phrases_for(get_language() or "")
         positions = np.flatnonzero(decisions.changed)
         states = table.rows(positions)
         for name, values in decisions.stage_facts.items():
@@ -404,7 +431,7 @@ def _evaluate(
     with transaction.atomic(savepoint=False):
         change_ids = _changes_insert(changes, now)
         new: list[dict[str, Any]] = []
-        moved: list[CustomerStage] = []
+        moved: list[tuple[Any, ...]] = []
         for row, change in zip(placed, changes, strict=True):
             change_id = change_ids[(change["customer_id"], change["model_id"])]
             if row is None:
@@ -418,10 +445,7 @@ def _evaluate(
                     }
                 )
             else:
-                row.stage_id = change["to_stage_id"]
-                row.since = now
-                row.change_id = change_id
-                moved.append(row)
+                moved.append((change["to_stage_id"], change_id, row.pk))
         rows_insert(CustomerStage, new)
         _stages_move(moved, now)
     return len(changes)
@@ -430,24 +454,15 @@ def _evaluate(
 def _changes_insert(
     changes: Sequence[dict[str, Any]], now: dt.datetime
 ) -> dict[tuple[int, int], int]:
-    """Insert the changes (one ``executemany``) and read their ids back: the newest
-    change of each (customer, model) at ``now`` above the largest id before."""
-    before = StageChange.objects.aggregate(last=Max("pk"))["last"] or 0
-    rows_insert(StageChange, changes)
-    customers = sorted({c["customer_id"] for c in changes})
-    ids: dict[tuple[int, int], int] = {}
-    written = StageChange.objects.filter(
-        pk__gt=before, at=now, customer_id__in=values_in(customers, "int")
-    ).values_list("customer_id", "model_id", "pk")
-    for customer_id, model_id, pk in written:
-        key = (customer_id, model_id)
-        ids[key] = max(pk, ids.get(key, 0))
-    return ids
+    """Insert the changes; their ids by (customer, model)."""
+    written = rows_insert_returning(StageChange, changes, ("customer_id", "model_id", "id"))
+    return {(customer_id, model_id): pk for customer_id, model_id, pk in written}
 
 
-def _stages_move(moved: Sequence[CustomerStage], now: dt.datetime) -> None:
-    """Point the moved customers' current-stage rows at their new change: one
-    ``executemany`` (an ORM ``update()`` per row cost more than the evaluation)."""
+def _stages_move(moved: Sequence[tuple[Any, ...]], now: dt.datetime) -> None:
+    """Point the moved customers' current-stage rows (stage, change, row id) at their
+    new change: one ``executemany`` (an ORM ``update()`` per row cost more than the
+    evaluation)."""
     if not moved:
         return
     quote = connection.ops.quote_name
@@ -456,7 +471,7 @@ def _stages_move(moved: Sequence[CustomerStage], now: dt.datetime) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET stage_id = %s, since = %s, change_id = %s WHERE id = %s",
-            [(row.stage_id, at, row.change_id, row.pk) for row in moved],
+            [(stage_id, at, change_id, pk) for stage_id, change_id, pk in moved],
         )
 
 
