@@ -78,6 +78,7 @@ format: deps
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
+	@$$(command -v uv || echo $(HOME)/.local/bin/uv) sync --frozen --quiet --group bench
 	$(PY) benchmarks/run_all.py
 
 clean:

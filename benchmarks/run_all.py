@@ -6,7 +6,9 @@ Search and list page, then the duplicate scan, on SQLite and PostgreSQL with N
 customers; racing pool claims on PostgreSQL; the customer timeline; order ingestion
 through the batch API (100,000 orders) on both; the demo; a group send of 100,000
 messages with a killed worker; the care agenda; the lifecycle recompute (10 orders per
-customer) and its event-driven cost; the lifecycle analytics page.
+customer) and its event-driven cost; the lifecycle analytics page; the value models'
+fit against the ``lifetimes`` package (the ``bench`` dependency group, which
+``make bench`` installs) and ``kehu score`` with the value pages.
 """
 
 from __future__ import annotations
@@ -51,10 +53,14 @@ def main() -> None:
         ("bench_care.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         ("bench_lifecycle.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         ("bench_lifecycle_stats.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        # Customer value (issue 8).
+        ("bench_score.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
     ):
         for db in dbs:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]
             failed |= subprocess.run(cmd, check=False).returncode != 0
+    cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 

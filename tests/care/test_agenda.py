@@ -106,6 +106,28 @@ def test_cadence_by_tag_and_default(org) -> None:
     assert "从未联系" in found[never.pk][0][1]
 
 
+def test_cadence_by_star_tier_comes_first(org) -> None:
+    from decimal import Decimal
+
+    from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+
+    rule(RuleKind.CADENCE)
+    day = D(2026, 6, 30)
+    star = set_fields(make_customer(org.sales), last_contact_at=at(D(2026, 6, 15)))  # 15 days
+    unscored = set_fields(make_customer(org.sales), last_contact_at=at(D(2026, 6, 15)))
+    run = ScoreRun.objects.create(
+        as_of=day, started_at=at(day), finished_at=at(day), status=RunStatus.SUCCEEDED
+    )
+    CustomerValue.objects.create(
+        run=run, customer=star, recency_days=1, r=5, f=5, m=5, rfm_score=15, rfm_segment="x",
+        orders=20, revenue=Decimal("30000"), segment="top", tier=5, risk=0.1,
+        money_at_stake=Decimal("0"),
+    )  # fmt: skip
+    found = _reasons(day)
+    assert found[star.pk] == [(Reason.CADENCE, "已 15 天未联系（回访周期 14 天）")]
+    assert unscored.pk not in found  # the default cadence: 90 days
+
+
 def test_anniversaries(org) -> None:
     rule(RuleKind.ANNIVERSARY, anniversary=AnniversaryKind.MEMBERSHIP)
     member = set_fields(make_customer(org.sales), created_at=at(D(2023, 5, 20)))

@@ -154,3 +154,23 @@ def test_complaints_and_satisfaction_put_a_customer_at_risk(org, customer, engin
     lifecycle_evaluate([customer.pk], now=NOW)
     assert stage_of(customer) == "retain"
     assert "最近满意度评分 1 分" in StageChange.objects.filter(customer=customer).first().reason
+
+
+def test_value_facts_come_from_the_latest_scoring_run(org, customer, engine_off):
+    from decimal import Decimal
+
+    from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+
+    assert customer_facts(customer.pk, now=NOW)["p_alive"] is None  # not scored yet
+    run = ScoreRun.objects.create(
+        as_of=NOW.date(), started_at=NOW, finished_at=NOW, status=RunStatus.SUCCEEDED
+    )
+    CustomerValue.objects.create(
+        run=run, customer=customer, recency_days=3, r=5, f=4, m=3, rfm_score=12,
+        rfm_segment="champions", orders=9, revenue=Decimal("900.00"), segment="top", tier=4,
+        clv=Decimal("1234.50"), p_alive=0.18, expected_purchases_90d=0.4, risk=0.7,
+        money_at_stake=Decimal("10.00"),
+    )  # fmt: skip
+    facts = customer_facts(customer.pk, now=NOW)
+    assert (facts["rfm_score"], facts["tier"], facts["p_alive"]) == (12, 4, 0.18)
+    assert (facts["clv"], facts["churn_risk"]) == (1234.5, 0.7)

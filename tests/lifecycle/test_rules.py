@@ -58,7 +58,6 @@ def test_any_not_tags_and_presence():
     ("condition", "message"),
     [
         ({"fact": "shoe_size", "op": ">", "value": 1}, "未知的事实“shoe_size”"),
-        ({"fact": "p_alive", "op": "<", "value": 0.2}, "第 8 项"),
         ({"fact": "orders_count", "op": "~", "value": 1}, "不支持的比较"),
         ({"fact": "orders_count", "op": ">", "value": "many"}, "必须是数字"),
         ({"fact": "tags", "op": ">", "value": "VIP"}, "has / lacks"),

@@ -1,5 +1,305 @@
-"""Customer value API: RFM, tier, CLV, P(alive), risk; Pareto, at-risk, the model fit."""
+"""Customer value API: RFM, tier, CLV, P(alive), risk; Pareto, at-risk, the model fit.
 
-from ninja import Router
+All from the latest successful scoring run (or, before there is one, the latest RFM-only
+run); 404 ``no_score`` while nothing has been scored. Money is a decimal string.
+Access as on the pages (``kehu.value.access``): a customer the caller may not see is 404;
+the Pareto data and the model need a dashboard role (403 otherwise), the at-risk list a
+role that has it, filtered to the customers the caller may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from kehu.api.auth import actor_of
+from kehu.api.customers import MAX_PAGE, MAX_PAGE_SIZE, customer_or_404
+from kehu.api.errors import ApiError, error_responses
+from kehu.value.access import access_at_risk, access_dashboard
+from kehu.value.models import CustomerValue, ScoreRun
+from kehu.value.selectors import (
+    at_risk_page,
+    customer_value,
+    pareto_data,
+    run_latest_good,
+    run_text,
+)
+from kehu.value.texts import reasons_texts
 
 router = Router(tags=["value"])
+
+ParamValue = float | int | str
+
+
+class ReasonOut(Schema):
+    code: str
+    text: str
+    params: dict[str, ParamValue]
+
+
+class RiskOut(Schema):
+    score: float = Field(description="0..1")
+    at_risk: bool
+    reasons: list[ReasonOut]
+
+
+class RfmOut(Schema):
+    r: int
+    f: int
+    m: int
+    score: int = Field(description="R + F + M")
+    segment: str
+
+
+class TrendPointOut(Schema):
+    as_of: dt.date
+    tier: int
+    clv: str | None
+    risk: float
+
+
+class CustomerValueOut(Schema):
+    customer_id: int
+    as_of: dt.date
+    rfm_only: bool = Field(description="True: the model could not be fitted; no CLV/P(alive).")
+    rfm: RfmOut
+    tier: int = Field(description="Stars, 1..5.")
+    orders: int
+    revenue: str
+    profit: str | None = Field(description="None when some order's cost is unknown.")
+    segment: str = Field(description="top / middle / drain (the 20/60/20 split).")
+    clv: str | None
+    p_alive: float | None
+    expected_purchases_90d: float | None
+    risk: RiskOut
+    money_at_stake: str
+    worth_saving: bool
+    trend: list[TrendPointOut]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _no_score() -> ApiError:
+    return ApiError(404, "no_score", _("还没有价值评分。"))
+
+
+def _value_out(row: CustomerValue, run: ScoreRun, trend: list[CustomerValue]) -> dict[str, Any]:
+    return {
+        "customer_id": row.customer_id,
+        "as_of": run.as_of,
+        "rfm_only": run.rfm_only,
+        "rfm": {
+            "r": row.r,
+            "f": row.f,
+            "m": row.m,
+            "score": row.rfm_score,
+            "segment": row.rfm_segment,
+        },
+        "tier": row.tier,
+        "orders": row.orders,
+        "revenue": _money(row.revenue),
+        "profit": _money(row.profit),
+        "segment": row.segment,
+        "clv": _money(row.clv),
+        "p_alive": row.p_alive,
+        "expected_purchases_90d": row.expected_purchases_90d,
+        "risk": {
+            "score": row.risk,
+            "at_risk": row.at_risk,
+            "reasons": reasons_texts(row.reasons),
+        },
+        "money_at_stake": _money(row.money_at_stake),
+        "worth_saving": row.worth_saving,
+        "trend": [
+            {"as_of": t.run.as_of, "tier": t.tier, "clv": _money(t.clv), "risk": t.risk}
+            for t in trend
+        ],
+    }
+
+
+@router.get(
+    "/customers/{customer_id}/value",
+    response={200: CustomerValueOut, **error_responses(404)},
+    summary="A customer's value: RFM, tier, CLV, P(alive), expected purchases, churn risk",
+    description="404 ``no_score``: nothing scored yet, or the customer had no purchase by then.",
+)
+def customer_value_get(request: HttpRequest, customer_id: int) -> Any:
+    customer = customer_or_404(request, customer_id)
+    view = customer_value(customer)
+    if view.run is None or view.value is None:
+        raise _no_score()
+    return _value_out(view.value, view.run, view.trend)
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+
+class SplitOut(Schema):
+    segment: str
+    customers: int
+    revenue: float
+    profit: float
+    revenue_share: float | None
+    profit_share: float | None
+
+
+class ParetoOut(Schema):
+    as_of: dt.date
+    customers: int
+    revenue: float
+    profit: float
+    profit_recorded: bool
+    profit_estimated: bool = Field(description="Some costs unknown: estimated at the mean margin.")
+    customer_share: list[float] = Field(description="0..1, customers sorted by value, descending.")
+    revenue_share: list[float]
+    profit_share: list[float] | None
+    top20_revenue: float | None
+    top20_profit: float | None
+    split: list[SplitOut]
+
+
+@router.get(
+    "/analytics/pareto",
+    response={200: ParetoOut, **error_responses(403, 404)},
+    summary="Revenue and profit concentration, and the 20/60/20 split",
+)
+def analytics_pareto(request: HttpRequest) -> Any:
+    access_dashboard(actor_of(request))
+    run = run_latest_good()
+    if run is None:
+        raise _no_score()
+    data = pareto_data(run)
+    curve = data.pop("curve")
+    return {
+        **data,
+        "customer_share": curve.get("x") or [],
+        "revenue_share": curve.get("revenue") or [],
+        "profit_share": curve.get("profit"),
+        "top20_revenue": curve.get("top20_revenue"),
+        "top20_profit": curve.get("top20_profit"),
+    }
+
+
+class AtRiskQuery(Schema):
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 25
+
+
+class AtRiskItemOut(Schema):
+    customer_id: int
+    name: str
+    owner_id: int | None
+    tier: int
+    risk: RiskOut
+    clv: str | None
+    p_alive: float | None
+    money_at_stake: str
+    worth_saving: bool
+    worth_saving_text: str
+
+
+class AtRiskOut(Schema):
+    as_of: dt.date
+    count: int
+    page: int
+    num_pages: int
+    items: list[AtRiskItemOut]
+
+
+@router.get(
+    "/analytics/at-risk",
+    response={200: AtRiskOut, **error_responses(403, 404)},
+    summary="Customers at risk of churning, most money at stake first",
+    description="Only the customers the caller may see. 404 ``page_out_of_range`` past the end.",
+)
+def analytics_at_risk(request: HttpRequest, query: Query[AtRiskQuery]) -> Any:
+    actor = actor_of(request)
+    access_at_risk(actor)
+    page = at_risk_page(actor, page=query.page, page_size=query.page_size)
+    if page.run is None:
+        raise _no_score()
+    return {
+        "as_of": page.run.as_of,
+        "count": page.count,
+        "page": page.page,
+        "num_pages": page.num_pages,
+        "items": [
+            {
+                "customer_id": item.value.customer_id,
+                "name": item.value.customer.name,
+                "owner_id": item.value.customer.owner_id,
+                "tier": item.value.tier,
+                "risk": {
+                    "score": item.value.risk,
+                    "at_risk": item.value.at_risk,
+                    "reasons": item.reasons,
+                },
+                "clv": _money(item.value.clv),
+                "p_alive": item.value.p_alive,
+                "money_at_stake": _money(item.value.money_at_stake),
+                "worth_saving": item.value.worth_saving,
+                "worth_saving_text": item.saving,
+            }
+            for item in page.items
+        ],
+    }
+
+
+class BgnbdOut(Schema):
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+class GammaGammaOut(Schema):
+    p: float
+    q: float
+    v: float
+
+
+class ModelOut(Schema):
+    as_of: dt.date
+    status: str
+    message_code: str
+    message: str
+    time_unit: str = Field(description='"day": rates are per day.')
+    bgnbd: BgnbdOut | None = Field(description="None when the model could not be fitted.")
+    gamma_gamma: GammaGammaOut | None
+    customers: int
+    repeat_customers: int
+    orders: int
+    future_orders_ignored: int
+
+
+@router.get(
+    "/analytics/model",
+    response={200: ModelOut, **error_responses(403, 404)},
+    summary="The latest fit: BG/NBD and Gamma-Gamma parameters, data sufficiency",
+)
+def analytics_model(request: HttpRequest) -> Any:
+    access_dashboard(actor_of(request))
+    run = run_latest_good()
+    if run is None:
+        raise _no_score()
+    params = run.params or {}
+    return {
+        "as_of": run.as_of,
+        "status": run.status,
+        "message_code": run.message_code,
+        "message": run_text(run),
+        "time_unit": params.get("time_unit", "day"),
+        "bgnbd": params.get("bgnbd"),
+        "gamma_gamma": params.get("gamma_gamma"),
+        "customers": run.customers,
+        "repeat_customers": run.repeat_customers,
+        "orders": run.orders,
+        "future_orders_ignored": run.future_orders_ignored,
+    }

@@ -206,6 +206,8 @@ class _Context:
         self.zone = timezone.get_default_timezone()
         self.text = connection.vendor == "sqlite"
         self.need_tags = cadence.uses_tags or any(p.rule.tag_id for p in self.plans)
+        # Star tiers (客户分级) from the latest value scoring: their cadence comes first.
+        self.tier_run = _tier_run() if cadence.by_tier else None
         self.first_purchase = any(
             p.rule.kind == RuleKind.ANNIVERSARY
             and p.rule.anniversary == AnniversaryKind.FIRST_PURCHASE
@@ -239,6 +241,26 @@ class _Context:
         if self.text:
             value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
         return value.astimezone(self.zone).date()  # type: ignore[no-any-return]
+
+
+def _tier_run() -> int | None:
+    from kehu.value.selectors import run_latest_good
+
+    run = run_latest_good()
+    return run.pk if run is not None else None
+
+
+def _tiers(run_id: int | None, low: int, high: int) -> dict[int, str]:
+    if run_id is None:
+        return {}
+    from kehu.value.models import CustomerValue
+
+    return {
+        customer_id: str(tier)
+        for customer_id, tier in CustomerValue.objects.filter(
+            run_id=run_id, customer_id__gte=low, customer_id__lte=high
+        ).values_list("customer_id", "tier")
+    }
 
 
 def _chunks(
@@ -304,6 +326,7 @@ def agenda_compute(
     scoped = [(p, p.has_scope) for p in context.plans]
     for rows, tags in _chunks(customers, context.need_tags, context.text):
         firsts = _first_purchases(rows[0][0], rows[-1][0]) if context.first_purchase else {}
+        tiers = _tiers(context.tier_run, rows[0][0], rows[-1][0])
         entries: list[Entry] = []
         append = entries.append
         for row in rows:
@@ -325,7 +348,7 @@ def agenda_compute(
                         )
                     )
                     continue
-                entry = _match(context, plan, row, customer_tags, firsts)
+                entry = _match(context, plan, row, customer_tags, firsts, tiers.get(row[0]))
                 if entry is not None:
                     append(entry)
         if entries:
@@ -342,6 +365,7 @@ def _match(
     row: tuple[Any, ...],
     tags: set[int],
     firsts: dict[int, dt.datetime],
+    tier: str | None = None,
 ) -> Entry | None:
     customer_id, raw_birthday, is_lunar, created_at, last_contact_at = row[:5]
     kind = plan.rule.kind
@@ -366,7 +390,7 @@ def _match(
             return None
         return _entry(plan, row, Reason.BIRTHDAY, target, _solar_note(birthday, moved))
     if kind == RuleKind.CADENCE:
-        days = context.cadence.days_for(tags)
+        days = context.cadence.days_for(tags, tier)
         base = last_contact_at or created_at
         if base is None or base >= plan.cadence_cutoffs[days]:
             return None

@@ -44,4 +44,7 @@ def cadence_table() -> CadenceTable:
             default = days
         else:
             by_tag[tag_id] = days
-    return CadenceTable(default=default, by_tag=by_tag)
+    from kehu.value.services import value_settings
+
+    by_tier = {str(tier): days for tier, days in value_settings().cadence().items()}
+    return CadenceTable(default=default, by_tag=by_tag, by_tier=by_tier)

@@ -42,6 +42,7 @@ from kehu.demo import names
 from kehu.demo.behaviour import demo_behaviour
 from kehu.demo.service import demo_service
 from kehu.lifecycle.demo import demo_lifecycle
+from kehu.value.demo import value_demo
 
 DEMO_PASSWORD = "kehu-demo-2026"
 POOL_SHARE = 0.10
@@ -263,6 +264,8 @@ def demo_load(
         service=User.objects.filter(role=Role.SERVICE).first(),
         now=now,
     )
+    # Value first: the lifecycle rules may read tier, RFM, P(alive), CLV and risk.
+    value_demo()
     demo_lifecycle(customer_ids=list(Customer.objects.values_list("pk", flat=True)), now=now)
     planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())

@@ -63,8 +63,12 @@ WHOLE = frozenset(
         "latest_nps",
         "days_in_stage",
         "orders_since_stage",
+        "rfm_score",
+        "tier",
     }
 )
+# From the latest customer-value scoring run (issue 8), in the order it gives them.
+VALUE_FACTS = ("rfm_score", "tier", "p_alive", "clv", "churn_risk")
 
 
 def _empty_floats(n: int = 0) -> Floats:
@@ -328,6 +332,7 @@ def _side_facts(
         "open_severe_complaints": np.zeros(n),
         "latest_csat": _empty_floats(n),
         "latest_nps": _empty_floats(n),
+        **{name: _empty_floats(n) for name in VALUE_FACTS},
     }
     sets: dict[str, dict[int, set[str]]] = {name: {} for name in SET_FACTS}
     if not n:
@@ -357,6 +362,8 @@ def _side_facts(
                 index = int(positions([customer_id])[0])
                 numbers["latest_csat"][index] = np.nan if csat is None else csat
                 numbers["latest_nps"][index] = np.nan if nps is None else nps
+        if wanted(*VALUE_FACTS):
+            _value_facts(numbers, alive, chunk)
         pairs: dict[str, Iterable[tuple[int, str]]] = {}
         if wanted("tags"):
             pairs["tags"] = Customer.tags.through.objects.filter(
@@ -371,6 +378,19 @@ def _side_facts(
                 index = int(np.searchsorted(alive, customer_id))
                 sets[name].setdefault(index, set()).add(value)
     return alive, numbers, sets
+
+
+def _value_facts(numbers: dict[str, Floats], alive: Ints, chunk: Sequence[int]) -> None:
+    from kehu.value.selectors import latest_scores
+
+    scores = latest_scores(chunk)
+    if not scores:
+        return
+    where = np.searchsorted(alive, np.array([row[0] for row in scores], dtype=np.int64))
+    for column, name in enumerate(VALUE_FACTS, start=1):
+        numbers[name][where] = np.array(
+            [np.nan if row[column] is None else float(row[column]) for row in scores]
+        )
 
 
 # --- entry points -----------------------------------------------------------------------------

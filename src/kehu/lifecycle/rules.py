@@ -66,7 +66,7 @@ class Fact:
     money: bool = False
     time: bool = False  # changes as days pass (the daily job re-checks such rules)
     state: bool = False  # depends on the customer's current stage in the model
-    available: bool = True  # False: declared, computed once issue 8 lands
+    available: bool = True  # False: declared, not computed yet
     n: int = 0
 
     def text(self, translate: Translate = _identity) -> str:
@@ -131,9 +131,31 @@ def _facts() -> dict[str, Fact]:
             gettext_noop("次"),
             state=True,
         ),
-        Fact("rfm_score", gettext_noop("RFM 得分"), "", available=False),
-        Fact("tier", gettext_noop("星级"), "", available=False),
-        Fact("p_alive", gettext_noop("活跃概率"), "", available=False),
+        # From the latest customer-value scoring (``kehu score``, nightly before the
+        # lifecycle job): unknown for customers it has not scored.
+        Fact(
+            "rfm_score",
+            gettext_noop("RFM 得分"),
+            gettext_noop("分"),
+            time=True,
+            help=gettext_noop("R、F、M 三项得分之和"),
+        ),
+        Fact("tier", gettext_noop("星级"), gettext_noop("星"), time=True, help="1–5"),
+        Fact(
+            "p_alive",
+            gettext_noop("活跃概率"),
+            "",
+            time=True,
+            help=gettext_noop("BG/NBD 模型估计的仍为活跃客户的概率，0–1"),
+        ),
+        Fact("clv", gettext_noop("客户终身价值"), yuan, money=True, time=True),
+        Fact(
+            "churn_risk",
+            gettext_noop("流失风险"),
+            "",
+            time=True,
+            help=gettext_noop("流失预警得分，0–1"),
+        ),
     ]
     return {fact.name: fact for fact in facts}
 

@@ -6,3 +6,11 @@ class ValueConfig(AppConfig):
     name = "kehu.value"
     label = "value"
     verbose_name = _("客户价值")
+
+    def ready(self) -> None:
+        from kehu.customers.merge import register_relation
+        from kehu.value.models import CustomerValue
+
+        # A merge moves the merged customer's snapshots to the survivor, except those
+        # of runs in which the survivor has its own row.
+        register_relation(CustomerValue, unique=("run",))

@@ -1,0 +1,72 @@
+"""``kehu score [--as-of YYYY-MM-DD]``: score every customer's value as of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from kehu.value.models import RunStatus
+from kehu.value.services import score_run
+from kehu.value.texts import run_message
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Customer value: RFM, tiers, the 20/60/20 split, BG/NBD + Gamma-Gamma CLV and churn "
+        "risk for every customer, from the orders up to --as-of (default today)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (local date); default today")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = timezone.localdate()
+        as_of = _date(options["as_of"]) if options.get("as_of") else today
+        if as_of > today:
+            raise CommandError(f"--as-of {as_of} is in the future (today is {today})")
+        with tqdm(
+            total=100, unit="%", disable=options["no_progress"], file=self.stderr._out
+        ) as bar:
+
+            def progress(fraction: float, label: str) -> None:
+                bar.set_description(label)
+                bar.update(max(0, round(fraction * 100) - bar.n))
+
+            try:
+                run = score_run(as_of=as_of, progress=progress)
+            except Exception as exc:
+                raise CommandError(f"scoring failed: {type(exc).__name__}: {exc}") from exc
+        text = run_message(run.message_code, run.detail)
+        counts = (
+            f"{run.customers} customers ({run.repeat_customers} repeat), {run.orders} orders "
+            f"up to {run.as_of}"
+        )
+        if run.future_orders_ignored:
+            counts += f"; {run.future_orders_ignored} orders dated after {run.as_of} ignored"
+        if run.status == RunStatus.SUCCEEDED:
+            p = run.params
+            bg, gg = p["bgnbd"], p["gamma_gamma"]
+            self.stdout.write(f"scored: {counts}")
+            self.stdout.write(
+                "BG/NBD (per day): r={r:.4g} alpha={alpha:.4g} a={a:.4g} b={b:.4g}; ".format(**bg)
+                + "Gamma-Gamma: p={p:.4g} q={q:.4g} v={v:.4g}".format(**gg)
+            )
+            return
+        if run.status == RunStatus.INSUFFICIENT or (run.customers and run.message_code):
+            self.stdout.write(f"scored RFM only ({run.message_code}): {counts}")
+            self.stdout.write(text)
+            self.stdout.write("the previous successful snapshot stays the one shown")
+            return
+        raise CommandError(f"nothing scored ({run.message_code}): {text}")

@@ -1,0 +1,206 @@
+"""Reads of customer value: the latest good run, a customer's value and trend, the
+at-risk list (filtered by what the user may see), the dashboard's numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.core.paging import PageNav
+from kehu.core.sql import values_in
+from kehu.customers.access import visibility_q
+from kehu.customers.models import Customer
+from kehu.customers.selectors import PageOutOfRange
+from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+from kehu.value.services import value_settings
+from kehu.value.texts import reasons_texts, run_message, saving_text
+
+TREND_RUNS = 12
+USABLE = Q(status=RunStatus.SUCCEEDED) | (
+    Q(status__in=(RunStatus.INSUFFICIENT, RunStatus.FAILED), customers__gt=0)
+    & ~Q(message_code__in=("error", "interrupted", "no_data"))
+)
+
+
+def run_latest() -> ScoreRun | None:
+    """The latest finished run, whatever its outcome (for the "last run" banner)."""
+    return ScoreRun.objects.exclude(status=RunStatus.RUNNING).order_by("-as_of", "-id").first()
+
+
+def run_latest_good() -> ScoreRun | None:
+    """The latest successful run; without one yet, the latest RFM-only run with rows."""
+    found = ScoreRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-as_of", "-id").first()
+    if found is not None:
+        return found
+    return ScoreRun.objects.filter(USABLE).order_by("-as_of", "-id").first()
+
+
+def runs_recent(limit: int = 30) -> list[ScoreRun]:
+    return list(ScoreRun.objects.select_related("actor").order_by("-started_at", "-id")[:limit])
+
+
+def run_text(run: ScoreRun | None) -> str:
+    return run_message(run.message_code, run.detail) if run is not None else ""
+
+
+def retention_cost(run: ScoreRun | None) -> Decimal:
+    """The retention cost the run judged with (the settings' one if it did not say)."""
+    if run is not None:
+        cost = (run.detail or {}).get("settings", {}).get("retention_cost")
+        if isinstance(cost, int | float) and math.isfinite(cost):
+            return Decimal(str(cost))
+    return value_settings().retention_cost
+
+
+# --- a customer's value -------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerValueView:
+    run: ScoreRun | None
+    value: CustomerValue | None
+    trend: list[CustomerValue] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    saving: str = ""
+    cadence_days: int | None = None
+    days_since_contact: int | None = None
+    overdue: bool = False
+
+
+def customer_value(customer: Customer, *, trend: int = TREND_RUNS) -> CustomerValueView:
+    """The customer's row in the latest good run, its trend and its contact cadence."""
+    run = run_latest_good()
+    view = CustomerValueView(run=run, value=None)
+    if run is None:
+        return view
+    view.value = CustomerValue.objects.filter(run=run, customer=customer).first()
+    rows = (
+        CustomerValue.objects.filter(customer=customer)
+        .select_related("run")
+        .filter(run__in=ScoreRun.objects.filter(USABLE, as_of__lte=run.as_of))
+        .order_by("-run__as_of", "-run_id")[:trend]
+    )
+    view.trend = list(reversed(list(rows)))
+    if view.value is not None:
+        view.reasons = reasons_texts(view.value.reasons)
+        view.saving = saving_text(
+            view.value.money_at_stake, retention_cost(run), view.value.worth_saving
+        )
+        view.cadence_days = value_settings().cadence().get(view.value.tier)
+        if customer.last_contact_at is not None:
+            view.days_since_contact = max(0, (timezone.now() - customer.last_contact_at).days)
+        if view.cadence_days is not None:
+            since = view.days_since_contact
+            view.overdue = since is None or since > view.cadence_days
+    return view
+
+
+# --- the at-risk list -----------------------------------------------------------------------------
+
+
+@dataclass
+class RiskRow:
+    value: CustomerValue
+    reasons: list[dict[str, Any]]
+    saving: str
+
+
+@dataclass
+class RiskPage(PageNav):
+    run: ScoreRun | None
+    items: list[RiskRow]
+    page: int
+    page_size: int
+    count: int
+    num_pages: int = 1
+    count_is_capped: bool = False
+
+
+def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> RiskPage:
+    """One page of the at-risk customers ``user`` may see, most money at stake first."""
+    page_size = page_size or settings.KEHU_PAGE_SIZE
+    if page < 1:
+        raise PageOutOfRange
+    run = run_latest_good()
+    if run is None:
+        if page > 1:
+            raise PageOutOfRange
+        return RiskPage(run=None, items=[], page=1, page_size=page_size, count=0)
+    rows = CustomerValue.objects.filter(run=run, at_risk=True)
+    if user.sees_all_customers:
+        rows = rows.filter(customer__deleted_at__isnull=True)
+        # Precomputed by the run (customers deleted since then are left out of the rows).
+        count = (run.summary or {}).get("at_risk", {}).get("customers")
+        count = count if isinstance(count, int) else None
+    else:
+        visible = Customer.objects.filter(visibility_q(user), deleted_at__isnull=True)
+        rows = rows.filter(customer__in=visible.values("pk"))
+        count = None
+    if count is None:
+        count = rows.count()
+    num_pages = max(1, math.ceil(count / page_size))
+    if page > num_pages:
+        raise PageOutOfRange
+    offset = (page - 1) * page_size
+    found = list(
+        rows.select_related("customer", "customer__owner").order_by("-money_at_stake", "id")[
+            offset : offset + page_size
+        ]
+    )
+    cost = retention_cost(run)
+    items = [
+        RiskRow(
+            value=row,
+            reasons=reasons_texts(row.reasons),
+            saving=saving_text(row.money_at_stake, cost, row.worth_saving),
+        )
+        for row in found
+    ]
+    return RiskPage(
+        run=run, items=items, page=page, page_size=page_size, count=count, num_pages=num_pages
+    )
+
+
+# --- the dashboard --------------------------------------------------------------------------------
+
+
+def pareto_data(run: ScoreRun) -> dict[str, Any]:
+    """The Pareto curve and the 20/60/20 split of a run (precomputed)."""
+    summary = run.summary or {}
+    return {
+        "as_of": run.as_of,
+        "customers": int(summary.get("customers", 0)),
+        "revenue": summary.get("revenue", 0.0),
+        "profit": summary.get("profit", 0.0),
+        "profit_recorded": bool(summary.get("profit_recorded", False)),
+        "profit_estimated": bool(summary.get("profit_estimated", False)),
+        "curve": summary.get("pareto") or {},
+        "split": summary.get("split") or [],
+    }
+
+
+def as_of_default() -> dt.date:
+    return timezone.localdate()
+
+
+def latest_scores(customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(customer id, RFM score, tier, P(alive), CLV, risk) of ``customer_ids`` in the
+    latest usable run, for the lifecycle rules' facts (customers it did not score are
+    left out)."""
+    run = run_latest_good()
+    if run is None or not customer_ids:
+        return []
+    return list(
+        CustomerValue.objects.filter(
+            run=run, customer_id__in=values_in(list(customer_ids), "int")
+        ).values_list("customer_id", "rfm_score", "tier", "p_alive", "clv", "risk")
+    )
