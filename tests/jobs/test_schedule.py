@@ -41,6 +41,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "care_agenda": DailyAt(6, 0),
         "lifecycle_daily": DailyAt(5, 0),
         "lifecycle_analytics": DailyAt(3, 30),
+        "value_score": DailyAt(4, 0),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered

@@ -98,6 +98,10 @@ def test_one_click_retention_task_once(org, scored):
     client.post(url)
     task = Task.objects.get(customer=target)
     assert task.title.startswith("挽留：") and task.assignee == org.west_sales
+    # Clicked again by someone reading English: still the one open task.
+    client.cookies["django_language"] = "en"
+    client.post(url)
+    assert Task.objects.filter(customer=target).count() == 1
 
 
 def test_value_card_on_the_customer_page(org, scored):

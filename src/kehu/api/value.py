@@ -265,7 +265,7 @@ class GammaGammaOut(Schema):
     v: float
 
 
-class ModelOut(Schema):
+class ValueModelOut(Schema):
     as_of: dt.date
     status: str
     message_code: str
@@ -281,7 +281,7 @@ class ModelOut(Schema):
 
 @router.get(
     "/analytics/model",
-    response={200: ModelOut, **error_responses(403, 404)},
+    response={200: ValueModelOut, **error_responses(403, 404)},
     summary="The latest fit: BG/NBD and Gamma-Gamma parameters, data sufficiency",
 )
 def analytics_model(request: HttpRequest) -> Any:

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
@@ -710,6 +712,7 @@ def runs_prune(*, today: dt.date) -> int:
 # --- the at-risk list: one-click retention task ---------------------------------------------
 
 RETENTION_DUE_DAYS = 3
+RETENTION_PREFIX = gettext_noop("挽留：")
 
 
 def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> tuple[Any, bool]:
@@ -718,9 +721,14 @@ def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> 
     from kehu.followups.models import Task, TaskKind, TaskStatus
     from kehu.followups.services import task_create
 
-    prefix = _("挽留：")
+    prefix = _(RETENTION_PREFIX)
+    # The title's prefix is in the language of whoever created the task.
+    same = Q()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            same |= Q(title__startswith=_(RETENTION_PREFIX))
     existing = (
-        Task.objects.filter(customer=customer, status=TaskStatus.OPEN, title__startswith=prefix)
+        Task.objects.filter(same, customer=customer, status=TaskStatus.OPEN)
         .order_by("-id")
         .first()
     )
