@@ -728,9 +728,7 @@ def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> 
         with translation.override(code):
             same |= Q(title__startswith=_(RETENTION_PREFIX))
     existing = (
-        Task.objects.filter(same, customer=customer, status=TaskStatus.OPEN)
-        .order_by("-id")
-        .first()
+        Task.objects.filter(same, customer=customer, status=TaskStatus.OPEN).order_by("-id").first()
     )
     if existing is not None:
         return existing, False
