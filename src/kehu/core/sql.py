@@ -47,7 +47,7 @@ def values_in(values: Sequence[int] | Sequence[str], kind: str) -> RawSQL:
 def datetime_adapter() -> Callable[[dt.datetime], Any]:
     """``connection.ops.adapt_datetimefield_value`` for many values at once.
 
-    On SQLite (times stored as UTC text) an aware UTC datetime becomes its text
+    On SQLite (times stored as UTC text) an aware datetime becomes its UTC text
     without Django's per-value checks; anything else takes Django's path."""
     adapt = connection.ops.adapt_datetimefield_value
     if connection.vendor != "sqlite" or connection.timezone_name != "UTC":
@@ -56,6 +56,9 @@ def datetime_adapter() -> Callable[[dt.datetime], Any]:
     def utc_text(value: dt.datetime) -> Any:
         if value.tzinfo is dt.UTC:
             return str(value.replace(tzinfo=None))
+        if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+            # What Django does (make_naive in UTC), without its per-value checks.
+            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
         return adapt(value)
 
     return utc_text
