@@ -13,6 +13,7 @@ from django.utils import timezone
 from kehu.accounts.models import Role
 from kehu.lifecycle.engine import lifecycle_evaluate
 from kehu.lifecycle.models import Rule
+from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 from tests.lifecycle.factories import buy, days_ago
 
@@ -31,14 +32,6 @@ def seeded_models() -> None:
     if not LifecycleModel.objects.exists():
         seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
         seed(django_apps, connection.schema_editor())
-
-
-def login(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-Kehu-2026")
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
 
 
 def test_admin_previews_and_saves_a_rule(page, live_server):

@@ -10,17 +10,10 @@ from kehu.accounts.models import Role
 from kehu.complaints.models import Complaint
 from kehu.surveys.models import Channel, QuestionKind, Satisfaction
 from kehu.surveys.services import invitations_send, survey_save
+from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-Kehu-2026")
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
 
 
 def test_service_logs_handles_and_closes_a_complaint(page, live_server):

@@ -13,18 +13,11 @@ from kehu.accounts.models import Role
 from kehu.followups.models import Task
 from kehu.value.models import CustomerValue, RunStatus
 from kehu.value.services import score_run
+from tests.browser.helpers import login
 from tests.factories import make_user
 from tests.value.factories import population
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-Kehu-2026")
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
 
 
 def test_manager_reads_value_and_saves_a_customer(page, live_server):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -22,7 +23,27 @@ from scipy.optimize import minimize
 from ._arrays import Float
 from .errors import FitError
 
+D = TypeVar("D")
+
 Objective = Callable[[Float], tuple[float, Float]]
+
+
+def mean_objective(
+    loglik_grad: Callable[[Float, D], tuple[float, Float]], data: D, total: float
+) -> Objective:
+    """The mean negative log-likelihood per customer and its gradient in
+    log-parameters (``theta = log(params)``), from a log-likelihood and its gradient in
+    the parameters; inf where the likelihood is not finite."""
+
+    def f(theta: Float) -> tuple[float, Float]:
+        with np.errstate(all="ignore"):
+            ll, grad = loglik_grad(theta, data)
+        if not np.isfinite(ll):
+            return np.inf, np.zeros_like(theta)
+        return -ll / total, -grad * np.exp(theta) / total
+
+    return f
+
 
 BOUND = 18.0  # |log parameter| limit (e^18 ~ 6.6e7): beyond it the fit is degenerate
 GRAD_TOL = 1e-7  # max |d mean-loglik / d log-param| accepted as converged

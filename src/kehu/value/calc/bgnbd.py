@@ -30,7 +30,7 @@ from ._arrays import (
     weights_for,
 )
 from ._groups import group
-from ._optimize import Objective, maximise, require_converged
+from ._optimize import Objective, maximise, mean_objective, require_converged
 from .errors import FitError
 
 
@@ -200,16 +200,7 @@ def _loglik_grad(theta: Float, data: _Data) -> tuple[float, Float]:
 
 
 def _objective(data: _Data) -> Objective:
-    """Mean negative log-likelihood per customer and its gradient in log-parameters."""
-
-    def f(theta: Float) -> tuple[float, Float]:
-        with np.errstate(all="ignore"):
-            ll, grad = _loglik_grad(theta, data)
-        if not np.isfinite(ll):
-            return np.inf, np.zeros_like(theta)
-        return -ll / data.total, -grad * np.exp(theta) / data.total
-
-    return f
+    return mean_objective(_loglik_grad, data, data.total)
 
 
 def log_likelihood(
