@@ -28,16 +28,17 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.harness import RESULTS, bench_database, percentile
+from benchmarks.orders_load import orders_write
 
 RECOMPUTE_TARGET_S = 300.0
 MEMORY_TARGET_MB = 2048.0
 ADDED_P95_TARGET_MS = 5.0
-CHUNK = 100_000
 
 
 def main() -> None:
@@ -59,55 +60,27 @@ def peak_mb() -> float:
 
 def load_orders(args: argparse.Namespace, customer_ids: list[int]) -> int:
     """About ``orders-per-customer`` orders per customer over two years, bare inserts."""
-    from django.db import connection
     from django.utils import timezone
 
-    from kehu.core.bulk import bulk_insert
-    from kehu.core.sql import datetime_adapter
-    from kehu.orders.models import Order
-
     rng = random.Random(args.seed)
-    adapt = datetime_adapter()
     now = timezone.now()
     start = now - dt.timedelta(days=730)
-    columns = [
-        "customer_id", "source", "external_id", "ordered_at", "channel", "status", "currency",
-        "total", "cost", "refunded_total", "content_hash", "version", "created_at", "updated_at",
-    ]  # fmt: skip
-    table = Order._meta.db_table
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint=100000")
-    rows: list[tuple[Any, ...]] = []
-    written = 0
-    stamp = adapt(now)
     top = max(1, round(args.orders_per_customer * 2))
-    for customer_id in customer_ids:
-        # Customers arrive over the two years and buy at their own pace.
-        count = rng.randint(0, top)
-        arrival = rng.random() * 600
-        first = start + dt.timedelta(days=arrival)
-        pace = (730 - arrival) / max(count, 1) * rng.uniform(0.4, 1.0)
-        at = first
-        for _ in range(count):
-            if at > now:
-                break
-            total = rng.randint(500, 50_000)
-            cost = None if rng.random() < 0.1 else f"{total * 0.6 / 100:.2f}"
-            written += 1
-            rows.append(
-                (
-                    customer_id, "shop", f"B{written:09d}", adapt(at), "online_shop",
-                    "cancelled" if rng.random() < 0.03 else "paid", "CNY",
-                    f"{total / 100:.2f}", cost, "0.00", "", 1, stamp, stamp,
-                )
-            )  # fmt: skip
-            at += dt.timedelta(days=rng.expovariate(1 / pace))
-        if len(rows) >= CHUNK:
-            bulk_insert(table, columns, rows)
-            rows = []
-    bulk_insert(table, columns, rows)
-    return written
+
+    def purchases() -> Iterator[tuple[int, dt.datetime, int]]:
+        for customer_id in customer_ids:
+            # Customers arrive over the two years and buy at their own pace.
+            count = rng.randint(0, top)
+            arrival = rng.random() * 600
+            at = start + dt.timedelta(days=arrival)
+            pace = (730 - arrival) / max(count, 1) * rng.uniform(0.4, 1.0)
+            for _ in range(count):
+                if at > now:
+                    break
+                yield customer_id, at, rng.randint(500, 50_000)
+                at += dt.timedelta(days=rng.expovariate(1 / pace))
+
+    return orders_write(purchases(), seed=args.seed)
 
 
 def floor_pass() -> tuple[float, int]:
