@@ -152,6 +152,14 @@ def run(args: argparse.Namespace) -> bool:
     gc.freeze()
     client = Client(HTTP_HOST="localhost")
     headers = {"Authorization": f"Bearer {raw}"}
+    if args.lifecycle == "on":
+        # The steady state: every customer already has its stages (the daily job, or
+        # the first evaluation, placed it), so an order re-evaluates, it does not place.
+        from django.utils import timezone
+
+        from kehu.lifecycle.engine import lifecycle_recompute
+
+        lifecycle_recompute(now=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
