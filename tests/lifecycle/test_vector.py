@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.engine import Columns, holds_many
@@ -78,3 +79,15 @@ def test_rows_give_none_for_unknown_and_whole_numbers_as_int():
     assert row["orders_count"] == 3 and isinstance(row["orders_count"], int)
     assert row["median_gap_days"] is None
     assert row["tags"] == set() and table.position(7) == 0 and table.position(8) is None
+
+
+def test_sqlite_time_text_with_or_without_offset_reads_the_same(db):
+    from django.db import connection
+
+    from kehu.lifecycle.facts import _epoch
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite keeps times as text")
+    plain = _epoch(["2026-06-21 12:51:06.185655", "2026-06-21 12:51:06"])
+    offset = _epoch(["2026-06-21 12:51:06.185655+00:00", "2026-06-21 20:51:06+08:00"])
+    assert plain.tolist() == offset.tolist() == [1782046266.185655, 1782046266.0]

@@ -22,6 +22,7 @@ both see the same facts to the last digit.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from kehu.complaints.models import Complaint, Severity
 from kehu.complaints.models import Status as ComplaintStatus
-from kehu.core.sql import chunks, values_in
+from kehu.core.sql import chunks, datetime_adapter, values_in
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import CustomerFlag
 from kehu.lifecycle.rules import WINDOWS
@@ -170,9 +171,22 @@ def _epoch(values: Sequence[Any]) -> Floats:
     if connection.vendor == "postgresql":
         return np.array(values, dtype=np.float64)
     # Text like "2026-06-21 12:51:06.185655" (UTC): microseconds, exactly as
-    # ``datetime.timestamp()`` would give.
-    micros = np.array(values, dtype="datetime64[us]").astype(np.int64)
+    # ``datetime.timestamp()`` would give. Text with an offset (written by other
+    # tools) is parsed one value at a time.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            micros = np.array(values, dtype="datetime64[us]").astype(np.int64)
+    except (ValueError, UserWarning, DeprecationWarning):
+        return np.array([_parse_utc(value) for value in values], dtype=np.float64)
     return micros / 1e6
+
+
+def _parse_utc(value: str) -> float:
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()
 
 
 def _cents(values: Sequence[Any]) -> Floats:
@@ -295,73 +309,119 @@ def _order_facts(
 # --- everything but orders ----------------------------------------------------------------------
 
 
-def _epoch_or_nan(value: dt.datetime | None) -> float:
-    return value.timestamp() if value is not None else np.nan
-
-
-def _side_facts(
-    ids: Sequence[int], now: dt.datetime, needed: Collection[str] | None
-) -> tuple[Ints, dict[str, Floats], dict[str, dict[int, set[str]]]]:
-    """The alive customers among ``ids`` and their facts other than orders: a few
-    queries per 5,000 ids (only those the ``needed`` facts call for; all when None)."""
+def _side_sql(where: str, needed: Collection[str] | None) -> str:
+    """One statement for every customer fact but orders and sets: the customer's own
+    row, and its open complaints and latest satisfaction as subqueries (0 / NULL when
+    the rules do not read them)."""
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    complaints = quote(Complaint._meta.db_table)
+    satisfaction = quote(Satisfaction._meta.db_table)
 
     def wanted(*names: str) -> bool:
         return needed is None or any(name in needed for name in names)
 
-    found: list[tuple[int, float, float]] = []
-    for chunk in chunks(ids, IN_CHUNK):
-        found += [
-            (pk, _epoch_or_nan(created), _epoch_or_nan(contact))
-            for pk, created, contact in Customer.objects.alive()
-            .filter(pk__in=values_in(chunk, "int"))
-            .values_list("pk", "created_at", "last_contact_at")
-        ]
-    found.sort()
-    alive = np.array([pk for pk, _c, _l in found], dtype=np.int64)
-    n = len(alive)
+    if connection.vendor == "postgresql":
+        created, contact = (
+            "EXTRACT(EPOCH FROM c.created_at)::float8",
+            "EXTRACT(EPOCH FROM c.last_contact_at)::float8",
+        )
+    else:
+        created, contact = "CAST(c.created_at AS TEXT)", "CAST(c.last_contact_at AS TEXT)"
+    severe = ", ".join(f"'{severity}'" for severity in SEVERE)
+    open_ = (
+        f"SELECT COUNT(*) FROM {complaints} k WHERE k.customer_id = c.id "
+        f"AND k.status <> '{ComplaintStatus.CLOSED}' AND k.received_at <= %(now)s"
+    )
+    latest = (
+        f"FROM {satisfaction} s WHERE s.customer_id = c.id AND s.slot = 'latest' "
+        "AND s.answered_at <= %(now)s"
+    )
+    columns = [f"c.id, {created}, {contact}"]
+    if wanted("open_complaints", "open_severe_complaints"):
+        columns.append(f"({open_}), ({open_} AND k.severity IN ({severe}))")
+    else:
+        columns.append("0, 0")
+    if wanted("latest_csat", "latest_nps"):
+        columns.append(f"(SELECT s.csat {latest}), (SELECT s.nps {latest})")
+    else:
+        columns.append("NULL, NULL")
+    return (
+        f"SELECT {', '.join(columns)} FROM {customers} c "
+        f"WHERE c.deleted_at IS NULL AND {where} ORDER BY c.id"
+    )
+
+
+def _side_rows(
+    ids: Sequence[int], now: dt.datetime, needed: Collection[str] | None, by_range: bool
+) -> list[tuple[Any, ...]]:
+    at = datetime_adapter()(now)
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if by_range:
+            sql = _side_sql("c.id >= %(low)s AND c.id <= %(high)s", needed)
+            cursor.execute(sql, {"now": at, "low": ids[0], "high": ids[-1]})
+            return cursor.fetchall()
+        for chunk in chunks(ids, IN_CHUNK):
+            subquery = values_in(chunk, "int")
+            sql = _side_sql(f"c.id IN ({subquery.sql.replace('%s', '%(ids)s')})", needed)
+            cursor.execute(sql, {"now": at, "ids": subquery.params[0]})
+            rows += cursor.fetchall()
+    rows.sort()
+    return rows
+
+
+def _epochs_or_nan(values: Sequence[Any]) -> Floats:
+    if connection.vendor == "postgresql":
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    known = [v is not None for v in values]
+    result = np.full(len(values), np.nan)
+    if any(known):
+        result[np.array(known)] = _epoch([v for v in values if v is not None])
+    return result
+
+
+def _side_facts(
+    ids: Sequence[int], now: dt.datetime, needed: Collection[str] | None, by_range: bool = False
+) -> tuple[Ints, dict[str, Floats], dict[str, dict[int, set[str]]]]:
+    """The alive customers among ``ids`` and their facts other than orders: one query
+    per 5,000 ids (or one for a run of ids), and one per set fact the rules read."""
+
+    def wanted(*names: str) -> bool:
+        return needed is None or any(name in needed for name in names)
+
+    rows = _side_rows(ids, now, needed, by_range)
+    if by_range:
+        wanted_ids = set(ids)
+        rows = [row for row in rows if row[0] in wanted_ids]
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 7
+    alive = np.array(columns[0], dtype=np.int64)
     now_ts = now.timestamp()
-    created = np.array([c for _pk, c, _l in found], dtype=np.float64)
-    contact = np.array([c for _pk, _c, c in found], dtype=np.float64)
+    created = _epochs_or_nan(columns[1])
+    contact = _epochs_or_nan(columns[2])
     contact[contact > now_ts] = np.nan
+
+    def floats(values: Sequence[Any]) -> Floats:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
     numbers: dict[str, Floats] = {
         "days_since_created": np.maximum(
             0.0, np.nan_to_num(np.floor_divide(now_ts - created, DAY))
         ),
         "days_since_last_interaction": np.floor_divide(now_ts - contact, DAY),
-        "open_complaints": np.zeros(n),
-        "open_severe_complaints": np.zeros(n),
-        "latest_csat": _empty_floats(n),
-        "latest_nps": _empty_floats(n),
+        "open_complaints": floats(columns[3]),
+        "open_severe_complaints": floats(columns[4]),
+        "latest_csat": floats(columns[5]),
+        "latest_nps": floats(columns[6]),
         **{name: _empty_floats(n) for name in VALUE_FACTS},
     }
     sets: dict[str, dict[int, set[str]]] = {name: {} for name in SET_FACTS}
     if not n:
         return alive, numbers, sets
     alive_ids = alive.tolist()
-
-    def positions(customer_ids: Iterable[int]) -> Ints:
-        return np.searchsorted(alive, np.fromiter(customer_ids, dtype=np.int64))
-
     for chunk in chunks(alive_ids, IN_CHUNK):
         subquery = values_in(chunk, "int")
-        if wanted("open_complaints", "open_severe_complaints"):
-            rows = list(
-                Complaint.objects.filter(customer_id__in=subquery, received_at__lte=now)
-                .exclude(status=ComplaintStatus.CLOSED)
-                .values_list("customer_id", "severity")
-            )
-            if rows:
-                where = positions(c for c, _s in rows)
-                severe = np.array([s in SEVERE for _c, s in rows])
-                np.add.at(numbers["open_complaints"], where, 1)
-                np.add.at(numbers["open_severe_complaints"], where[severe], 1)
-        if wanted("latest_csat", "latest_nps"):
-            for customer_id, csat, nps in Satisfaction.objects.filter(
-                customer_id__in=subquery, slot="latest", answered_at__lte=now
-            ).values_list("customer_id", "csat", "nps"):
-                index = int(positions([customer_id])[0])
-                numbers["latest_csat"][index] = np.nan if csat is None else csat
-                numbers["latest_nps"][index] = np.nan if nps is None else nps
         if wanted(*VALUE_FACTS):
             _value_facts(numbers, alive, chunk)
         pairs: dict[str, Iterable[tuple[int, str]]] = {}
@@ -408,7 +468,7 @@ def fact_table(
     ids = sorted(set(customer_ids))
     if not ids:
         return FactTable(np.zeros(0, np.int64), {})
-    alive, numbers, sets = _side_facts(ids, now, needed)
+    alive, numbers, sets = _side_facts(ids, now, needed, by_range)
     if not len(alive):
         return FactTable(alive, numbers, sets)
     orders = _orders_read(alive.tolist(), by_range)
