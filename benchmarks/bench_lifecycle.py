@@ -10,7 +10,7 @@ N customers (``benchmarks/bulk.py``) with on average 10 orders each over two yea
 1. the floor: one bare SQL pass reading every fact the engine reads (the purchase
    rows in customer-id order, and each customer's own row), with nothing computed;
 2. ``kehu lifecycle recompute`` in its own process: time, peak memory (its
-   ``ru_maxrss``) and the ratio to the floor; then again as of the same moment (nothing
+   ``VmHWM``) and the ratio to the floor; then again as of the same moment (nothing
    may change: the steady state the daily job sees);
 3. recording one order through ``order_upsert``, E times with the engine subscribed
    and E times without (unsubscribed): p50/p95 and the added p95.
@@ -27,7 +27,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import RESULTS, bench_database, percentile
+from benchmarks.harness import RESULTS, bench_database, percentile, run_measured
 from benchmarks.orders_load import orders_write
 
 RECOMPUTE_TARGET_S = 300.0
@@ -202,14 +201,10 @@ def run(args: argparse.Namespace) -> bool:
     # nothing may change (deterministic). Run later, customers whose silence crosses a
     # threshold meanwhile (60 days since the last order...) would move, as they should.
     memory_before = peak_mb()
-    started = time.perf_counter()
-    subprocess.run(
+    recompute_s, memory_peak = run_measured(
         [sys.executable, "-m", "kehu.cli", "lifecycle", "recompute", "--no-progress"],
-        check=True,
         env=os.environ.copy(),
     )
-    recompute_s = time.perf_counter() - started
-    memory_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     changes = StageChange.objects.count()
     now = StageChange.objects.aggregate(at=Max("at"))["at"] or timezone.now()
     started = time.perf_counter()

@@ -34,6 +34,29 @@ def timed(fn: Callable[[Any], object], samples: Iterable[Any]) -> dict[str, floa
     return {"p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "n": len(times)}
 
 
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``cmd``; its wall time (s) and peak resident memory (MiB): the ``VmHWM`` of
+    its own address space, polled (a child's ``ru_maxrss`` also counts the parent's
+    memory it was forked from)."""
+    import subprocess
+
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, env=env)
+    status = Path(f"/proc/{process.pid}/status")
+    peak_kb = 0
+    while process.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, cmd)
+    return time.perf_counter() - started, peak_kb / 1024
+
+
 @contextmanager
 def bench_database(db: str, *, pg_options: tuple[str, ...] = ()) -> Iterator[Path]:
     """Point Django at a fresh database for the duration; yields the var folder."""
