@@ -208,6 +208,7 @@ class AtRiskItemOut(Schema):
 class AtRiskOut(Schema):
     as_of: dt.date
     count: int
+    count_is_capped: bool = Field(description="true: at least ``count`` (counted up to a cap).")
     page: int
     num_pages: int
     items: list[AtRiskItemOut]
@@ -228,6 +229,7 @@ def analytics_at_risk(request: HttpRequest, query: Query[AtRiskQuery]) -> Any:
     return {
         "as_of": page.run.as_of,
         "count": page.count,
+        "count_is_capped": page.count_is_capped,
         "page": page.page,
         "num_pages": page.num_pages,
         "items": [
