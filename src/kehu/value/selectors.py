@@ -143,8 +143,7 @@ def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> 
         count = (run.summary or {}).get("at_risk", {}).get("customers")
         count = count if isinstance(count, int) else None
     else:
-        visible = Customer.objects.filter(visibility_q(user), deleted_at__isnull=True)
-        rows = rows.filter(customer__in=visible.values("pk"))
+        rows = rows.filter(visibility_q(user, "customer__"), customer__deleted_at__isnull=True)
         count = None
     capped = False
     if count is None:
