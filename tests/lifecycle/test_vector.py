@@ -84,10 +84,10 @@ def test_rows_give_none_for_unknown_and_whole_numbers_as_int():
 def test_sqlite_time_text_with_or_without_offset_reads_the_same(db):
     from django.db import connection
 
-    from kehu.lifecycle.facts import _epoch
+    from kehu.lifecycle.facts import epochs
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite keeps times as text")
-    plain = _epoch(["2026-06-21 12:51:06.185655", "2026-06-21 12:51:06"])
-    offset = _epoch(["2026-06-21 12:51:06.185655+00:00", "2026-06-21 20:51:06+08:00"])
+    plain = epochs(["2026-06-21 12:51:06.185655", "2026-06-21 12:51:06"])
+    offset = epochs(["2026-06-21 12:51:06.185655+00:00", "2026-06-21 20:51:06+08:00"])
     assert plain.tolist() == offset.tolist() == [1782046266.185655, 1782046266.0]

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.sql import chunks, datetime_adapter, rows_insert, rows_insert_returning, values_in
 from kehu.lifecycle import rules as rulebook
-from kehu.lifecycle.facts import Bools, FactTable, Floats, Ints, fact_table, plain
+from kehu.lifecycle.facts import Bools, FactTable, Floats, Ints, epochs, fact_table, plain
 from kehu.lifecycle.models import (
     CustomerStage,
     LifecycleModel,
@@ -214,7 +214,7 @@ class Held:
 
     pk: int
     stage_id: int
-    since: dt.datetime
+    since: float  # epoch seconds
 
 
 @dataclass
@@ -338,36 +338,52 @@ class Explainer:
         return reason, used, steps[-1][1] if steps else None
 
 
-HELD_FIELDS = ("pk", "customer_id", "model_id", "stage_id", "since")
+def _held_sql(where: str, models: Sequence[int]) -> str:
+    table = connection.ops.quote_name(CustomerStage._meta.db_table)
+    since = (
+        "EXTRACT(EPOCH FROM since)::float8"
+        if connection.vendor == "postgresql"
+        else "CAST(since AS TEXT)"
+    )
+    in_models = ", ".join(str(int(pk)) for pk in models)
+    return (
+        f"SELECT id, customer_id, model_id, stage_id, {since} FROM {table} "
+        f"WHERE model_id IN ({in_models}) AND {where}"
+    )
 
 
-def _held(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[int, int], Held]:
+def _held(cursor: Any) -> dict[tuple[int, int], Held]:
+    """Rows of ``_held_sql`` (read with a bare cursor: the ORM cost more than the query)."""
+    rows = cursor.fetchall()
+    if not rows:
+        return {}
+    since = epochs([row[4] for row in rows]).tolist()
     return {
-        (customer_id, model_id): Held(pk, stage_id, since)
-        for pk, customer_id, model_id, stage_id, since in rows
+        (customer_id, model_id): Held(pk, stage_id, at)
+        for (pk, customer_id, model_id, stage_id, _text), at in zip(rows, since, strict=True)
     }
 
 
 def _current(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], Held]:
     found: dict[tuple[int, int], Held] = {}
     models = [plan.model.pk for plan in plans]
-    for chunk in chunks(ids, 5000):
-        rows = CustomerStage.objects.filter(
-            customer_id__in=values_in(chunk, "int"), model_id__in=models
-        ).values_list(*HELD_FIELDS)
-        found.update(_held(rows))
+    with connection.cursor() as cursor:
+        for chunk in chunks(ids, 5000):
+            subquery = values_in(chunk, "int")
+            cursor.execute(_held_sql(f"customer_id IN ({subquery.sql})", models), subquery.params)
+            found.update(_held(cursor))
     return found
 
 
 def _current_range(ids: Sequence[int], plans: Sequence[Plan]) -> dict[tuple[int, int], Held]:
     if not ids:
         return {}
-    rows = CustomerStage.objects.filter(
-        customer_id__gte=ids[0],
-        customer_id__lte=ids[-1],
-        model_id__in=[plan.model.pk for plan in plans],
-    ).values_list(*HELD_FIELDS)
-    return _held(rows)
+    models = [plan.model.pk for plan in plans]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _held_sql("customer_id >= %s AND customer_id <= %s", models), [ids[0], ids[-1]]
+        )
+        return _held(cursor)
 
 
 def placement_of(
@@ -383,7 +399,7 @@ def placement_of(
         rows.append(row)
         if row is not None and row.stage_id in index:
             code[position] = index[row.stage_id]
-            since[position] = row.since.timestamp()
+            since[position] = row.since
     return Placement(code, since, rows)
 
 

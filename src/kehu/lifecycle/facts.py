@@ -167,7 +167,7 @@ def _order_sql(where: str) -> str:
     return f"SELECT {columns} FROM {table} WHERE {status} IN ({statuses}) AND {where}"
 
 
-def _epoch(values: Sequence[Any]) -> Floats:
+def epochs(values: Sequence[Any]) -> Floats:
     if connection.vendor == "postgresql":
         return np.array(values, dtype=np.float64)
     # Text like "2026-06-21 12:51:06.185655" (UTC): microseconds, exactly as
@@ -218,8 +218,8 @@ def _orders_read(ids: Sequence[int], by_range: bool) -> _Orders:
         empty = _empty_floats()
         return _Orders(np.zeros(0, np.int64), empty, empty, empty, empty)
     customer, ordered_at, total, refunded, cost, created_at = zip(*rows, strict=True)
-    at = _epoch(ordered_at)
-    created = _epoch(
+    at = epochs(ordered_at)
+    created = epochs(
         [c if c is not None else o for c, o in zip(created_at, ordered_at, strict=True)]
     )
     refunds = _cents(refunded)
@@ -377,7 +377,7 @@ def _epochs_or_nan(values: Sequence[Any]) -> Floats:
     known = [v is not None for v in values]
     result = np.full(len(values), np.nan)
     if any(known):
-        result[np.array(known)] = _epoch([v for v in values if v is not None])
+        result[np.array(known)] = epochs([v for v in values if v is not None])
     return result
 
 
