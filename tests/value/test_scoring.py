@@ -192,3 +192,12 @@ def test_command_reports_each_outcome(org):
     out = io.StringIO()
     call_command("score", "--no-progress", stdout=out, stderr=io.StringIO())
     assert "BG/NBD (per day)" in out.getvalue()
+
+
+def test_every_warning_says_why(org):
+    population(org.sales)
+    run = score_run(as_of=TODAY)
+    assert run.status == RunStatus.SUCCEEDED
+    warned = list(CustomerValue.objects.filter(run=run, at_risk=True))
+    assert warned
+    assert all(row.reasons for row in warned), [r.customer_id for r in warned if not r.reasons]

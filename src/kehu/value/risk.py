@@ -111,6 +111,7 @@ def churn_risk(inputs: RiskInputs) -> Risk:
         signals["p_alive"] = _clip01(1.0 - np.asarray(inputs.p_alive, dtype=np.float64))
     if inputs.p_quiet is not None:
         behaviour = _clip01(np.asarray(inputs.p_quiet, dtype=np.float64))
+        signals["quiet"] = behaviour
     complaints = _f(inputs.complaints_30d, n, 0.0)
     signals["complaints"] = _clip01(complaints / 2.0)
     latest, previous = _f(inputs.csat_latest, n), _f(inputs.csat_previous, n)
@@ -152,6 +153,9 @@ def risk_reasons(inputs: RiskInputs, risk: Risk, *, index: int) -> list[Reason]:
     """The reasons of one customer (``index`` into the arrays), strongest first."""
     found: list[tuple[float, str, dict[str, Any]]] = []
     s = risk.signals
+    if "quiet" in s and s["quiet"][index] >= REASON_MIN:
+        percent = _round(100 * s["quiet"][index])
+        found.append((s["quiet"][index], "quiet_90d", {"percent": percent, "days": 90}))
     if "p_alive" in s and s["p_alive"][index] >= REASON_MIN and inputs.p_alive is not None:
         found.append(
             (s["p_alive"][index], "p_alive_low", {"p_alive": _round(inputs.p_alive[index], 2)})

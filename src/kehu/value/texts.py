@@ -17,6 +17,8 @@ def _fmt(params: Mapping[str, Any]) -> dict[str, Any]:
 def reason_text(code: str, params: Mapping[str, Any]) -> str:
     p = _fmt(params)
     try:
+        if code == "quiet_90d":
+            return _("未来 %(days)s 天不下单的概率约 %(percent)s%%") % p
         if code == "p_alive_low":
             return _("P(活跃)=%(p_alive).2f") % p
         if code == "rhythm_break":
