@@ -167,3 +167,23 @@ def test_at_risk_count_is_capped_for_a_partial_view(org, scored, monkeypatch):
     assert page.has_next and len(page.items) == 1
     full = selectors.at_risk_page(org.admin, page=1)
     assert not full.count_is_capped and full.count > 2  # counted by the run
+
+
+def test_at_risk_export_is_scoped_and_reads_in_excel(org, scored):
+    from kehu.value.models import CustomerValue
+
+    url = reverse("value:at_risk_export")
+    assert client_for(org.service).get(url).status_code == 403
+    response = client_for(org.west_sales).get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="at-risk-')
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff客户编号,客户,负责人")
+    lines = text.strip().splitlines()[1:]
+    mine = (
+        CustomerValue.objects.filter(at_risk=True, customer__owner=org.west_sales).count()
+        + CustomerValue.objects.filter(at_risk=True, customer__owner__isnull=True).count()
+    )
+    assert len(lines) == mine and all("人口" not in line for line in lines)
+    page = client_for(org.admin).get(reverse("value:at_risk")).content.decode()
+    assert 'id="at-risk-export"' in page

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -126,6 +126,36 @@ class RiskPage(PageNav):
     count_is_capped: bool = False
 
 
+def _warnings(user: User, run: ScoreRun) -> QuerySet[CustomerValue]:
+    """The run's warnings about customers ``user`` may see (visibility as a join: read in
+    money order, it stops when a page is full)."""
+    rows = CustomerValue.objects.filter(run=run, at_risk=True, customer__deleted_at__isnull=True)
+    if not user.sees_all_customers:
+        rows = rows.filter(visibility_q(user, "customer__"))
+    return rows
+
+
+def at_risk_rows(user: User) -> tuple[ScoreRun | None, Iterator[RiskRow]]:
+    """Every warning ``user`` may see, most money at stake first (the export)."""
+    run = run_latest_good()
+    if run is None:
+        return None, iter(())
+    cost = retention_cost(run)
+    rows = (
+        _warnings(user, run)
+        .select_related("customer", "customer__owner")
+        .order_by("-money_at_stake", "id")
+    )
+    return run, (
+        RiskRow(
+            value=row,
+            reasons=reasons_texts(row.reasons),
+            saving=saving_text(row.money_at_stake, cost, row.worth_saving),
+        )
+        for row in rows.iterator(chunk_size=2000)
+    )
+
+
 def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> RiskPage:
     """One page of the at-risk customers ``user`` may see, most money at stake first."""
     page_size = page_size or settings.KEHU_PAGE_SIZE
@@ -136,15 +166,12 @@ def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> 
         if page > 1:
             raise PageOutOfRange
         return RiskPage(run=None, items=[], page=1, page_size=page_size, count=0)
-    rows = CustomerValue.objects.filter(run=run, at_risk=True)
+    rows = _warnings(user, run)
+    count = None
     if user.sees_all_customers:
-        rows = rows.filter(customer__deleted_at__isnull=True)
         # Precomputed by the run (customers deleted since then are left out of the rows).
         count = (run.summary or {}).get("at_risk", {}).get("customers")
         count = count if isinstance(count, int) else None
-    else:
-        rows = rows.filter(visibility_q(user, "customer__"), customer__deleted_at__isnull=True)
-        count = None
     capped = False
     if count is None:
         # Counting every visible warning means reading them all (0.6 s for a salesperson

@@ -7,6 +7,7 @@ app_name = "value"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("at-risk/", views.at_risk_view, name="at_risk"),
+    path("at-risk/export.csv", views.at_risk_export_view, name="at_risk_export"),
     path("at-risk/<int:customer_id>/task/", views.retention_task_view, name="retention_task"),
     path("model/", views.model_view, name="model"),
     path("model/run/", views.run_now_view, name="run_now"),

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,10 +25,12 @@ from kehu.value.access import (
     can_admin_value,
 )
 from kehu.value.charts import dashboard_context
+from kehu.value.exports import at_risk_csv
 from kehu.value.forms import ValueSettingsForm
 from kehu.value.models import CustomerValue
 from kehu.value.selectors import (
     at_risk_page,
+    at_risk_rows,
     run_latest,
     run_latest_good,
     run_text,
@@ -70,6 +72,19 @@ def at_risk_view(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "latest": run_latest(), "run_text": run_text(page.run)}
     template = "value/at_risk.html#list" if _htmx(request) else "value/at_risk.html"
     return render(request, template, context)
+
+
+@login_required
+def at_risk_export_view(request: HttpRequest) -> StreamingHttpResponse:
+    actor = request_actor(request)
+    access_at_risk(actor)
+    run, rows = at_risk_rows(actor)
+    if run is None:
+        raise Http404
+    response = StreamingHttpResponse(at_risk_csv(rows), content_type="text/csv; charset=utf-8")
+    filename = f"at-risk-{run.as_of.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
