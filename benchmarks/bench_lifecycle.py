@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.harness import RESULTS, bench_database, percentile, run_measured
-from benchmarks.orders_load import orders_write
+from benchmarks.orders_load import orders_write, population_load
 
 RECOMPUTE_TARGET_S = 300.0
 MEMORY_TARGET_MB = 2048.0
@@ -164,31 +164,15 @@ def run(args: argparse.Namespace) -> bool:
 
     django.setup()
 
-    from django.core.management import call_command
-    from django.db import connection
     from django.db.models import Max
     from django.utils import timezone
 
-    from benchmarks.bulk import bulk_load
     from kehu.core.events import unsubscribe
-    from kehu.customers.models import Customer
-    from kehu.demo.generate import demo_users
     from kehu.lifecycle.engine import lifecycle_recompute
     from kehu.lifecycle.models import StageChange
     from kehu.lifecycle.services import EVENT_KINDS, events_subscribe
 
-    call_command("migrate", verbosity=0)
-    owners = demo_users()
-    print(f"[{args.db}] loading {args.customers:,} customers…", flush=True)
-    bulk_load(args.customers, seed=1, owners=owners, progress=False)
-    customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-    print(f"[{args.db}] loading orders…", flush=True)
-    started = time.perf_counter()
-    orders = load_orders(args, customer_ids)
-    print(f"[{args.db}] {orders:,} orders in {time.perf_counter() - started:.1f} s", flush=True)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    customer_ids, orders = population_load(args, load_orders)
 
     floor_s, floor_rows = floor_pass()
     print(f"[{args.db}] floor: {floor_rows:,} rows read in {floor_s:.1f} s", flush=True)

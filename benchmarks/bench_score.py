@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_lifecycle import peak_mb
 from benchmarks.harness import RESULTS, bench_database, percentile, run_measured
-from benchmarks.orders_load import orders_write
+from benchmarks.orders_load import orders_write, population_load
 
 SCORE_TARGET_S = 180.0
 MEMORY_TARGET_MB = 3072.0
@@ -102,27 +102,12 @@ def run(args: argparse.Namespace) -> bool:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
-    from benchmarks.bulk import bulk_load
     from kehu.accounts.models import Role, User
-    from kehu.customers.models import Customer
-    from kehu.demo.generate import demo_users
     from kehu.value.models import ScoreRun
 
-    call_command("migrate", verbosity=0)
-    owners = demo_users()
-    print(f"[{args.db}] loading {args.customers:,} customers…", flush=True)
-    bulk_load(args.customers, seed=1, owners=owners, progress=False)
-    customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-    print(f"[{args.db}] loading orders…", flush=True)
-    started = time.perf_counter()
-    orders = load_orders(args, customer_ids)
-    print(f"[{args.db}] {orders:,} orders in {time.perf_counter() - started:.1f} s", flush=True)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    _customer_ids, orders = population_load(args, load_orders)
 
     # `kehu score` in a process of its own: its time and its own peak memory.
     memory_before = peak_mb()

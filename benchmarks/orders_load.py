@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 CHUNK = 100_000
 COLUMNS = [
@@ -48,3 +49,32 @@ def orders_write(purchases: Iterable[tuple[int, dt.datetime, int]], *, seed: int
             rows = []
     bulk_insert(table, COLUMNS, rows)
     return written
+
+
+def population_load(
+    args: Any, load_orders: Callable[[Any, list[int]], int]
+) -> tuple[list[int], int]:
+    """Migrate, ``args.customers`` customers (``bulk.bulk_load``) and their orders from
+    ``load_orders``; the customer ids and the number of orders. PostgreSQL is analysed."""
+    import time
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from benchmarks.bulk import bulk_load
+    from kehu.customers.models import Customer
+    from kehu.demo.generate import demo_users
+
+    call_command("migrate", verbosity=0)
+    owners = demo_users()
+    print(f"[{args.db}] loading {args.customers:,} customers…", flush=True)
+    bulk_load(args.customers, seed=1, owners=owners, progress=False)
+    customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    print(f"[{args.db}] loading orders…", flush=True)
+    started = time.perf_counter()
+    orders = load_orders(args, customer_ids)
+    print(f"[{args.db}] {orders:,} orders in {time.perf_counter() - started:.1f} s", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return customer_ids, orders
