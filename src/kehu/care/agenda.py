@@ -27,6 +27,7 @@ from kehu.care import lunar
 from kehu.care.cadence import CadenceTable, cadence_table
 from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKind
 from kehu.customers.models import Customer
+from kehu.value.selectors import run_latest_good, tiers_between
 
 CHUNK = 20_000
 COLUMNS = (
@@ -207,7 +208,7 @@ class _Context:
         self.text = connection.vendor == "sqlite"
         self.need_tags = cadence.uses_tags or any(p.rule.tag_id for p in self.plans)
         # Star tiers (客户分级) from the latest value scoring: their cadence comes first.
-        self.tier_run = _tier_run() if cadence.by_tier else None
+        self.tier_run = run_latest_good() if cadence.by_tier else None
         self.first_purchase = any(
             p.rule.kind == RuleKind.ANNIVERSARY
             and p.rule.anniversary == AnniversaryKind.FIRST_PURCHASE
@@ -241,26 +242,6 @@ class _Context:
         if self.text:
             value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
         return value.astimezone(self.zone).date()  # type: ignore[no-any-return]
-
-
-def _tier_run() -> int | None:
-    from kehu.value.selectors import run_latest_good
-
-    run = run_latest_good()
-    return run.pk if run is not None else None
-
-
-def _tiers(run_id: int | None, low: int, high: int) -> dict[int, str]:
-    if run_id is None:
-        return {}
-    from kehu.value.models import CustomerValue
-
-    return {
-        customer_id: str(tier)
-        for customer_id, tier in CustomerValue.objects.filter(
-            run_id=run_id, customer_id__gte=low, customer_id__lte=high
-        ).values_list("customer_id", "tier")
-    }
 
 
 def _chunks(
@@ -326,7 +307,7 @@ def agenda_compute(
     scoped = [(p, p.has_scope) for p in context.plans]
     for rows, tags in _chunks(customers, context.need_tags, context.text):
         firsts = _first_purchases(rows[0][0], rows[-1][0]) if context.first_purchase else {}
-        tiers = _tiers(context.tier_run, rows[0][0], rows[-1][0])
+        tiers = tiers_between(context.tier_run, rows[0][0], rows[-1][0])
         entries: list[Entry] = []
         append = entries.append
         for row in rows:
@@ -348,7 +329,10 @@ def agenda_compute(
                         )
                     )
                     continue
-                entry = _match(context, plan, row, customer_tags, firsts, tiers.get(row[0]))
+                tier = tiers.get(row[0])
+                entry = _match(
+                    context, plan, row, customer_tags, firsts, str(tier) if tier else None
+                )
                 if entry is not None:
                     append(entry)
         if entries:

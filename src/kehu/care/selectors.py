@@ -24,6 +24,7 @@ from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
+from kehu.value.selectors import tier_of
 
 PAGE_SIZE = 50
 REASON_ORDER = [r.value for r in Reason]
@@ -161,7 +162,8 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
         dates.festival, names = found[0], found[1]
         dates.festival_names = "、".join(f.name for f in names)
     tag_ids = list(customer.tags.values_list("pk", flat=True))
-    dates.cadence_days = cadence_table().days_for(tag_ids, _tier(customer))
+    tier = tier_of(customer.pk)
+    dates.cadence_days = cadence_table().days_for(tag_ids, str(tier) if tier else None)
     base = customer.last_contact_at or customer.created_at
     if base:
         start = timezone.localtime(base).date()
@@ -212,19 +214,3 @@ def rules_list() -> QuerySet[CareRule]:
 
 def reason_choices() -> list[tuple[str, Any]]:
     return list(Reason.choices)
-
-
-def _tier(customer: Customer) -> str | None:
-    """The customer's star tier in the latest value scoring, if scored."""
-    from kehu.value.models import CustomerValue
-    from kehu.value.selectors import run_latest_good
-
-    run = run_latest_good()
-    if run is None:
-        return None
-    tier = (
-        CustomerValue.objects.filter(run=run, customer=customer)
-        .values_list("tier", flat=True)
-        .first()
-    )
-    return str(tier) if tier is not None else None

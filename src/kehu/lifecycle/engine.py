@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -73,18 +74,20 @@ class Plan:
     def first(self) -> str:
         return self.stages[0].key
 
-    def facts_used(self) -> set[str]:
+    @cached_property
+    def facts_used(self) -> frozenset[str]:
+        """The facts its rules read (walked once: the plan is kept while nothing changes)."""
         used: set[str] = set()
         for rule in self.rules:
             used |= rulebook.facts_used(rule.condition)
-        return used
+        return frozenset(used)
 
 
 def facts_needed(plans: Sequence[Plan]) -> set[str]:
     """The facts the plans' rules read (the others need not be queried)."""
     needed: set[str] = set()
     for plan in plans:
-        needed |= plan.facts_used()
+        needed |= plan.facts_used
     return needed
 
 

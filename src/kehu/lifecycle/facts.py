@@ -38,7 +38,7 @@ from kehu.core.sql import chunks, datetime_adapter, values_in
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import CustomerFlag
 from kehu.lifecycle.rules import WINDOWS
-from kehu.orders.models import Order, OrderStatus
+from kehu.orders.models import PURCHASE_STATUSES, Order
 from kehu.surveys.models import Satisfaction
 
 Floats = npt.NDArray[np.float64]
@@ -46,7 +46,6 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
 DAY = 86400.0
-PURCHASE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 SEVERE = (Severity.HIGH, Severity.CRITICAL)
 IN_CHUNK = 5000
 SET_FACTS = ("tags", "flags")

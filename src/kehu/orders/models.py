@@ -55,6 +55,9 @@ class OrderStatus(models.TextChoices):
 
 # What a client may say about an order; the refund states follow from refund records.
 GIVEN_STATUSES = (OrderStatus.PAID, OrderStatus.CANCELLED)
+# Orders that count as purchases (lifecycle facts, customer value): paid, and paid with
+# part of it refunded (counted net of the refund).
+PURCHASE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 
 
 def effective_status(given: str, total: Decimal, refunded: Decimal) -> str:

@@ -24,10 +24,10 @@ from django.db import connection
 from django.utils import timezone
 
 from kehu.core.sql import datetime_adapter
+from kehu.orders.models import PURCHASE_STATUSES
 
 BATCH = 200_000
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-PURCHASE_STATUSES = ("paid", "partially_refunded")
 
 
 def _epoch(column: str) -> str:

@@ -242,3 +242,20 @@ def latest_scores(customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
             run=run, customer_id__in=values_in(list(customer_ids), "int")
         ).values_list("customer_id", "rfm_score", "tier", "p_alive", "clv", "risk")
     )
+
+
+def tiers_between(run: ScoreRun | None, low: int, high: int) -> dict[int, int]:
+    """Star tiers in ``run`` of the customers with ids from ``low`` to ``high`` (the care
+    agenda reads them a run of customers at a time)."""
+    if run is None:
+        return {}
+    return dict(
+        CustomerValue.objects.filter(
+            run=run, customer_id__gte=low, customer_id__lte=high
+        ).values_list("customer_id", "tier")
+    )
+
+
+def tier_of(customer_id: int) -> int | None:
+    """The customer's star tier in the latest usable run (None: not scored)."""
+    return tiers_between(run_latest_good(), customer_id, customer_id).get(customer_id)

@@ -15,7 +15,6 @@ are written in one transaction) and is marked failed by the next run.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
+from kehu.core.sql import rows_insert
 from kehu.value import risk as risk_module
 from kehu.value import scoring
 from kehu.value.calc import bgnbd, clv, gamma_gamma, pareto, rfm, tiers
@@ -427,29 +427,6 @@ def _compute(
     )
 
 
-COLUMNS = (
-    "run_id",
-    "customer_id",
-    "recency_days",
-    "r",
-    "f",
-    "m",
-    "rfm_score",
-    "rfm_segment",
-    "orders",
-    "revenue",
-    "profit",
-    "segment",
-    "tier",
-    "clv",
-    "p_alive",
-    "expected_purchases_90d",
-    "risk",
-    "at_risk",
-    "reasons",
-    "money_at_stake",
-    "worth_saving",
-)
 SEGMENT_OF = {1: Segment.TOP.value, 0: Segment.MIDDLE.value, -1: Segment.DRAIN.value}
 
 
@@ -458,77 +435,73 @@ def _money(cents: float) -> str:
 
 
 def _write(run: ScoreRun, sc: _Scored, step: Progress) -> None:
-    """INSERT every row with ``executemany`` in chunks (one transaction: the caller's)."""
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(CustomerValue._meta.db_table),
-        ", ".join(quote(c) for c in COLUMNS),
-        ", ".join(["%s"] * len(COLUMNS)),
-    )
+    """INSERT every row in chunks (``core.sql.rows_insert``; one transaction: the caller's)."""
     s = sc.summary
     n = len(s)
     model = sc.model
     risk_rounded = np.round(sc.risk, 4)
     at_risk = sc.risk >= AT_RISK
-    with connection.cursor() as cursor:
-        for start in range(0, n, WRITE_CHUNK):
-            stop = min(n, start + WRITE_CHUNK)
-            part = slice(start, stop)
-            customer = s.customer[part].tolist()
-            recency = sc.recency_days[part].tolist()
-            r, f, m = sc.r[part].tolist(), sc.f[part].tolist(), sc.m[part].tolist()
-            orders = s.orders[part].tolist()
-            revenue = sc.revenue_cents[part].tolist()
-            profit = sc.profit_cents[part].tolist()
-            known = sc.profit_known[part].tolist()
-            split = sc.split[part].tolist()
-            tier = sc.tier[part].tolist()
-            seg = sc.segments[part].tolist()
-            value = (np.round(model.clv[part] * 100)).tolist() if model.clv is not None else None
-            alive = np.round(model.p_alive[part], 4).tolist() if model.p_alive is not None else None
-            expected = (
-                np.round(model.expected_90[part], 4).tolist()
-                if model.expected_90 is not None
-                else None
-            )
-            risk_part = risk_rounded[part].tolist()
-            flag = at_risk[part].tolist()
-            stake = (np.round(sc.stake[part] * 100)).tolist()
-            worth = sc.worth[part].tolist()
-            params = []
-            for i in range(stop - start):
-                reasons = sc.reasons[start + i]
-                params.append(
-                    (
-                        run.pk,
-                        customer[i],
-                        recency[i],
-                        r[i],
-                        f[i],
-                        m[i],
-                        r[i] + f[i] + m[i],
-                        seg[i],
-                        orders[i],
-                        _money(revenue[i]),
-                        _money(profit[i]) if known[i] else None,
-                        SEGMENT_OF[split[i]],
-                        tier[i],
-                        _money(value[i]) if value is not None else None,
-                        alive[i] if alive is not None else None,
-                        expected[i] if expected is not None else None,
-                        risk_part[i],
-                        flag[i],
-                        json.dumps(
-                            [{"code": c, "params": p} for c, p in reasons], ensure_ascii=False
-                        )
-                        if reasons
-                        else "[]",
-                        _money(stake[i]),
-                        worth[i],
-                    )
+
+    def column(values: np.ndarray | None, part: slice, places: int | None = None) -> list[Any]:
+        if values is None:
+            return [None] * (part.stop - part.start)
+        return (np.round(values[part], places) if places else values[part]).tolist()
+
+    for start in range(0, n, WRITE_CHUNK):
+        stop = min(n, start + WRITE_CHUNK)
+        part = slice(start, stop)
+        r, f, m = sc.r[part].tolist(), sc.f[part].tolist(), sc.m[part].tolist()
+        known = sc.profit_known[part].tolist()
+        value = column(None if model.clv is None else np.round(model.clv * 100), part)
+        rows = [
+            {
+                "run_id": run.pk,
+                "customer_id": customer,
+                "recency_days": recency,
+                "r": r[i],
+                "f": f[i],
+                "m": m[i],
+                "rfm_score": r[i] + f[i] + m[i],
+                "rfm_segment": segment,
+                "orders": orders,
+                "revenue": _money(revenue),
+                "profit": _money(profit) if known[i] else None,
+                "segment": SEGMENT_OF[split],
+                "tier": tier,
+                "clv": _money(value[i]) if value[i] is not None else None,
+                "p_alive": alive,
+                "expected_purchases_90d": expected,
+                "risk": risk,
+                "at_risk": flag,
+                "reasons": [{"code": c, "params": p} for c, p in sc.reasons[start + i]],
+                "money_at_stake": _money(stake),
+                "worth_saving": worth,
+            }
+            for i, (
+                customer, recency, segment, orders, revenue, profit, split, tier, alive,
+                expected, risk, flag, stake, worth,
+            ) in enumerate(
+                zip(
+                    s.customer[part].tolist(),
+                    sc.recency_days[part].tolist(),
+                    sc.segments[part].tolist(),
+                    s.orders[part].tolist(),
+                    sc.revenue_cents[part].tolist(),
+                    sc.profit_cents[part].tolist(),
+                    sc.split[part].tolist(),
+                    sc.tier[part].tolist(),
+                    column(model.p_alive, part, 4),
+                    column(model.expected_90, part, 4),
+                    risk_rounded[part].tolist(),
+                    at_risk[part].tolist(),
+                    np.round(sc.stake[part] * 100).tolist(),
+                    sc.worth[part].tolist(),
+                    strict=True,
                 )
-            cursor.executemany(sql, params)
-            step(0.7 + 0.25 * stop / max(n, 1), _("保存结果"))
+            )
+        ]  # fmt: skip
+        rows_insert(CustomerValue, rows)
+        step(0.7 + 0.25 * stop / max(n, 1), _("保存结果"))
 
 
 # --- the run summary (the dashboard's numbers) --------------------------------------------------
