@@ -103,7 +103,6 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
                 "updated_at": now,
                 "claimed_at": now if owner else None,
                 "last_contact_at": None,
-                "last_deal_at": None,
             }
             customers.append(tuple(values[c] for c in ["id", *columns]))
             phones.extend((cid, p, "", i == 0) for i, p in enumerate(numbers))

@@ -155,9 +155,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # A 64 MiB page cache and reads through mmap: the default 2 MiB cache misses on
+        # every random customer row a batch of orders touches.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; "
+            "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
         ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kehu.customers.merge import customer_merge, merge_undo
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, PoolPolicy
+from kehu.customers.ownership import pool_policy, pool_reclaim, reclaim_candidates
 from kehu.orders.models import Order, OrderLine, OrderRevision, OrderStatus, Refund
 from kehu.orders.selectors import order_summary, orders_for_customer
 from kehu.orders.services import (
@@ -380,34 +381,32 @@ def test_a_batch_resolves_with_a_fixed_number_of_queries(
 # --- the customer's last deal ------------------------------------------------------------------
 
 
-def test_a_paid_order_sets_the_customers_last_deal(org, book):
-    order_upsert(actor=org.sales, data=order_data(book["own"], "A", total="1.00"))
-    customer = Customer.objects.get(pk=book["own"].pk)
-    assert customer.last_deal_at == WHEN
-    # An older order does not move it back; a cancelled one does not count.
+def test_the_pools_deal_rule_reads_the_last_purchase(org, book):
+    """ "No deal for M days after claiming" counts paid orders, old or new, and not
+    cancelled ones; the customer row is not rewritten by each order."""
+    PoolPolicy.objects.create(followup_days=10_000, deal_days=90)
+    customer = book["own"]
+    now = WHEN + dt.timedelta(days=120)
+    Customer.objects.filter(pk=customer.pk).update(claimed_at=WHEN - dt.timedelta(days=200))
+    # Cancelled, and a paid one too old: the customer is due.
     order_upsert(
         actor=org.sales,
-        data=order_data(book["own"], "B", total="1.00", ordered_at=WHEN - dt.timedelta(days=9)),
+        data=order_data(customer, "C", total="1.00", ordered_at=WHEN, status="cancelled"),
     )
     order_upsert(
         actor=org.sales,
-        data=order_data(
-            book["own"],
-            "C",
-            total="1.00",
-            ordered_at=WHEN + dt.timedelta(days=9),
-            status="cancelled",
-        ),
+        data=order_data(customer, "A", total="1.00", ordered_at=WHEN - dt.timedelta(days=9)),
     )
-    customer.refresh_from_db()
-    assert customer.last_deal_at == WHEN
-    later = WHEN + dt.timedelta(days=3)
+    assert reclaim_candidates(now, pool_policy())["deal"] == [customer.pk]
+    # A purchase 60 days before now keeps it; the order did not touch the customer row.
     orders_ingest(
-        actor=org.sales, items=[order_data(book["own"], "D", total="1", ordered_at=later)]
+        actor=org.sales,
+        items=[order_data(customer, "B", total="1", ordered_at=now - dt.timedelta(days=60))],
     )
-    customer.refresh_from_db()
-    assert customer.last_deal_at == later
-    assert customer.version == 1  # a fact, not a user's edit: no conflict for someone editing
+    assert reclaim_candidates(now, pool_policy())["deal"] == []
+    assert Customer.objects.get(pk=customer.pk).version == 1
+    assert pool_reclaim(now=now).returned == 0
+    assert pool_reclaim(now=now + dt.timedelta(days=31)).returned == 1
 
 
 # --- refunds ---------------------------------------------------------------------------------

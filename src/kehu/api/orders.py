@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 from pydantic.json_schema import SkipJsonSchema
 
 from kehu.api.auth import actor_of
@@ -51,8 +51,6 @@ from kehu.orders.services import (
     MAX_BATCH,
     MAX_LINES,
     IngestResult,
-    LineData,
-    OrderData,
     Outcome,
     invalid,
     order_upsert,
@@ -250,32 +248,6 @@ def order_out(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_data(payload: OrderIn) -> OrderData:
-    return OrderData(
-        source=payload.source,
-        external_id=payload.external_id,
-        ordered_at=payload.ordered_at,
-        customer_id=payload.customer_id,
-        customer_external_id=payload.customer_external_id,
-        status=payload.status,
-        channel=payload.channel,
-        currency=payload.currency,
-        total=payload.total,
-        cost=payload.cost,
-        lines=[
-            LineData(
-                quantity=line.quantity,
-                product_id=line.product_id,
-                sku=line.sku,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                unit_cost=line.unit_cost,
-            )
-            for line in payload.lines
-        ],
-    )
-
-
 def order_or_404(request: HttpRequest, order_id: int, *, write: bool = False) -> Order:
     if not 1 <= order_id <= MAX_ID:
         raise ApiError(404, "not_found", _("未找到。"))
@@ -299,7 +271,7 @@ def order_or_404(request: HttpRequest, order_id: int, *, write: bool = False) ->
     ),
 )
 def orders_create(request: HttpRequest, response: HttpResponse, payload: OrderIn) -> Any:
-    order, outcome = order_upsert(actor=actor_of(request), data=_order_data(payload))
+    order, outcome = order_upsert(actor=actor_of(request), data=payload)
     response["Location"] = f"{request.path.rstrip('/')}/{order.pk}"
     return Status(201 if outcome == Outcome.CREATED else 200, order_out(order_detail(order)))
 
@@ -312,12 +284,6 @@ def _pydantic_errors(exc: pydantic.ValidationError) -> dict[str, list[str]]:
     return errors
 
 
-def _as_order_data(value: Any) -> Any:
-    """A valid order becomes the service's ``OrderData`` at once, so a batch does not
-    keep a thousand pydantic models alive while it is recorded."""
-    return _order_data(value) if isinstance(value, OrderIn) else value
-
-
 class BatchIn(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -327,7 +293,6 @@ class BatchIn(pydantic.BaseModel):
         Annotated[
             OrderIn | SkipJsonSchema[Any],
             Field(union_mode="left_to_right"),
-            AfterValidator(_as_order_data),
         ]
     ] = Field(max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} orders, as in POST /orders.")
 
@@ -377,11 +342,11 @@ def orders_batch(request: HttpRequest, payload: BatchIn) -> Any:
         raise ApiError(403, "forbidden", _("您无权执行此操作。"))
     results: list[dict[str, Any]] = [{} for _item in payload.orders]
     indexes: list[int] = []
-    good: list[OrderData] = []
+    good: list[OrderIn] = []
     for index, item in enumerate(payload.orders):
-        if not isinstance(item, OrderData):
+        if not isinstance(item, OrderIn):
             try:
-                item = _order_data(OrderIn.model_validate(item))
+                item = OrderIn.model_validate(item)
             except pydantic.ValidationError as exc:
                 results[index] = _result_out(
                     index, IngestResult(index, error=invalid(_pydantic_errors(exc)))

@@ -150,3 +150,15 @@ def rows_insert_returning(
             )
             found += cursor.fetchall()
     return found
+
+
+def fetch_rows(queryset: models.QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset, read with a bare cursor.
+
+    Skips the ORM's per-row iteration and converters: only for columns the driver
+    already gives as Python wants them (integers, text). For the batch paths' lookups
+    of hundreds of rows, the ORM's iteration cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -92,7 +92,7 @@ def _raw(customer: Customer) -> dict[str, Any]:
         data[name] = value.isoformat() if isinstance(value, dt.date) else value
     data["owner_id"] = customer.owner_id
     data["team_id"] = customer.team_id
-    for stamp in ("claimed_at", "last_deal_at", "last_contact_at"):
+    for stamp in ("claimed_at", "last_contact_at"):
         value = getattr(customer, stamp)
         data[stamp] = value.isoformat() if value else None
     data["custom_fields"] = dict(customer.custom_fields or {})
@@ -111,7 +111,7 @@ def _set_raw(customer: Customer, data: Mapping[str, Any]) -> None:
         setattr(customer, name, value)
     customer.owner_id = data.get("owner_id")
     customer.team_id = data.get("team_id")
-    for stamp in ("claimed_at", "last_deal_at", "last_contact_at"):
+    for stamp in ("claimed_at", "last_contact_at"):
         value = data.get(stamp)
         setattr(customer, stamp, dt.datetime.fromisoformat(value) if value else None)
     customer.custom_fields = dict(data.get("custom_fields") or {})
@@ -203,11 +203,11 @@ def customer_merge(
         else:
             setattr(survivor, name, getattr(other, name))
     derived_fields(survivor)
-    # What the pool's reclaim rules read: the latest of either record.
-    for stamp in ("last_deal_at", "last_contact_at"):
-        theirs = getattr(other, stamp)
-        if theirs and (getattr(survivor, stamp) is None or theirs > getattr(survivor, stamp)):
-            setattr(survivor, stamp, theirs)
+    # What the pool's reclaim rules read: the later contact of either record (the last
+    # deal follows the orders, which move to the survivor below).
+    theirs = other.last_contact_at
+    if theirs and (survivor.last_contact_at is None or theirs > survivor.last_contact_at):
+        survivor.last_contact_at = theirs
     # Attached rows.
     moved: dict[str, list[int]] = {}
     for relation in relations():

@@ -137,7 +137,6 @@ class Customer(TimeStampedModel):
     )
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("最近跟进"), null=True, blank=True)
-    last_deal_at = models.DateTimeField(_("最近成交"), null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

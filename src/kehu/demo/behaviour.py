@@ -239,7 +239,6 @@ def _chunk(
     refunds = _Table(Refund, with_id=False)
     interactions = _Table(Interaction, with_id=False)
     tasks = _Table(Task, with_id=False)
-    last_deal: dict[int, dt.datetime] = {}
     last_contact: dict[int, dt.datetime] = {}
     created: dict[int, dt.datetime] = {}
     for b in buyers:
@@ -289,8 +288,6 @@ def _chunk(
                 created_at=at,
                 updated_at=at,
             )
-            if status != "cancelled":
-                last_deal[b.customer_id] = at
         contact_rate = (b.rate * 0.8 + 2.0) if b.owner_id else 0.5
         who = [b.owner_id] if b.owner_id else []
         if service is not None:
@@ -343,7 +340,7 @@ def _chunk(
         "interactions": interactions.flush(),
         "tasks": tasks.flush(),
     }
-    _customer_dates(created, last_deal, last_contact)
+    _customer_dates(created, last_contact)
     return counts
 
 
@@ -398,25 +395,17 @@ def _interaction(
     )
 
 
-def _customer_dates(
-    created: dict[int, dt.datetime],
-    last_deal: dict[int, dt.datetime],
-    last_contact: dict[int, dt.datetime],
-) -> None:
-    """Customers arrived when their history starts; the pool rules read the last deal
-    and the last contact."""
+def _customer_dates(created: dict[int, dt.datetime], last_contact: dict[int, dt.datetime]) -> None:
+    """Customers arrived when their history starts; the pool rules read the last
+    contact (and the orders, for the last deal)."""
     table = Customer._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [
-        (adapt(created[cid]), adapt(last_deal.get(cid)), adapt(last_contact.get(cid)), cid)
-        for cid in created
-    ]
+    rows = [(adapt(created[cid]), adapt(last_contact.get(cid)), cid) for cid in created]
     changes = CustomerChange._meta.db_table
     owners = OwnerChange._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET created_at = %s, last_deal_at = %s, last_contact_at = %s "
-            "WHERE id = %s",
+            f"UPDATE {table} SET created_at = %s, last_contact_at = %s WHERE id = %s",
             rows,
         )
         # Their history starts then too.

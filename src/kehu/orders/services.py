@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +37,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in
+from kehu.core.sql import chunks, fetch_rows, rows_insert, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -82,6 +81,51 @@ class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+
+
+class LineInput(Protocol):
+    """A line as the service reads it: ``LineData``, or the API's validated request
+    body as it is (a batch of 1,000 orders is not copied into dataclasses first)."""
+
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def product_id(self) -> int | None: ...
+    @property
+    def sku(self) -> str | None: ...
+    @property
+    def unit_price(self) -> Decimal | None: ...
+    @property
+    def discount(self) -> Decimal: ...
+    @property
+    def unit_cost(self) -> Decimal | None: ...
+
+
+class OrderInput(Protocol):
+    """An order as the service reads it: ``OrderData``, or the API's request body."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def ordered_at(self) -> dt.datetime: ...
+    @property
+    def customer_id(self) -> int | None: ...
+    @property
+    def customer_external_id(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def total(self) -> Decimal | None: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+    @property
+    def lines(self) -> Sequence[LineInput]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +212,17 @@ def _number(
     """A non-negative Decimal with at most the places of ``step`` (``None`` stays)."""
     if value is None:
         return None
+    if (
+        type(value) is Decimal
+        and value.is_finite()
+        and (value > ZERO if positive else value >= ZERO)
+        and value < limit
+    ):
+        # The usual case in one go (a batch has thousands of amounts); the checks
+        # below say what is wrong otherwise.
+        rounded = value.quantize(step)
+        if rounded == value:
+            return rounded
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -259,7 +314,7 @@ def _digest(clean: _Clean) -> str:
     return hashlib.sha256(repr(payload).encode()).hexdigest()
 
 
-def _clean(index: int, data: OrderData, currency_default: str) -> _Clean | OrderItemError:
+def _clean(index: int, data: OrderInput, currency_default: str) -> _Clean | OrderItemError:
     errors: dict[str, list[str]] = {}
     source = _text(errors, "source", data.source, 32)
     external_id = _text(errors, "external_id", data.external_id, 64)
@@ -318,7 +373,7 @@ def _clean(index: int, data: OrderData, currency_default: str) -> _Clean | Order
     return clean
 
 
-def _clean_line(errors: dict[str, list[str]], prefix: str, line: LineData) -> _Line | None:
+def _clean_line(errors: dict[str, list[str]], prefix: str, line: LineInput) -> _Line | None:
     before = len(errors)
     ref: tuple[str, Any] = ("id", line.product_id)
     sku = line.sku
@@ -399,24 +454,41 @@ def _by_key(
     )
 
 
+def _money_value(value: Any) -> Decimal | None:
+    """A money column as read by a bare cursor: PostgreSQL gives a Decimal, SQLite a
+    float or an integer (its shortest text is the decimal that was stored)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _product_facts(pk: int, price: Any, unit_cost: Any) -> _ProductFacts:
+    money = _money_value(price)
+    assert money is not None  # NOT NULL
+    return _ProductFacts(pk, money, _money_value(unit_cost))
+
+
 def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
+    """Read with bare cursors (``fetch_rows``): hundreds of rows per batch, where the
+    ORM's iteration cost more than the queries."""
     existing: dict[tuple[str, str], _Existing] = {}
     for source, external_ids in _by_source(c.key for c in cleans).items():
         for chunk in chunks(external_ids, IN_CHUNK):
             rows = _by_key(Order.objects.all(), source, chunk).values_list(
                 "pk", "external_id", "customer_id", "content_hash"
             )
-            for pk, external_id, customer_id, content_hash in rows:
+            for pk, external_id, customer_id, content_hash in fetch_rows(rows):
                 existing[(source, external_id)] = _Existing(pk, customer_id, content_hash)
 
     # Who may write to a customer depends on its owner and team only: ask once per pair.
-    writable: dict[tuple[int | None, int | None], bool] = {}
+    writable: dict[tuple[int | None, int | None], _Buyer] = {}
 
     def buyer(pk: int, owner_id: int | None, team_id: int | None) -> _Buyer:
-        if (owner_id, team_id) not in writable:
+        allowed = writable.get((owner_id, team_id))
+        if allowed is None:
             probe = Customer(owner_id=owner_id, team_id=team_id)
-            writable[(owner_id, team_id)] = can_write(actor, probe)
-        return _Buyer(pk, writable[(owner_id, team_id)])
+            allowed = writable[(owner_id, team_id)] = _Buyer(0, can_write(actor, probe))
+        return _Buyer(pk, allowed.writable)
 
     visible = Customer.objects.alive().filter(visibility_q(actor))
     columns = ("pk", "owner_id", "team_id")
@@ -424,30 +496,31 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     customer_ids |= {e.customer_id for e in existing.values()}
     customers: dict[int, _Buyer] = {}
     for id_chunk in chunks(sorted(customer_ids), IN_CHUNK):
-        for row in visible.filter(pk__in=values_in(id_chunk, "int")).values_list(*columns):
-            customers[row[0]] = buyer(*row)
+        by_id = visible.filter(pk__in=values_in(id_chunk, "int")).values_list(*columns)
+        for pk, owner_id, team_id in fetch_rows(by_id):
+            customers[pk] = buyer(pk, owner_id, team_id)
     by_external_id: dict[tuple[str, str], _Buyer] = {}
     wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
     for source, external_ids in _by_source(wanted).items():
         for chunk in chunks(external_ids, IN_CHUNK):
             matches = _by_key(visible, source, chunk).values_list(*columns, "external_id")
-            for *row, external_id in matches:
-                customers[row[0]] = by_external_id[(source, external_id)] = buyer(*row)
+            for pk, owner_id, team_id, external_id in fetch_rows(matches):
+                customers[pk] = by_external_id[(source, external_id)] = buyer(pk, owner_id, team_id)
 
     products: dict[tuple[str, Any], _ProductFacts] = {}
     refs = {line.product_ref for c in cleans for line in c.lines}
     ids = sorted(value for kind, value in refs if kind == "id")
     skus = sorted(value for kind, value in refs if kind == "sku")
+    facts = ("pk", "sku", "price", "unit_cost")
     for id_chunk in chunks(ids, IN_CHUNK):
-        for pk, price, unit_cost in Product.objects.filter(
-            pk__in=values_in(id_chunk, "int")
-        ).values_list("pk", "price", "unit_cost"):
-            products[("id", pk)] = _ProductFacts(pk, price, unit_cost)
+        product_by_id = Product.objects.filter(pk__in=values_in(id_chunk, "int")).order_by()
+        for pk, _sku, price, unit_cost in fetch_rows(product_by_id.values_list(*facts)):
+            products[("id", pk)] = _product_facts(pk, price, unit_cost)
     for sku_chunk in chunks(skus, IN_CHUNK):
-        for pk, sku, price, unit_cost in Product.objects.filter(
-            sku__in=values_in(sku_chunk, "text")
-        ).values_list("pk", "sku", "price", "unit_cost"):
-            products[("sku", sku)] = _ProductFacts(pk, price, unit_cost)
+        # ``sku <> ''`` lets the databases use the partial unique index on it.
+        by_sku = Product.objects.filter(sku__in=values_in(sku_chunk, "text")).exclude(sku="")
+        for pk, sku, price, unit_cost in fetch_rows(by_sku.order_by().values_list(*facts)):
+            products[("sku", sku)] = _product_facts(pk, price, unit_cost)
     return _Lookups(existing, customers, by_external_id, products)
 
 
@@ -698,43 +771,6 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     return order.pk, Outcome.UPDATED
 
 
-def _deals_record(deals: Mapping[int, dt.datetime]) -> None:
-    """``Customer.last_deal_at``: the later of what it was and the newest paid order
-    (the public pool's reclaim rules read it).
-
-    The later time wins in SQL, so concurrent batches cannot move it back. Written
-    below the ORM: a CASE over a whole batch costs more to build than to run.
-    """
-    due = sorted(deals.items())
-    if not due:
-        return
-    quote = connection.ops.quote_name
-    table = quote(Customer._meta.db_table)
-    column = quote(str(Customer._meta.get_field("last_deal_at").column))
-    key = quote(str(Customer._meta.pk.column))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement for the batch: the pairs as two arrays.
-            cursor.execute(
-                f"UPDATE {table} SET {column} = v.at "
-                f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
-                f"WHERE {table}.{key} = v.id "
-                f"AND ({table}.{column} IS NULL OR {table}.{column} < v.at)",
-                [[pk for pk, _at in due], [at for _pk, at in due]],
-            )
-            return
-        # SQLite: the same, the pairs as one JSON array (times as UTC text).
-        adapt = datetime_adapter()
-        cursor.execute(
-            f"UPDATE {table} SET {column} = v.at "
-            "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at "
-            "FROM json_each(%s)) AS v "
-            f"WHERE {table}.{key} = v.id "
-            f"AND ({table}.{column} IS NULL OR {table}.{column} < v.at)",
-            [json.dumps([(pk, adapt(at)) for pk, at in due])],
-        )
-
-
 class _Refused(Exception):
     """Leaves a savepoint without keeping its writes."""
 
@@ -756,14 +792,6 @@ def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestR
             new.append(plan)
         else:
             changed.append(plan)
-    deals: dict[int, dt.datetime] = {}
-
-    def deal(plan: _Plan) -> None:
-        if plan.clean.status != OrderStatus.CANCELLED:
-            pk, at = plan.customer.pk, plan.clean.ordered_at
-            if pk not in deals or deals[pk] < at:
-                deals[pk] = at
-
     if new:
         created = _create(actor, new)
         for plan in new:
@@ -772,7 +800,6 @@ def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestR
                 results.append(IngestResult(plan.clean.index, error=outcome))
             else:
                 results.append(IngestResult(plan.clean.index, outcome, Outcome.CREATED))
-                deal(plan)
                 touched.add(plan.customer.pk)
     for plan in changed:
         try:
@@ -785,14 +812,12 @@ def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestR
             continue
         results.append(IngestResult(plan.clean.index, updated[0], updated[1]))
         if updated[1] == Outcome.UPDATED:
-            deal(plan)
             touched.add(plan.customer.pk)
-    _deals_record(deals)
     return results
 
 
 @transaction.atomic
-def orders_ingest(*, actor: User, items: Sequence[OrderData]) -> list[IngestResult]:
+def orders_ingest(*, actor: User, items: Sequence[OrderInput]) -> list[IngestResult]:
     """Record a batch of pushed orders; one result per item, in order.
 
     An order already pushed under the same ``(source, external_id)`` is left alone
@@ -827,7 +852,7 @@ def orders_ingest(*, actor: User, items: Sequence[OrderData]) -> list[IngestResu
     return [results[index] for index in range(len(items))]
 
 
-def order_upsert(*, actor: User, data: OrderData) -> tuple[Order, Outcome]:
+def order_upsert(*, actor: User, data: OrderInput) -> tuple[Order, Outcome]:
     """Record one pushed order (see ``orders_ingest``). Raises ``ValidationError``,
     ``OrderNotFound`` (404), ``NotAllowedError`` / ``PermissionDenied`` (403) or
     ``ConflictError``; nothing is written then."""
