@@ -30,14 +30,13 @@ from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.sql import chunks, fetch_rows, rows_insert, values_in
+from kehu.core.sql import chunks, fetch_rows, rows_insert, rows_insert_returning, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -650,21 +649,13 @@ def _order_row(actor: User, plan: _Plan) -> dict[str, Any]:
 
 
 def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
-    """Insert orders and their lines; ``{index: order id}``. Raises ``IntegrityError``
-    when another request inserted one of the keys meanwhile."""
-    # New ids come after the largest one before the insert: read them back by range.
-    before = Order.objects.aggregate(last=Max("pk"))["last"] or 0
-    rows_insert(Order, [_order_row(actor, plan) for plan in plans])
-    since = (
-        Order.objects.filter(pk__gt=before).order_by().values_list("source", "external_id", "pk")
+    """Insert orders and their lines; ``{index: order id}`` (the ids come back from
+    the insert itself). Raises ``IntegrityError`` when another request inserted one of
+    the keys meanwhile."""
+    written = rows_insert_returning(
+        Order, [_order_row(actor, plan) for plan in plans], ("source", "external_id", "id")
     )
-    ids = {(source, external_id): pk for source, external_id, pk in since}
-    if any(plan.clean.key not in ids for plan in plans):
-        # Ids set by hand above the sequence (a restored database): by key, then.
-        for source, external_ids in _by_source(plan.clean.key for plan in plans).items():
-            for chunk in chunks(external_ids, IN_CHUNK):
-                written = _by_key(Order.objects.all(), source, chunk)
-                ids.update(((source, e), pk) for e, pk in written.values_list("external_id", "pk"))
+    ids = {(source, external_id): pk for source, external_id, pk in written}
     lines: list[dict[str, Any]] = []
     for plan in plans:
         order_id = ids[plan.clean.key]
