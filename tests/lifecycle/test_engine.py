@@ -174,3 +174,61 @@ def test_value_facts_come_from_the_latest_scoring_run(org, customer, engine_off)
     facts = customer_facts(customer.pk, now=NOW)
     assert (facts["rfm_score"], facts["tier"], facts["p_alive"]) == (12, 4, 0.18)
     assert (facts["clv"], facts["churn_risk"]) == (1234.5, 0.7)
+
+
+def test_words_are_worked_out_once_per_case_and_language(org, engine_off):
+    """Customers whose rules read the same values share their words (worked out once);
+    another value, or another language, gets words of its own."""
+    from django.utils import translation
+
+    alike = [make_customer(org.sales, name=f"同{i}") for i in range(2)]
+    later, english = make_customer(org.sales, name="晚"), make_customer(org.sales, name="英")
+    for customer in [*alike, english]:
+        buy(org.sales, customer, days_ago(200))
+    buy(org.sales, later, days_ago(250))
+    lifecycle_evaluate([customer.pk for customer in [*alike, later]], now=NOW)
+    with translation.override("en"):
+        lifecycle_evaluate([english.pk], now=NOW)
+    changes = {change.customer_id: change for change in StageChange.objects.all()}
+    first, second = (changes[customer.pk] for customer in alike)
+    assert (first.reason, first.facts) == (second.reason, second.facts)
+    assert "最近一次购买距今 200 天，超过 180 天" in first.reason
+    assert first.facts == {"orders_count": 1, "median_gap_days": None, "days_since_last_order": 200}
+    assert "最近一次购买距今 250 天" in changes[later.pk].reason
+    assert changes[later.pk].facts["days_since_last_order"] == 250
+    assert changes[english.pk].facts == first.facts
+    assert changes[english.pk].reason.startswith("Added to the lifecycle model")
+
+
+def test_side_facts_asked_for_alone_read_as_in_the_full_read(org, customer):
+    """The side statement reads only the columns the rules need: each fact read alone (a
+    model whose rules read only it) equals the full read, and a rule on days in stage
+    gets the customer's age for a first placement."""
+    from kehu.complaints.models import Complaint
+    from kehu.customers.models import Customer
+    from kehu.lifecycle.facts import fact_table
+    from kehu.surveys.models import Satisfaction
+
+    Complaint.objects.create(
+        customer=customer, channel="phone", category="quality", severity="high",
+        description="坏了", received_at=days_ago(3), response_due_at=days_ago(2),
+        resolution_due_at=days_ago(1),
+    )  # fmt: skip
+    Satisfaction.objects.create(customer=customer, csat=2, nps=9, answered_at=days_ago(1))
+    Customer.objects.filter(pk=customer.pk).update(
+        created_at=days_ago(40.5), last_contact_at=days_ago(12.5)
+    )
+    every = customer_facts(customer.pk, now=NOW)
+    side = {
+        "days_since_created": 40,
+        "days_since_last_interaction": 12,
+        "open_complaints": 1,
+        "open_severe_complaints": 1,
+        "latest_csat": 2,
+        "latest_nps": 9,
+    }
+    assert {name: every[name] for name in side} == side
+    for name, value in side.items():
+        assert fact_table([customer.pk], now=NOW, needed={name}).row(0)[name] == value
+    alone = fact_table([customer.pk], now=NOW, needed={"days_in_stage"}).row(0)
+    assert alone["days_since_created"] == 40

@@ -239,7 +239,10 @@ def _median_gaps(row: Ints, day: Ints, n: int) -> Floats:
     result = _empty_floats(n)
     if not len(row):
         return result
-    key = np.unique(row * (1 << 24) + day)  # distinct (row, day), sorted
+    # Distinct (row, day), sorted: a sort and a mask (``np.unique`` hashes small arrays,
+    # several times slower).
+    key = np.sort(row * (1 << 24) + day)
+    key = key[np.r_[True, key[1:] != key[:-1]]]
     owner, days = key >> 24, key & ((1 << 24) - 1)
     same = owner[1:] == owner[:-1]
     gaps = (days[1:] - days[:-1])[same].astype(np.float64)
@@ -308,17 +311,31 @@ def _order_facts(
 # --- everything but orders ----------------------------------------------------------------------
 
 
+# The facts the side statement reads, and the facts each of its columns serves
+# (``days_since_created`` also stands for ``days_in_stage`` before a first placement).
+SIDE_COLUMNS = (
+    ("days_since_created", "days_in_stage"),
+    ("days_since_last_interaction",),
+    ("open_complaints",),
+    ("open_severe_complaints",),
+    ("latest_csat",),
+    ("latest_nps",),
+)
+
+
+def _side_wanted(needed: Collection[str] | None) -> list[bool]:
+    """Per column of the side statement, whether the rules read what it gives."""
+    return [needed is None or any(name in needed for name in serves) for serves in SIDE_COLUMNS]
+
+
 def _side_sql(where: str, needed: Collection[str] | None) -> str:
     """One statement for every customer fact but orders and sets: the customer's own
-    row, and its open complaints and latest satisfaction as subqueries (0 / NULL when
-    the rules do not read them)."""
+    row, and its open complaints and latest satisfaction as subqueries; a column the
+    rules do not read is NULL (a correlated subquery per customer costs)."""
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
     complaints = quote(Complaint._meta.db_table)
     satisfaction = quote(Satisfaction._meta.db_table)
-
-    def wanted(*names: str) -> bool:
-        return needed is None or any(name in needed for name in names)
 
     if connection.vendor == "postgresql":
         created, contact = (
@@ -336,15 +353,18 @@ def _side_sql(where: str, needed: Collection[str] | None) -> str:
         f"FROM {satisfaction} s WHERE s.customer_id = c.id AND s.slot = 'latest' "
         "AND s.answered_at <= %(now)s"
     )
-    columns = [f"c.id, {created}, {contact}"]
-    if wanted("open_complaints", "open_severe_complaints"):
-        columns.append(f"({open_}), ({open_} AND k.severity IN ({severe}))")
-    else:
-        columns.append("0, 0")
-    if wanted("latest_csat", "latest_nps"):
-        columns.append(f"(SELECT s.csat {latest}), (SELECT s.nps {latest})")
-    else:
-        columns.append("NULL, NULL")
+    expressions = (
+        created,
+        contact,
+        f"({open_})",
+        f"({open_} AND k.severity IN ({severe}))",
+        f"(SELECT s.csat {latest})",
+        f"(SELECT s.nps {latest})",
+    )
+    columns = ["c.id"] + [
+        expression if wanted else "NULL"
+        for expression, wanted in zip(expressions, _side_wanted(needed), strict=True)
+    ]
     return (
         f"SELECT {', '.join(columns)} FROM {customers} c "
         f"WHERE c.deleted_at IS NULL AND {where} ORDER BY c.id"
@@ -397,32 +417,37 @@ def _side_facts(
     columns = list(zip(*rows, strict=True)) if rows else [()] * 7
     alive = np.array(columns[0], dtype=np.int64)
     now_ts = now.timestamp()
-    created = _epochs_or_nan(columns[1])
-    contact = _epochs_or_nan(columns[2])
-    contact[contact > now_ts] = np.nan
 
     def floats(values: Sequence[Any]) -> Floats:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
-    numbers: dict[str, Floats] = {
-        "days_since_created": np.maximum(
-            0.0, np.nan_to_num(np.floor_divide(now_ts - created, DAY))
-        ),
-        "days_since_last_interaction": np.floor_divide(now_ts - contact, DAY),
-        "open_complaints": floats(columns[3]),
-        "open_severe_complaints": floats(columns[4]),
-        "latest_csat": floats(columns[5]),
-        "latest_nps": floats(columns[6]),
-        **{name: _empty_floats(n) for name in VALUE_FACTS},
-    }
+    numbers: dict[str, Floats] = {name: _empty_floats(n) for name in VALUE_FACTS}
+    created, contact, complaints, severe, csat, nps = _side_wanted(needed)
+    if created:
+        days = np.floor_divide(now_ts - _epochs_or_nan(columns[1]), DAY)
+        numbers["days_since_created"] = np.maximum(0.0, np.nan_to_num(days))
+    if contact:
+        last_contact = _epochs_or_nan(columns[2])
+        last_contact[last_contact > now_ts] = np.nan
+        numbers["days_since_last_interaction"] = np.floor_divide(now_ts - last_contact, DAY)
+    for name, read, values in (
+        ("open_complaints", complaints, columns[3]),
+        ("open_severe_complaints", severe, columns[4]),
+        ("latest_csat", csat, columns[5]),
+        ("latest_nps", nps, columns[6]),
+    ):
+        if read:
+            numbers[name] = floats(values)
     sets: dict[str, dict[int, set[str]]] = {name: {} for name in SET_FACTS}
     if not n:
         return alive, numbers, sets
     alive_ids = alive.tolist()
     for chunk in chunks(alive_ids, IN_CHUNK):
-        subquery = values_in(chunk, "int")
         if wanted(*VALUE_FACTS):
             _value_facts(numbers, alive, chunk)
+        if not wanted(*SET_FACTS):
+            continue
+        subquery = values_in(chunk, "int")
         pairs: dict[str, Iterable[tuple[int, str]]] = {}
         if wanted("tags"):
             pairs["tags"] = Customer.tags.through.objects.filter(
@@ -432,8 +457,8 @@ def _side_facts(
             pairs["flags"] = CustomerFlag.objects.filter(customer_id__in=subquery).values_list(
                 "customer_id", "flag__key"
             )
-        for name, values in pairs.items():
-            for customer_id, value in values:
+        for name, found in pairs.items():
+            for customer_id, value in found:
                 index = int(np.searchsorted(alive, customer_id))
                 sets[name].setdefault(index, set()).add(value)
     return alive, numbers, sets

@@ -167,7 +167,8 @@ class CustomerStage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "model"], name="lifecycle_stage_once")
         ]
-        indexes = [models.Index(fields=["model", "stage"], name="lifecycle_stage_model")]
+        # No (model, stage) index: the model and stage foreign-key indexes serve every
+        # query, and each index on stage is one more to update per move (migration 0004).
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.stage_id}"
