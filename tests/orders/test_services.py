@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kehu.customers.merge import customer_merge, merge_undo
 from kehu.customers.models import Customer, PoolPolicy
@@ -540,3 +542,30 @@ def test_order_data_defaults(org, book):
     )
     order, _ = order_upsert(actor=org.sales, data=data)
     assert order.channel == "other" and order.status == "paid"
+
+
+# --- the batch's lookups read indexes ---------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plans")
+def test_the_batch_lookups_use_the_partial_unique_indexes(org, book, products):
+    """SQLite uses a partial index only when the query states its condition as the
+    index does: the lookups by external id and by SKU must not scan the tables."""
+    items = [
+        order_data(book["own"], "K-1", lines=[line(quantity="1", sku="TEA-1")]),
+        order_data(book["own"], "K-2", total="5.00"),
+    ]
+    orders_ingest(actor=org.sales, items=items)
+    with CaptureQueriesContext(connection) as ctx:
+        orders_ingest(actor=org.sales, items=items)
+    lookups = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "json_each" in q["sql"] and ("external_id IN" in q["sql"] or "sku IN" in q["sql"])
+    ]
+    assert len(lookups) >= 2
+    for sql in lookups:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "USING" in plan and "SCAN orders_" not in plan, (sql, plan)
