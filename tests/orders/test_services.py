@@ -17,6 +17,8 @@ from kehu.customers.ownership import pool_policy, pool_reclaim, reclaim_candidat
 from kehu.orders.models import Order, OrderLine, OrderRevision, OrderStatus, Refund
 from kehu.orders.selectors import order_summary, orders_for_customer
 from kehu.orders.services import (
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
     OrderData,
     OrderNotFound,
     Outcome,
@@ -569,3 +571,11 @@ def test_the_batch_lookups_use_the_partial_unique_indexes(org, book, products):
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
         assert "USING" in plan and "SCAN orders_" not in plan, (sql, plan)
+
+
+def test_the_batch_writes_every_column():
+    """New orders and lines are written as tuples in a fixed column order: a column
+    added to the models must be added there too."""
+    for model, columns in ((Order, ORDER_COLUMNS), (OrderLine, LINE_COLUMNS)):
+        fields = {f.column for f in model._meta.concrete_fields if not f.primary_key}
+        assert set(columns) == fields and len(columns) == len(fields)

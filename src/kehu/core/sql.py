@@ -113,15 +113,26 @@ def rows_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     """
     if not rows:
         return
-    quote = connection.ops.quote_name
     columns, params = _insert_rows(model, rows)
+    values_insert(model, columns, params)
+
+
+def values_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """``rows_insert`` for rows already in the database's form: tuples of ``columns``
+    values, adapted as ``get_db_prep_save`` would, every column without a database
+    default given. For a batch path that builds its rows itself."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table),
         ", ".join(quote(column) for column in columns),
         ", ".join(["%s"] * len(columns)),
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, rows)
 
 
 def rows_insert_returning(

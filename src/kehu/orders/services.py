@@ -36,7 +36,15 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.sql import chunks, fetch_rows, rows_insert, rows_insert_returning, values_in
+from kehu.core.sql import (
+    chunks,
+    datetime_adapter,
+    fetch_rows,
+    rows_insert,
+    values_in,
+    values_insert,
+    values_insert_returning,
+)
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.orders.access import can_manage_products, can_record_orders, can_write_order
@@ -652,41 +660,69 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
 # --- step 4: writing -----------------------------------------------------------------------
 
 
-def _order_row(actor: User, plan: _Plan) -> dict[str, Any]:
-    clean = plan.clean
-    return {
-        "customer_id": plan.customer.pk,
-        "source": clean.key[0],
-        "external_id": clean.key[1],
-        "ordered_at": clean.ordered_at,
-        "channel": clean.channel,
-        "status": str(effective_status(clean.status, plan.total, ZERO)),
-        "currency": clean.currency,
-        "total": plan.total,
-        "cost": plan.cost,
-        "refunded_total": ZERO,
-        "content_hash": clean.content_hash,
-        "version": 1,
-        "created_by_id": actor.pk,
-        "updated_by_id": actor.pk,
-    }
+# The columns a new order and its lines are written with, in this order (every column
+# of the tables but the id): the rows are built as tuples, not through the generic
+# ``rows_insert``, for the thousand rows of a batch.
+ORDER_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "customer_id",
+    "source",
+    "external_id",
+    "ordered_at",
+    "channel",
+    "status",
+    "currency",
+    "total",
+    "cost",
+    "refunded_total",
+    "content_hash",
+    "version",
+    "created_by_id",
+    "updated_by_id",
+)
+LINE_FIELDS = ("product_id", "quantity", "unit_price", "discount", "unit_cost", "amount")
+LINE_COLUMNS = ("order_id", "position", *LINE_FIELDS)
 
 
 def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
     """Insert orders and their lines; ``{index: order id}`` (the ids come back from
     the insert itself). Raises ``IntegrityError`` when another request inserted one of
     the keys meanwhile."""
-    written = rows_insert_returning(
-        Order, [_order_row(actor, plan) for plan in plans], ("source", "external_id", "id")
-    )
+    adapt = datetime_adapter()
+    now = adapt(timezone.now())
+    rows: list[tuple[Any, ...]] = []
+    for plan in plans:
+        clean = plan.clean
+        status = effective_status(clean.status, plan.total, ZERO)
+        rows.append(
+            (
+                now,
+                now,
+                plan.customer.pk,
+                *clean.key,
+                adapt(clean.ordered_at),
+                clean.channel,
+                str(status),
+                clean.currency,
+                plan.total,
+                plan.cost,
+                ZERO,
+                clean.content_hash,
+                1,
+                actor.pk,
+                actor.pk,
+            )
+        )
+    written = values_insert_returning(Order, ORDER_COLUMNS, rows, ("source", "external_id", "id"))
     ids = {(source, external_id): pk for source, external_id, pk in written}
-    lines: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     for plan in plans:
         order_id = ids[plan.clean.key]
-        for line in plan.lines:
-            line["order_id"] = order_id
-        lines.extend(plan.lines)
-    rows_insert(OrderLine, lines)
+        lines.extend(
+            (order_id, line["position"], *map(line.__getitem__, LINE_FIELDS)) for line in plan.lines
+        )
+    values_insert(OrderLine, LINE_COLUMNS, lines)
     return {plan.clean.index: ids[plan.clean.key] for plan in plans}
 
 
@@ -713,9 +749,6 @@ def _create(actor: User, plans: list[_Plan]) -> dict[int, int | OrderItemError]:
 
 def _money_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
-
-
-LINE_FIELDS = ("product_id", "quantity", "unit_price", "discount", "unit_cost", "amount")
 
 
 def order_content(order: Order, lines: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
