@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kehu.core.days import day_end
 from kehu.lifecycle import stats
 from kehu.lifecycle.stats import StageInfo
 
@@ -72,7 +73,7 @@ def test_distribution_over_time_per_week_and_month() -> None:
 
 def test_distribution_from_daily_flows_matches_the_history() -> None:
     flows = [(row[3], row[1], row[2], 1) for row in HISTORY]
-    moments = [stats.day_end(dt.date(2026, 1, d), TZ) for d in (4, 10, 31)]
+    moments = [day_end(dt.date(2026, 1, d), TZ) for d in (4, 10, 31)]
     assert stats.distribution_from_flows(flows, moments) == stats.distribution_series(
         HISTORY, moments
     )

@@ -158,13 +158,16 @@ def test_nightly_job_is_idempotent_and_run_now_enqueues(org):
     assert ScoreRun.objects.filter(as_of=timezone.localdate()).count() == 1
 
 
-def test_at_risk_count_is_capped_for_a_partial_view(org, scored, monkeypatch):
+def test_at_risk_count_is_capped_for_a_partial_view(org, scored, settings):
     from kehu.value import selectors
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    settings.KEHU_LIST_COUNT_CAP = 2
     page = selectors.at_risk_page(org.sales, page=1, page_size=1)
     assert page.count == 2 and page.count_is_capped and page.num_pages == 2
     assert page.has_next and len(page.items) == 1
+    # Past the cap the pager still walks on, as the customer list does.
+    beyond = selectors.at_risk_page(org.sales, page=3, page_size=1)
+    assert len(beyond.items) == 1 and beyond.has_next
     full = selectors.at_risk_page(org.admin, page=1)
     assert not full.count_is_capped and full.count > 2  # counted by the run
 

@@ -37,6 +37,7 @@ from kehu.api.customers import (
     customer_or_404,
 )
 from kehu.api.errors import ApiError, error_responses
+from kehu.core.money import money_text
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import access_order, can_record_orders
 from kehu.orders.models import Channel, Order, OrderStatus, Product, Refund, RefundKind
@@ -85,10 +86,6 @@ Amount = Annotated[
 ]
 Key = Annotated[str, Field(min_length=1, max_length=64), Storable]
 Text500 = Annotated[str, Field(min_length=1, max_length=500), Storable]
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
 
 
 # --- schemas -----------------------------------------------------------------------------
@@ -200,7 +197,7 @@ def _refund_out(refund: Refund) -> dict[str, Any]:
     return {
         "id": refund.pk,
         "kind": refund.kind,
-        "amount": _money(refund.amount),
+        "amount": money_text(refund.amount),
         "reason": refund.reason,
         "refunded_at": refund.refunded_at,
         "external_id": refund.external_id,
@@ -219,11 +216,11 @@ def order_out(order: Order) -> dict[str, Any]:
         "channel": order.channel,
         "status": order.status,
         "currency": order.currency,
-        "total": _money(order.total),
-        "cost": _money(order.cost),
-        "gross_profit": _money(order.gross_profit),
-        "refunded_total": _money(order.refunded_total),
-        "net_revenue": _money(order.net_revenue),
+        "total": money_text(order.total),
+        "cost": money_text(order.cost),
+        "gross_profit": money_text(order.gross_profit),
+        "refunded_total": money_text(order.refunded_total),
+        "net_revenue": money_text(order.net_revenue),
         "version": order.version,
         "lines": [
             {
@@ -234,11 +231,11 @@ def order_out(order: Order) -> dict[str, Any]:
                     "sku": line.product.sku,
                 },
                 "quantity": f"{line.quantity:.3f}",
-                "unit_price": _money(line.unit_price),
-                "discount": _money(line.discount),
-                "unit_cost": _money(line.unit_cost),
-                "amount": _money(line.amount),
-                "cost": _money(line.cost),
+                "unit_price": money_text(line.unit_price),
+                "discount": money_text(line.discount),
+                "unit_cost": money_text(line.unit_cost),
+                "amount": money_text(line.amount),
+                "cost": money_text(line.cost),
             }
             for line in order.lines.all()
         ],
@@ -479,8 +476,8 @@ def _product_out(product: Product) -> dict[str, Any]:
         "name": product.name,
         "sku": product.sku,
         "category": product.category,
-        "price": _money(product.price),
-        "unit_cost": _money(product.unit_cost),
+        "price": money_text(product.price),
+        "unit_cost": money_text(product.unit_cost),
         "is_active": product.is_active,
         "version": product.version,
         "created_at": product.created_at,

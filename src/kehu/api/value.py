@@ -10,7 +10,6 @@ role that has it, filtered to the customers the caller may see.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from ninja import Field, Query, Router, Schema
 from kehu.api.auth import actor_of
 from kehu.api.customers import MAX_PAGE, MAX_PAGE_SIZE, customer_or_404
 from kehu.api.errors import ApiError, error_responses
+from kehu.core.money import money_text
 from kehu.value.access import access_at_risk, access_dashboard
 from kehu.value.models import CustomerValue, ScoreRun
 from kehu.value.selectors import (
@@ -82,10 +82,6 @@ class CustomerValueOut(Schema):
     trend: list[TrendPointOut]
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
 def _no_score() -> ApiError:
     return ApiError(404, "no_score", _("还没有价值评分。"))
 
@@ -104,10 +100,10 @@ def _value_out(row: CustomerValue, run: ScoreRun, trend: list[CustomerValue]) ->
         },
         "tier": row.tier,
         "orders": row.orders,
-        "revenue": _money(row.revenue),
-        "profit": _money(row.profit),
+        "revenue": money_text(row.revenue),
+        "profit": money_text(row.profit),
         "segment": row.segment,
-        "clv": _money(row.clv),
+        "clv": money_text(row.clv),
         "p_alive": row.p_alive,
         "expected_purchases_90d": row.expected_purchases_90d,
         "risk": {
@@ -115,10 +111,10 @@ def _value_out(row: CustomerValue, run: ScoreRun, trend: list[CustomerValue]) ->
             "at_risk": row.at_risk,
             "reasons": reasons_texts(row.reasons),
         },
-        "money_at_stake": _money(row.money_at_stake),
+        "money_at_stake": money_text(row.money_at_stake),
         "worth_saving": row.worth_saving,
         "trend": [
-            {"as_of": t.run.as_of, "tier": t.tier, "clv": _money(t.clv), "risk": t.risk}
+            {"as_of": t.run.as_of, "tier": t.tier, "clv": money_text(t.clv), "risk": t.risk}
             for t in trend
         ],
     }
@@ -243,9 +239,9 @@ def analytics_at_risk(request: HttpRequest, query: Query[AtRiskQuery]) -> Any:
                     "at_risk": item.value.at_risk,
                     "reasons": item.reasons,
                 },
-                "clv": _money(item.value.clv),
+                "clv": money_text(item.value.clv),
                 "p_alive": item.value.p_alive,
-                "money_at_stake": _money(item.value.money_at_stake),
+                "money_at_stake": money_text(item.value.money_at_stake),
                 "worth_saving": item.value.worth_saving,
                 "worth_saving_text": item.saving,
             }

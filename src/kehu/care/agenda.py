@@ -206,9 +206,13 @@ class _Context:
         self.cadence = cadence
         self.zone = timezone.get_default_timezone()
         self.text = connection.vendor == "sqlite"
-        self.need_tags = cadence.uses_tags or any(p.rule.tag_id for p in self.plans)
+        cadence_rules = any(p.rule.kind == RuleKind.CADENCE for p in self.plans)
+        self.need_tags = (cadence_rules and cadence.uses_tags) or any(
+            p.rule.tag_id for p in self.plans
+        )
         # Star tiers (客户分级) from the latest value scoring: their cadence comes first.
-        self.tier_run = run_latest_good() if cadence.by_tier else None
+        # Read only when a cadence rule is active (birthdays and festivals need none).
+        self.tier_run = run_latest_good() if cadence_rules and cadence.by_tier else None
         self.first_purchase = any(
             p.rule.kind == RuleKind.ANNIVERSARY
             and p.rule.anniversary == AnniversaryKind.FIRST_PURCHASE
@@ -312,6 +316,8 @@ def agenda_compute(
         append = entries.append
         for row in rows:
             customer_tags = tags.get(row[0], no_tags)
+            tier = tiers.get(row[0])
+            tier_key = str(tier) if tier else None
             for plan, has_scope in scoped:
                 if has_scope and not plan.in_scope(row[5], row[6], customer_tags):
                     continue
@@ -329,10 +335,7 @@ def agenda_compute(
                         )
                     )
                     continue
-                tier = tiers.get(row[0])
-                entry = _match(
-                    context, plan, row, customer_tags, firsts, str(tier) if tier else None
-                )
+                entry = _match(context, plan, row, customer_tags, firsts, tier_key)
                 if entry is not None:
                     append(entry)
         if entries:

@@ -19,3 +19,13 @@ class PageNav:
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+
+def pages_for(count: int, page_size: int, page: int, *, capped: bool = False) -> int:
+    """How many pages a list of ``count`` rows has. A count stopped at a cap ("N+")
+    knows only a lower bound: there is always at least one page after the current one,
+    so the pager can walk past the cap."""
+    num_pages = max(1, -(-count // page_size))
+    if capped:
+        num_pages = max(num_pages, page + 1)
+    return num_pages

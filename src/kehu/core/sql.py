@@ -147,6 +147,15 @@ def rows_insert_returning(
     return values_insert_returning(model, columns, params, returning)
 
 
+def _pg_array_type(field: models.Field[Any, Any]) -> str:
+    """The array type to send a column's values as. Text goes as ``text[]``: a cast
+    to ``varchar(n)`` would cut an over-long value silently, where the insert itself
+    refuses it."""
+    if isinstance(field, models.CharField):
+        return "text[]"
+    return f"{field.db_type(connection)}[]"
+
+
 def values_insert_returning(
     model: type[models.Model],
     columns: Sequence[str],
@@ -164,7 +173,7 @@ def values_insert_returning(
         # One array per column: a statement with thousands of placeholders costs
         # PostgreSQL more to parse and plan than to insert 200 rows.
         field_of = {f.column: f for f in model._meta.concrete_fields}
-        arrays = ", ".join(f"%s::{field_of[column].db_type(connection)}[]" for column in columns)
+        arrays = ", ".join(f"%s::{_pg_array_type(field_of[column])}" for column in columns)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO {} ({}) SELECT * FROM unnest({}) RETURNING {}".format(
@@ -201,6 +210,11 @@ def fetch_rows(queryset: models.QuerySet[Any]) -> list[tuple[Any, ...]]:
     already gives as Python wants them (integers, text). For the batch paths' lookups
     of hundreds of rows, the ORM's iteration cost more than the query."""
     sql, params = queryset.query.sql_with_params()
+    return select_rows(sql, params)
+
+
+def select_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Every row of ``sql``, as the driver gives them (a bare cursor, no converters)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -305,10 +305,14 @@ def _deal_since() -> Greatest:
     return _later_of(_last_deal())
 
 
+def _claimed() -> Coalesce:
+    """When the owner took the customer (created with an owner: its creation)."""
+    return Coalesce(F("claimed_at"), F("created_at"))
+
+
 def _later_of(event: Combinable) -> Greatest:
     # Both sides non-null: SQLite's MAX() and PostgreSQL's GREATEST() differ on NULLs.
-    claimed = Coalesce(F("claimed_at"), F("created_at"))
-    return Greatest(claimed, Coalesce(event, F("claimed_at"), F("created_at")))
+    return Greatest(_claimed(), Coalesce(event, F("claimed_at"), F("created_at")))
 
 
 def reclaim_candidates(now: dt.datetime, policy: PoolPolicy) -> dict[str, list[int]]:
@@ -320,7 +324,7 @@ def reclaim_candidates(now: dt.datetime, policy: PoolPolicy) -> dict[str, list[i
     # Claimed (or created) before the cutoff first: implied by the rule, and it spares
     # the look into the orders for customers claimed since.
     deal = (
-        owned.annotate(claimed=Coalesce(F("claimed_at"), F("created_at")))
+        owned.annotate(claimed=_claimed())
         .filter(claimed__lt=deal_cutoff)
         .annotate(since=_deal_since())
         .filter(since__lt=deal_cutoff)

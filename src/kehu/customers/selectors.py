@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.paging import PageNav
+from kehu.core.paging import PageNav, pages_for
 from kehu.customers.access import visibility_q
 from kehu.customers.models import (
     Contact,
@@ -132,9 +132,7 @@ def customer_list(
         count = min(count, cap)
         order = SORTS.get(filters.sort, SORTS["-id"])
         items = list(_list_prefetch(customers.order_by(*order))[offset : offset + page_size])
-    num_pages = max(1, -(-count // page_size))
-    if capped:  # at least one more page than what is known
-        num_pages = max(num_pages, page + 1)
+    num_pages = pages_for(count, page_size, page, capped=capped)
     if page > num_pages:
         raise PageOutOfRange
     return CustomerPage(

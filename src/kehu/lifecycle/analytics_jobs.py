@@ -22,6 +22,7 @@ from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kehu.core.days import day_end, day_start
 from kehu.jobs.schedule import DailyAt, periodic_job
 from kehu.lifecycle import stats
 from kehu.lifecycle.analytics_models import StageFlowDaily, StatsSnapshot
@@ -48,7 +49,7 @@ def flows_summarise(model: LifecycleModel, *, through: dt.date) -> int:
         return 0
     rows = (
         StageChange.objects.filter(
-            model=model, at__gte=stats.day_start(start, tz), at__lt=stats.day_end(through, tz)
+            model=model, at__gte=day_start(start, tz), at__lt=day_end(through, tz)
         )
         .annotate(day=TruncDate("at", tzinfo=tz))
         .values("day", "from_stage_id", "to_stage_id")
@@ -74,7 +75,7 @@ def flows_summarise(model: LifecycleModel, *, through: dt.date) -> int:
 def snapshot_compute(model: LifecycleModel, *, day: dt.date) -> dict[str, Any]:
     """Funnel, time in stage and cohorts over every customer as of the end of ``day``."""
     tz = timezone.get_default_timezone()
-    end = stats.day_end(day, tz)
+    end = day_end(day, tz)
     stages = stage_infos(model)
     funnel = stats.FunnelCounts()
     closed: dict[int, array[float]] = defaultdict(lambda: array("d"))

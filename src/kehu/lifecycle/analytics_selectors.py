@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.days import day_end, day_start
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
 from kehu.lifecycle import stats
@@ -180,11 +181,10 @@ def flow_rows(model: LifecycleModel, *, until: dt.date) -> list[stats.FlowRow]:
             .order_by()
         )
         rows = [
-            (stats.day_start(r["day"], tz), r["from_stage_id"], r["to_stage_id"], r["n"])
-            for r in summary
+            (day_start(r["day"], tz), r["from_stage_id"], r["to_stage_id"], r["n"]) for r in summary
         ]
-        live_from = stats.day_end(snapshot.day, tz)
-    changes = StageChange.objects.filter(model=model, at__lt=stats.day_end(until, tz))
+        live_from = day_end(snapshot.day, tz)
+    changes = StageChange.objects.filter(model=model, at__lt=day_end(until, tz))
     if live_from is not None:
         changes = changes.filter(at__gte=live_from)
     rows.extend(
@@ -199,10 +199,10 @@ def flow_rows(model: LifecycleModel, *, until: dt.date) -> list[stats.FlowRow]:
 def _fill_from_summaries(report: LifecycleReport, f: AnalyticsFilters) -> None:
     tz = _tz()
     rows = flow_rows(f.model, until=f.end)
-    moments = [stats.day_end(b.last, tz) for b in report.periods]
+    moments = [day_end(b.last, tz) for b in report.periods]
     report.over_time = stats.distribution_from_flows(rows, moments)
     report.counts, report.total = _counts(report.stages, report.over_time[-1])
-    start, end = stats.day_start(f.start, tz), stats.day_end(f.end, tz)
+    start, end = day_start(f.start, tz), day_end(f.end, tz)
     pairs: dict[tuple[int | None, int], int] = defaultdict(int)
     for at, a, b, n in rows:
         if start <= at < end:
@@ -263,12 +263,12 @@ def _fill_live(
         []
         if crowded
         else list(
-            history.filter(at__lt=stats.day_end(f.end, tz))
+            history.filter(at__lt=day_end(f.end, tz))
             .order_by("at", "id")
             .values_list("customer_id", "from_stage_id", "to_stage_id", "at")[: LIVE_LIMIT + 1]
         )
     )
-    start, end = stats.day_start(f.start, tz), stats.day_end(f.end, tz)
+    start, end = day_start(f.start, tz), day_end(f.end, tz)
     if crowded or len(rows) > LIVE_LIMIT:
         report.too_many = True
         current = (

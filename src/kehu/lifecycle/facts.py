@@ -38,7 +38,7 @@ from kehu.core.sql import chunks, datetime_adapter, values_in
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import CustomerFlag
 from kehu.lifecycle.rules import WINDOWS
-from kehu.orders.models import PURCHASE_STATUSES, Order
+from kehu.orders.models import Order, purchases_where
 from kehu.surveys.models import Satisfaction
 
 Floats = npt.NDArray[np.float64]
@@ -147,36 +147,38 @@ def _local_offset(now: dt.datetime) -> float:
 
 def _order_sql(where: str) -> str:
     table = connection.ops.quote_name(Order._meta.db_table)
-    statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
     if connection.vendor == "postgresql":
         columns = (
             "customer_id, EXTRACT(EPOCH FROM ordered_at)::float8, total::float8, "
             "refunded_total::float8, cost::float8, EXTRACT(EPOCH FROM created_at)::float8"
         )
-        status = "status"
     else:
         # Times as UTC text, parsed by numpy below (a bare column would go through
-        # Django's per-value datetime converter). "+status": without it SQLite walks the
-        # (status, ordered_at) index over every paid order of the business.
+        # Django's per-value datetime converter).
         columns = (
             "customer_id, CAST(ordered_at AS TEXT), total, refunded_total, cost, "
             "CAST(created_at AS TEXT)"
         )
-        status = "+status"
-    return f"SELECT {columns} FROM {table} WHERE {status} IN ({statuses}) AND {where}"
+    return f"SELECT {columns} FROM {table} WHERE {purchases_where()} AND {where}"
+
+
+# numpy reads a time with a UTC offset right (it converts to UTC) but warns that its
+# datetime64 keeps no zone. Filtered once here: ``catch_warnings`` around each call
+# would change the filters of every thread of a job worker meanwhile.
+warnings.filterwarnings(
+    "ignore", message="no explicit representation of timezones", category=UserWarning
+)
 
 
 def epochs(values: Sequence[Any]) -> Floats:
     if connection.vendor == "postgresql":
         return np.array(values, dtype=np.float64)
     # Text like "2026-06-21 12:51:06.185655" (UTC): microseconds, exactly as
-    # ``datetime.timestamp()`` would give. Text with an offset (written by other
-    # tools) is parsed one value at a time.
+    # ``datetime.timestamp()`` would give; text with an offset (written by other tools)
+    # is converted to UTC by numpy too. What numpy cannot read is parsed one by one.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            micros = np.array(values, dtype="datetime64[us]").astype(np.int64)
-    except (ValueError, UserWarning, DeprecationWarning):
+        micros = np.array(values, dtype="datetime64[us]").astype(np.int64)
+    except ValueError:
         return np.array([_parse_utc(value) for value in values], dtype=np.float64)
     return micros / 1e6
 
@@ -442,9 +444,10 @@ def _side_facts(
     if not n:
         return alive, numbers, sets
     alive_ids = alive.tolist()
+    scored = _value_run() if wanted(*VALUE_FACTS) else None
     for chunk in chunks(alive_ids, IN_CHUNK):
-        if wanted(*VALUE_FACTS):
-            _value_facts(numbers, alive, chunk)
+        if scored is not None:
+            _value_facts(numbers, alive, chunk, scored)
         if not wanted(*SET_FACTS):
             continue
         subquery = values_in(chunk, "int")
@@ -464,10 +467,17 @@ def _side_facts(
     return alive, numbers, sets
 
 
-def _value_facts(numbers: dict[str, Floats], alive: Ints, chunk: Sequence[int]) -> None:
-    from kehu.value.selectors import latest_scores
+def _value_run() -> Any:
+    """The value run the rules' value facts come from (looked up once per read)."""
+    from kehu.value.selectors import run_latest_good
 
-    scores = latest_scores(chunk)
+    return run_latest_good()
+
+
+def _value_facts(numbers: dict[str, Floats], alive: Ints, chunk: Sequence[int], run: Any) -> None:
+    from kehu.value.selectors import scores_in
+
+    scores = scores_in(run, chunk)
     if not scores:
         return
     where = np.searchsorted(alive, np.array([row[0] for row in scores], dtype=np.int64))

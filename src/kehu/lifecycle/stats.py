@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
+from kehu.core.days import day_end
+
 # (customer_id, from_stage_id or None, to_stage_id, at)
 ChangeRow = tuple[int, int | None, int, dt.datetime]
 # (at, from_stage_id or None, to_stage_id, count): history rows aggregated (e.g. per day)
@@ -45,15 +47,6 @@ def ordered(stages: Iterable[StageInfo]) -> list[StageInfo]:
 
 
 # --- periods and buckets -------------------------------------------------------------------
-
-
-def day_end(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """The first instant after ``day`` in ``tz``: a change counts at ``day`` if before it."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-
-
-def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
 
 
 def month_of(day: dt.date) -> dt.date:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +58,16 @@ GIVEN_STATUSES = (OrderStatus.PAID, OrderStatus.CANCELLED)
 # Orders that count as purchases (lifecycle facts, customer value): paid, and paid with
 # part of it refunded (counted net of the refund).
 PURCHASE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+
+
+def purchases_where() -> str:
+    """SQL for "the order is a purchase", for the passes below the ORM. On SQLite
+    ``+status`` keeps the planner off the ``(status, ordered_at)`` index: a read of
+    purchases goes by customer or scans the table, never walks every paid order of the
+    business in time order (one table lookup each)."""
+    statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
+    column = "+status" if connection.vendor == "sqlite" else "status"
+    return f"{column} IN ({statuses})"
 
 
 def effective_status(given: str, total: Decimal, refunded: Decimal) -> str:

@@ -36,11 +36,13 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
+from kehu.core.money import money_text
 from kehu.core.sql import (
     chunks,
     datetime_adapter,
     fetch_rows,
     rows_insert,
+    select_rows,
     values_in,
     values_insert,
     values_insert_returning,
@@ -486,12 +488,6 @@ def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _select(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     """Read with bare cursors: hundreds of rows per batch, where building the queries
     and iterating through the ORM cost more than running them. Customers go through
@@ -500,7 +496,7 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     for source, external_ids in _by_source(c.key for c in cleans).items():
         for chunk in chunks(external_ids, IN_CHUNK):
             keys = values_in(chunk, "text")
-            rows = _select(
+            rows = select_rows(
                 f"SELECT id, external_id, customer_id, content_hash FROM {_table(Order)} "
                 f"WHERE source = %s AND external_id IN ({keys.sql}) AND {_KEYED}",
                 [source, *keys.params],
@@ -509,14 +505,14 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
                 existing[(source, external_id)] = _Existing(pk, customer_id, content_hash)
 
     # Who may write to a customer depends on its owner and team only: ask once per pair.
-    writable: dict[tuple[int | None, int | None], _Buyer] = {}
+    writable: dict[tuple[int | None, int | None], bool] = {}
 
     def buyer(pk: int, owner_id: int | None, team_id: int | None) -> _Buyer:
         allowed = writable.get((owner_id, team_id))
         if allowed is None:
             probe = Customer(owner_id=owner_id, team_id=team_id)
-            allowed = writable[(owner_id, team_id)] = _Buyer(0, can_write(actor, probe))
-        return _Buyer(pk, allowed.writable)
+            allowed = writable[(owner_id, team_id)] = can_write(actor, probe)
+        return _Buyer(pk, allowed)
 
     visible = Customer.objects.alive().filter(visibility_q(actor))
     columns = ("pk", "owner_id", "team_id")
@@ -542,13 +538,13 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     facts = f"SELECT id, sku, price, unit_cost FROM {_table(Product)} WHERE "
     for id_chunk in chunks(ids, IN_CHUNK):
         wanted_ids = values_in(id_chunk, "int")
-        for pk, _sku, price, unit_cost in _select(
+        for pk, _sku, price, unit_cost in select_rows(
             f"{facts} id IN ({wanted_ids.sql})", wanted_ids.params
         ):
             products[("id", pk)] = _product_facts(pk, price, unit_cost)
     for sku_chunk in chunks(skus, IN_CHUNK):
         wanted_skus = values_in(sku_chunk, "text")
-        for pk, sku, price, unit_cost in _select(
+        for pk, sku, price, unit_cost in select_rows(
             f"{facts} sku IN ({wanted_skus.sql}) AND {_WITH_SKU}", wanted_skus.params
         ):
             products[("sku", sku)] = _product_facts(pk, price, unit_cost)
@@ -747,10 +743,6 @@ def _create(actor: User, plans: list[_Plan]) -> dict[int, int | OrderItemError]:
     return done
 
 
-def _money_text(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
 def order_content(order: Order, lines: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The order's recorded content, as kept in its revision history. ``lines`` are
     values by attribute name (default: the order's lines as stored)."""
@@ -762,16 +754,16 @@ def order_content(order: Order, lines: Iterable[Mapping[str, Any]] | None = None
         "channel": order.channel,
         "status": OrderStatus.CANCELLED if order.is_cancelled else OrderStatus.PAID,
         "currency": order.currency,
-        "total": _money_text(order.total),
-        "cost": _money_text(order.cost),
+        "total": money_text(order.total),
+        "cost": money_text(order.cost),
         "lines": [
             {
                 "product_id": line["product_id"],
                 "quantity": f"{line['quantity']:.3f}",
-                "unit_price": _money_text(line["unit_price"]),
-                "discount": _money_text(line["discount"]),
-                "unit_cost": _money_text(line["unit_cost"]),
-                "amount": _money_text(line["amount"]),
+                "unit_price": money_text(line["unit_price"]),
+                "discount": money_text(line["discount"]),
+                "unit_cost": money_text(line["unit_cost"]),
+                "amount": money_text(line["amount"]),
             }
             for line in lines
         ],

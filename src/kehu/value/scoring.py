@@ -23,8 +23,9 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from kehu.core.days import day_end
 from kehu.core.sql import datetime_adapter
-from kehu.orders.models import PURCHASE_STATUSES
+from kehu.orders.models import purchases_where
 
 BATCH = 200_000
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -77,12 +78,11 @@ class Purchases:
 
 def purchases_read() -> Purchases:
     """Every purchase row, in table order (a full scan)."""
-    statuses = ", ".join(f"'{s}'" for s in PURCHASE_STATUSES)
     sql = (
         f"SELECT customer_id, {_epoch('ordered_at')}, "
         f"{_cents('total')} - {_cents('refunded_total')}, "
         f"COALESCE({_cents('cost')}, 0), CASE WHEN cost IS NULL THEN 1 ELSE 0 END "
-        f"FROM orders_order WHERE status IN ({statuses})"
+        f"FROM orders_order WHERE {purchases_where()}"
     )
     rows = _fetch(sql, [], 5)
     return Purchases(
@@ -135,12 +135,6 @@ def _offset(zone: dt.tzinfo, seconds: int) -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
-def day_end(day: dt.date) -> dt.datetime:
-    """The first moment after local ``day`` (aware)."""
-    zone = timezone.get_default_timezone()
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-
-
 @dataclass(frozen=True)
 class SideFacts:
     complaints_30d: np.ndarray
@@ -154,7 +148,7 @@ def side_facts(customers: np.ndarray, *, as_of: dt.date) -> SideFacts:
     """Complaints of the last 30 days, the latest two CSAT answers and the contacts of
     ``customers`` (sorted ids), all as of the end of local day ``as_of``."""
     n = customers.shape[0]
-    end = day_end(as_of)
+    end = day_end(as_of, timezone.get_default_timezone())
     adapt: Callable[[dt.datetime], object] = datetime_adapter()
     end_utc = end.astimezone(dt.UTC)
     end_ts = end_utc.timestamp()

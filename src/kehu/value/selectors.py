@@ -3,7 +3,6 @@ at-risk list (filtered by what the user may see), the dashboard's numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,17 +14,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.core.paging import PageNav
+from kehu.core.paging import PageNav, pages_for
 from kehu.core.sql import values_in
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
+from kehu.customers.search import q_through
 from kehu.customers.selectors import PageOutOfRange
 from kehu.value.models import CustomerValue, RunStatus, ScoreRun
 from kehu.value.services import value_settings
 from kehu.value.texts import reasons_texts, run_message, saving_text
 
 TREND_RUNS = 12
-COUNT_CAP = 1000  # warnings counted for a user who sees part of the customers
 USABLE = Q(status=RunStatus.SUCCEEDED) | (
     Q(status__in=(RunStatus.INSUFFICIENT, RunStatus.FAILED), customers__gt=0)
     & ~Q(message_code__in=("error", "interrupted", "no_data"))
@@ -96,12 +95,15 @@ def customer_value(customer: Customer, *, trend: int = TREND_RUNS) -> CustomerVa
         view.saving = saving_text(
             view.value.money_at_stake, retention_cost(run), view.value.worth_saving
         )
-        view.cadence_days = value_settings().cadence().get(view.value.tier)
+        # The cadence's days as the care card and the agenda decide them (care.cadence).
+        from kehu.care.cadence import cadence_table
+
+        tag_ids = list(customer.tags.values_list("pk", flat=True))
+        view.cadence_days = cadence_table().days_for(tag_ids, str(view.value.tier))
         if customer.last_contact_at is not None:
             view.days_since_contact = max(0, (timezone.now() - customer.last_contact_at).days)
-        if view.cadence_days is not None:
-            since = view.days_since_contact
-            view.overdue = since is None or since > view.cadence_days
+        since = view.days_since_contact
+        view.overdue = since is None or since > view.cadence_days
     return view
 
 
@@ -130,9 +132,7 @@ def _warnings(user: User, run: ScoreRun) -> QuerySet[CustomerValue]:
     """The run's warnings about customers ``user`` may see (visibility as a join: read in
     money order, it stops when a page is full)."""
     rows = CustomerValue.objects.filter(run=run, at_risk=True, customer__deleted_at__isnull=True)
-    if not user.sees_all_customers:
-        rows = rows.filter(visibility_q(user, "customer__"))
-    return rows
+    return rows.filter(q_through(visibility_q(user), "customer__"))
 
 
 def at_risk_rows(user: User) -> tuple[ScoreRun | None, Iterator[RiskRow]]:
@@ -176,10 +176,11 @@ def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> 
     if count is None:
         # Counting every visible warning means reading them all (0.6 s for a salesperson
         # at 1M customers): count up to a cap and say "N+" beyond, as the customer list does.
-        count = rows.values("id")[: COUNT_CAP + 1].count()
-        capped = count > COUNT_CAP
-        count = min(count, COUNT_CAP)
-    num_pages = max(1, math.ceil(count / page_size))
+        cap = settings.KEHU_LIST_COUNT_CAP
+        count = rows.values("id")[: cap + 1].count()
+        capped = count > cap
+        count = min(count, cap)
+    num_pages = pages_for(count, page_size, page, capped=capped)
     if page > num_pages:
         raise PageOutOfRange
     offset = (page - 1) * page_size
@@ -226,15 +227,15 @@ def pareto_data(run: ScoreRun) -> dict[str, Any]:
     }
 
 
-def as_of_default() -> dt.date:
-    return timezone.localdate()
-
-
 def latest_scores(customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
     """(customer id, RFM score, tier, P(alive), CLV, risk) of ``customer_ids`` in the
     latest usable run, for the lifecycle rules' facts (customers it did not score are
     left out)."""
-    run = run_latest_good()
+    return scores_in(run_latest_good(), customer_ids)
+
+
+def scores_in(run: ScoreRun | None, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """``latest_scores`` for a run already looked up (a caller reading many chunks)."""
     if run is None or not customer_ids:
         return []
     return list(
