@@ -158,10 +158,10 @@ def test_nightly_job_is_idempotent_and_run_now_enqueues(org):
     assert ScoreRun.objects.filter(as_of=timezone.localdate()).count() == 1
 
 
-def test_at_risk_count_is_capped_for_a_partial_view(org, scored, settings):
+def test_at_risk_count_is_capped_for_a_partial_view(org, scored, monkeypatch):
     from kehu.value import selectors
 
-    settings.KEHU_LIST_COUNT_CAP = 2
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     page = selectors.at_risk_page(org.sales, page=1, page_size=1)
     assert page.count == 2 and page.count_is_capped and page.num_pages == 2
     assert page.has_next and len(page.items) == 1
