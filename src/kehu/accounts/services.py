@@ -101,13 +101,12 @@ def token_revoke(*, token: ApiToken) -> None:
 def token_authenticate(raw: str) -> User | None:
     if not raw or not raw.startswith(ApiToken.PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.active()
-        .select_related("user", "user__team")
-        .filter(digest=ApiToken.digest_of(raw))
-        .first()
-    )
-    if token is None:
+    tokens = ApiToken.objects.active().select_related("user", "user__team")
+    try:
+        # The digest is unique: ``get`` (``first`` would add an ORDER BY, and SQLite
+        # may then walk the table in id order instead of the digest's index).
+        token = tokens.get(digest=ApiToken.digest_of(raw))
+    except ApiToken.DoesNotExist:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

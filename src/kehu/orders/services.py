@@ -40,12 +40,12 @@ from kehu.core.money import money_text
 from kehu.core.sql import (
     chunks,
     datetime_adapter,
-    fetch_rows,
     rows_insert,
     select_rows,
     values_in,
     values_insert,
     values_insert_returning,
+    where_sql,
 )
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
@@ -304,23 +304,32 @@ class _Clean:
 
 def _digest(clean: _Clean) -> str:
     """The order as pushed, after normalising numbers and times: equal pushes hash
-    equal ("10" and "10.00", "+08:00" and "Z" the same moment). ``repr`` of strings,
-    numbers and tuples is unambiguous, so different orders never read the same."""
-    payload = (
-        clean.key,
-        clean.customer_ref,
+    equal ("10" and "10.00", "+08:00" and "Z" the same moment). Fields are joined with
+    NUL, which no text may contain (``_text``), and every line has the same number of
+    fields, so different orders never read the same."""
+    parts = [
+        *clean.key,
+        *map(str, clean.customer_ref),
         clean.ordered_at.isoformat(),
         clean.status,
         clean.channel,
         clean.currency,
-        clean.total,
-        clean.cost,
-        tuple(
-            (line.product_ref, line.quantity, line.unit_price, line.discount, line.unit_cost)
-            for line in clean.lines
-        ),
-    )
-    return hashlib.sha256(repr(payload).encode()).hexdigest()
+        _or_blank(clean.total),
+        _or_blank(clean.cost),
+    ]
+    for line in clean.lines:
+        parts += (
+            *map(str, line.product_ref),
+            str(line.quantity),
+            _or_blank(line.unit_price),
+            str(line.discount),
+            _or_blank(line.unit_cost),
+        )
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _or_blank(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _clean(index: int, data: OrderInput, currency_default: str) -> _Clean | OrderItemError:
@@ -448,21 +457,6 @@ def _by_source(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return {source: sorted(ids) for source, ids in grouped.items()}
 
 
-M = TypeVar("M", bound=models.Model)
-
-
-def _by_key(
-    rows: models.QuerySet[M], source: str, external_ids: Sequence[str]
-) -> models.QuerySet[M]:
-    """Rows by ``(source, external_id)``. The ``external_id <> ''`` term lets SQLite and
-    PostgreSQL use the partial unique index on the pair instead of scanning."""
-    return (
-        rows.filter(source=source, external_id__in=values_in(external_ids, "text"))
-        .exclude(external_id="")
-        .order_by()
-    )
-
-
 def _money_value(value: Any) -> Decimal | None:
     """A money column as read by a bare cursor: PostgreSQL gives a Decimal, SQLite a
     float or an integer (its shortest text is the decimal that was stored)."""
@@ -490,8 +484,8 @@ def _table(model: type[models.Model]) -> str:
 
 def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     """Read with bare cursors: hundreds of rows per batch, where building the queries
-    and iterating through the ORM cost more than running them. Customers go through
-    the ORM's query (the actor's visibility) and ``fetch_rows``."""
+    and iterating through the ORM cost more than running them. The customers the
+    actor may see: the ORM's filter (``visibility_q``), compiled once."""
     existing: dict[tuple[str, str], _Existing] = {}
     for source, external_ids in _by_source(c.key for c in cleans).items():
         for chunk in chunks(external_ids, IN_CHUNK):
@@ -514,24 +508,49 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
             allowed = writable[(owner_id, team_id)] = can_write(actor, probe)
         return _Buyer(pk, allowed)
 
-    visible = Customer.objects.alive().filter(visibility_q(actor))
-    columns = ("pk", "owner_id", "team_id")
+    # The actor's visibility (a filter over the customer's own columns), compiled once
+    # for both lookups.
+    visible = where_sql(Customer.objects.alive().filter(visibility_q(actor)))
+    customers: dict[int, _Buyer] = {}
+    by_external_id: dict[tuple[str, str], _Buyer] = {}
+    if visible is None:
+        return _Lookups(existing, customers, by_external_id, _products(cleans))
+    where, where_params = visible
+    table = _table(Customer)
     customer_ids = {c.customer_ref[1] for c in cleans if c.customer_ref[0] == "id"}
     customer_ids |= {e.customer_id for e in existing.values()}
-    customers: dict[int, _Buyer] = {}
     for id_chunk in chunks(sorted(customer_ids), IN_CHUNK):
-        by_id = visible.filter(pk__in=values_in(id_chunk, "int")).values_list(*columns)
-        for pk, owner_id, team_id in fetch_rows(by_id):
+        ids = values_in(id_chunk, "int")
+        for pk, owner_id, team_id in select_rows(
+            f"SELECT id, owner_id, team_id FROM {table} WHERE id IN ({ids.sql}) AND ({where})",
+            [*ids.params, *where_params],
+        ):
             customers[pk] = buyer(pk, owner_id, team_id)
-    by_external_id: dict[tuple[str, str], _Buyer] = {}
     wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
     for source, external_ids in _by_source(wanted).items():
         for chunk in chunks(external_ids, IN_CHUNK):
-            matches = _by_key(visible, source, chunk).values_list(*columns, "external_id")
-            for pk, owner_id, team_id, external_id in fetch_rows(matches):
+            keys = values_in(chunk, "text")
+            for pk, owner_id, team_id, external_id in select_rows(
+                f"SELECT id, owner_id, team_id, external_id FROM {table} WHERE source = %s "
+                f"AND external_id IN ({keys.sql}) AND {_KEYED} AND ({where})",
+                [source, *keys.params, *where_params],
+            ):
                 customers[pk] = by_external_id[(source, external_id)] = buyer(pk, owner_id, team_id)
+    return _Lookups(existing, customers, by_external_id, _products(cleans))
 
+
+def _products(cleans: Sequence[_Clean]) -> dict[tuple[str, Any], _ProductFacts]:
+    """The products the lines name, by ``("id", pk)`` and ``("sku", sku)``."""
     products: dict[tuple[str, Any], _ProductFacts] = {}
+    facts_by_pk: dict[int, _ProductFacts] = {}
+
+    def product(pk: int, price: Any, unit_cost: Any) -> _ProductFacts:
+        # A product named by id in one line and by SKU in another is read twice.
+        facts = facts_by_pk.get(pk)
+        if facts is None:
+            facts = facts_by_pk[pk] = _product_facts(pk, price, unit_cost)
+        return facts
+
     refs = {line.product_ref for c in cleans for line in c.lines}
     ids = sorted(value for kind, value in refs if kind == "id")
     skus = sorted(value for kind, value in refs if kind == "sku")
@@ -541,14 +560,14 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
         for pk, _sku, price, unit_cost in select_rows(
             f"{facts} id IN ({wanted_ids.sql})", wanted_ids.params
         ):
-            products[("id", pk)] = _product_facts(pk, price, unit_cost)
+            products[("id", pk)] = product(pk, price, unit_cost)
     for sku_chunk in chunks(skus, IN_CHUNK):
         wanted_skus = values_in(sku_chunk, "text")
         for pk, sku, price, unit_cost in select_rows(
             f"{facts} sku IN ({wanted_skus.sql}) AND {_WITH_SKU}", wanted_skus.params
         ):
-            products[("sku", sku)] = _product_facts(pk, price, unit_cost)
-    return _Lookups(existing, customers, by_external_id, products)
+            products[("sku", sku)] = product(pk, price, unit_cost)
+    return products
 
 
 # --- step 3: each item against what exists -------------------------------------------------
@@ -558,7 +577,7 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
 class _Plan:
     clean: _Clean
     customer: _Buyer
-    lines: list[dict[str, Any]]  # OrderLine values by attribute name (order_id once known)
+    lines: list[tuple[Any, ...]]  # LINE_COLUMNS values but the order_id (not known yet)
     total: Decimal
     cost: Decimal | None
     existing: _Existing | None
@@ -607,7 +626,7 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
     if isinstance(customer, OrderItemError):
         return IngestResult(clean.index, error=customer)
     errors: dict[str, list[str]] = {}
-    lines: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     cost: Decimal | None = ZERO
     total = ZERO
     for position, line in enumerate(clean.lines):
@@ -631,15 +650,7 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
         if cost is not None:
             cost = None if unit_cost is None else cost + cents(line.quantity * unit_cost)
         lines.append(
-            {
-                "position": position,
-                "product_id": product.pk,
-                "quantity": line.quantity,
-                "unit_price": unit_price,
-                "discount": line.discount,
-                "unit_cost": unit_cost,
-                "amount": amount,
-            }
+            (position, product.pk, line.quantity, unit_price, line.discount, unit_cost, amount)
         )
     if not clean.lines:
         assert clean.total is not None
@@ -715,9 +726,7 @@ def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
     lines: list[tuple[Any, ...]] = []
     for plan in plans:
         order_id = ids[plan.clean.key]
-        lines.extend(
-            (order_id, line["position"], *map(line.__getitem__, LINE_FIELDS)) for line in plan.lines
-        )
+        lines += [(order_id, *line) for line in plan.lines]
     values_insert(OrderLine, LINE_COLUMNS, lines)
     return {plan.clean.index: ids[plan.clean.key] for plan in plans}
 
@@ -789,7 +798,8 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     order.cost = plan.cost
     order.status = effective_status(clean.status, plan.total, order.refunded_total)
     order.content_hash = clean.content_hash
-    after = order_content(order, plan.lines)
+    lines = [dict(zip(LINE_COLUMNS[1:], line, strict=True)) for line in plan.lines]
+    after = order_content(order, lines)
     if after == before:
         # Sent differently (say, the customer by external id now) but the same order.
         Order.objects.filter(pk=order.pk).update(content_hash=clean.content_hash)
@@ -807,7 +817,7 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     order.save()
     if after["lines"] != before["lines"]:
         OrderLine.objects.filter(order=order).delete()
-        rows_insert(OrderLine, [{"order_id": order.pk, **line} for line in plan.lines])
+        rows_insert(OrderLine, [{"order_id": order.pk, **line} for line in lines])
     return order.pk, Outcome.UPDATED
 
 
