@@ -15,7 +15,7 @@ get_resolver().url_patterns  # noqa: B018
 gc.freeze()
 # A batch of 500 pushed orders leaves ~14,000 more container objects alive mid-request
 # than before it; at the default thresholds (700, 10, 10) the collector made ~20 young
-# passes per batch and a full one every few batches: ~6 ms of an ~80-ms batch, measured
+# passes per batch and a full one every few batches: ~5 ms of an ~80-ms batch, measured
 # by alternating the settings every ten batches in one process. Young passes now come
 # every 50,000 new objects and full ones after 20 × 20 of those; cyclic garbage waits
 # longer (a few MB at most) for a tenth of the work.
