@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from kehu.care import lunar
 from kehu.care.cadence import CadenceTable, cadence_table
 from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKind
+from kehu.core.days import day_start
 from kehu.customers.models import Customer
 from kehu.value.selectors import run_latest_good, tiers_between
 
@@ -182,10 +183,6 @@ def rule_plans(day: dt.date, rules: list[CareRule] | None = None) -> list[RulePl
     return plans
 
 
-def _local_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
-
-
 @lru_cache(maxsize=65536)
 def _parse_date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
@@ -227,7 +224,7 @@ class _Context:
             if plan.rule.kind == RuleKind.CADENCE:
                 days = {cadence.default, *cadence.by_tag.values(), *cadence.by_tier.values()}
                 plan.cadence_cutoffs = {
-                    d: self.raw(_local_start(plan.target - dt.timedelta(days=d - 1))) for d in days
+                    d: self.raw(day_start(plan.target - dt.timedelta(days=d - 1))) for d in days
                 }
 
     def raw(self, moment: dt.datetime) -> Any:

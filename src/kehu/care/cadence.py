@@ -6,13 +6,18 @@ of the customer's tags, else the default row, else ``DEFAULT_DAYS``).
 Hook for tiers (客户分级): when the value issue lands, load its tier → days table in
 ``cadence_table()`` and pass the customer's tier to ``CadenceTable.days_for``; a tier's
 cadence then takes precedence over the tag cadence (or the shorter wins — decide there).
-Every caller (the agenda, the customer card) goes through ``days_for``.
+Every caller (the agenda, the customer's care and value cards) goes through
+``days_for``; for one customer, ``customer_cadence_days``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kehu.customers.models import Customer
 
 DEFAULT_DAYS = 90
 
@@ -48,3 +53,14 @@ def cadence_table() -> CadenceTable:
 
     by_tier = {str(tier): days for tier, days in value_settings().cadence().items()}
     return CadenceTable(default=default, by_tag=by_tag, by_tier=by_tier)
+
+
+def customer_cadence_days(customer: Customer, tier: int | None) -> int:
+    """The days between contacts ``customer`` should have: its star tier's cadence,
+    else the shortest of its tags', else the default (the customer's tags are read only
+    when no tier decides)."""
+    table = cadence_table()
+    tier_key = str(tier) if tier else None
+    if tier_key is not None and tier_key in table.by_tier:
+        return table.by_tier[tier_key]
+    return table.days_for(customer.tags.values_list("pk", flat=True))

@@ -18,7 +18,7 @@ from kehu.accounts.models import User
 from kehu.care import lunar
 from kehu.care.access import care_items_q
 from kehu.care.agenda import Entry, agenda_compute, festivals_on, next_festival
-from kehu.care.cadence import cadence_table
+from kehu.care.cadence import customer_cadence_days
 from kehu.care.models import AgendaDay, CareItem, CareRule, Festival, Reason
 from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
@@ -161,9 +161,7 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
     if found:
         dates.festival, names = found[0], found[1]
         dates.festival_names = "、".join(f.name for f in names)
-    tag_ids = list(customer.tags.values_list("pk", flat=True))
-    tier = tier_of(customer.pk)
-    dates.cadence_days = cadence_table().days_for(tag_ids, str(tier) if tier else None)
+    dates.cadence_days = customer_cadence_days(customer, tier_of(customer.pk))
     base = customer.last_contact_at or customer.created_at
     if base:
         start = timezone.localtime(base).date()

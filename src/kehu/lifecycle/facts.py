@@ -325,9 +325,14 @@ SIDE_COLUMNS = (
 )
 
 
+def _reads(needed: Collection[str] | None, names: Iterable[str]) -> bool:
+    """Whether the rules read any of ``names`` (``needed`` None: they may read all)."""
+    return needed is None or any(name in needed for name in names)
+
+
 def _side_wanted(needed: Collection[str] | None) -> list[bool]:
     """Per column of the side statement, whether the rules read what it gives."""
-    return [needed is None or any(name in needed for name in serves) for serves in SIDE_COLUMNS]
+    return [_reads(needed, serves) for serves in SIDE_COLUMNS]
 
 
 def _side_sql(where: str, needed: Collection[str] | None) -> str:
@@ -408,9 +413,6 @@ def _side_facts(
     """The alive customers among ``ids`` and their facts other than orders: one query
     per 5,000 ids (or one for a run of ids), and one per set fact the rules read."""
 
-    def wanted(*names: str) -> bool:
-        return needed is None or any(name in needed for name in names)
-
     rows = _side_rows(ids, now, needed, by_range)
     if by_range:
         wanted_ids = set(ids)
@@ -444,19 +446,19 @@ def _side_facts(
     if not n:
         return alive, numbers, sets
     alive_ids = alive.tolist()
-    scored = _value_run() if wanted(*VALUE_FACTS) else None
+    scored = _value_run() if _reads(needed, VALUE_FACTS) else None
     for chunk in chunks(alive_ids, IN_CHUNK):
         if scored is not None:
             _value_facts(numbers, alive, chunk, scored)
-        if not wanted(*SET_FACTS):
+        if not _reads(needed, SET_FACTS):
             continue
         subquery = values_in(chunk, "int")
         pairs: dict[str, Iterable[tuple[int, str]]] = {}
-        if wanted("tags"):
+        if _reads(needed, ("tags",)):
             pairs["tags"] = Customer.tags.through.objects.filter(
                 customer_id__in=subquery
             ).values_list("customer_id", "tag__name")
-        if wanted("flags"):
+        if _reads(needed, ("flags",)):
             pairs["flags"] = CustomerFlag.objects.filter(customer_id__in=subquery).values_list(
                 "customer_id", "flag__key"
             )

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
-from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.core.days import day_end, day_start
 from kehu.core.paging import PageNav
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
@@ -41,14 +41,10 @@ class OrderFilters:
         if self.customer:
             q &= Q(customer_id=self.customer)
         if self.date_from:
-            q &= Q(ordered_at__gte=_local_midnight(self.date_from))
+            q &= Q(ordered_at__gte=day_start(self.date_from))
         if self.date_to:
-            q &= Q(ordered_at__lt=_local_midnight(self.date_to + dt.timedelta(days=1)))
+            q &= Q(ordered_at__lt=day_end(self.date_to))
         return q
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass

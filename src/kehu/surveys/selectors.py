@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.days import day_end, day_start
 from kehu.customers.models import Customer
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.customers.timeline import Cursor, TimelineEvent
@@ -157,10 +158,6 @@ class Results:
         return self.totals.sent == 0
 
 
-def _start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
-
-
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
@@ -175,9 +172,9 @@ def survey_results(user: User, survey: Survey, filters: ResultFilters) -> Result
     filters.date_from = _clamp(filters.date_from)
     filters.date_to = _clamp(filters.date_to)
     if filters.date_from:
-        rows = rows.filter(sent_at__gte=_start(filters.date_from))
+        rows = rows.filter(sent_at__gte=day_start(filters.date_from))
     if filters.date_to:
-        rows = rows.filter(sent_at__lt=_start(filters.date_to + dt.timedelta(days=1)))
+        rows = rows.filter(sent_at__lt=day_end(filters.date_to))
     if filters.team:
         rows = rows.filter(team_id=filters.team)
     if filters.owner:

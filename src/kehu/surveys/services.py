@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
+from kehu.core.days import day_end, day_start
 from kehu.core.errors import ConflictError, KehuError
 from kehu.core.events import CustomerEvent, emit
 from kehu.customers.access import can_log_interaction
@@ -497,10 +498,6 @@ def _deliver_guarded(invitations: Sequence[Invitation], *, now: dt.datetime) -> 
     return delivered, failed
 
 
-def _local_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
-
-
 def order_triggers_run(*, now: dt.datetime | None = None) -> int:
     """Invite the buyers of paid orders placed ``delay_days`` ago (and of the days a
     stopped worker missed, up to ``CATCH_UP_DAYS``). One invitation per order."""
@@ -515,14 +512,14 @@ def order_triggers_run(*, now: dt.datetime | None = None) -> int:
     for trigger in triggers:
         day = today - dt.timedelta(days=trigger.delay_days)
         since = max(
-            _local_day_start(day - dt.timedelta(days=CATCH_UP_DAYS)),
+            day_start(day - dt.timedelta(days=CATCH_UP_DAYS)),
             trigger.created_at - dt.timedelta(days=trigger.delay_days),
         )
         orders = (
             Order.objects.filter(
                 status=OrderStatus.PAID,
                 ordered_at__gte=since,
-                ordered_at__lt=_local_day_start(day + dt.timedelta(days=1)),
+                ordered_at__lt=day_end(day),
                 customer__deleted_at__isnull=True,
             )
             .exclude(Exists(Invitation.objects.filter(trigger=trigger, order_id=OuterRef("pk"))))

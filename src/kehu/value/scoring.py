@@ -148,7 +148,7 @@ def side_facts(customers: np.ndarray, *, as_of: dt.date) -> SideFacts:
     """Complaints of the last 30 days, the latest two CSAT answers and the contacts of
     ``customers`` (sorted ids), all as of the end of local day ``as_of``."""
     n = customers.shape[0]
-    end = day_end(as_of, timezone.get_default_timezone())
+    end = day_end(as_of)
     adapt: Callable[[dt.datetime], object] = datetime_adapter()
     end_utc = end.astimezone(dt.UTC)
     end_ts = end_utc.timestamp()

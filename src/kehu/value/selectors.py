@@ -99,10 +99,9 @@ def customer_value(customer: Customer, *, trend: int = TREND_RUNS) -> CustomerVa
             view.value.money_at_stake, retention_cost(run), view.value.worth_saving
         )
         # The cadence's days as the care card and the agenda decide them (care.cadence).
-        from kehu.care.cadence import cadence_table
+        from kehu.care.cadence import customer_cadence_days
 
-        tag_ids = list(customer.tags.values_list("pk", flat=True))
-        view.cadence_days = cadence_table().days_for(tag_ids, str(view.value.tier))
+        view.cadence_days = customer_cadence_days(customer, view.value.tier)
         if customer.last_contact_at is not None:
             view.days_since_contact = max(0, (timezone.now() - customer.last_contact_at).days)
         since = view.days_since_contact
