@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -159,3 +161,13 @@ def test_notifications_page_and_unread_badge(client, org):
     assert Notification.objects.get().read_at is not None
     client.force_login(org.east_sales2)
     assert client.get(reverse("followups:open", args=[note.pk])).status_code == 404
+
+
+def test_a_partial_does_not_count_notifications(client, org):
+    """The navigation bar's count is made only for a page that shows the bar."""
+    customer = make_customer(org.sales, name="甲")
+    client.force_login(org.sales)
+    client.get(reverse("customers:timeline", args=[customer.pk]))  # session, warm-up
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("customers:timeline", args=[customer.pk])).status_code == 200
+    assert not [q for q in ctx.captured_queries if "followups_notification" in q["sql"]]
