@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from kehu.lifecycle.engine import lifecycle_evaluate
+from kehu.lifecycle.engine import lifecycle_evaluate, lifecycle_recompute
 from kehu.lifecycle.facts import customer_facts
 from kehu.lifecycle.models import CustomerStage, LifecycleModel, StageChange
 from tests.factories import make_customer
@@ -103,6 +103,25 @@ def test_evaluation_is_deterministic_and_idempotent(org, customer, engine_off):
     # A first placement lands where the history says, in one "initial" change.
     assert stage_of(customer) == "exit" and stage_of(other) == "acquire"
     assert StageChange.objects.filter(customer=customer).get().kind == "initial"
+
+
+def test_recompute_of_some_customers_walks_only_those(org, engine_off):
+    """``customer_ids`` in runs of ``chunk``: the others, and the deleted, untouched."""
+    made = [make_customer(org.sales, name=f"客户{i}") for i in range(7)]
+    for person in made:
+        buy(org.sales, person, days_ago(5))
+    made[3].deleted_at = NOW
+    made[3].save(update_fields=["deleted_at"])
+    StageChange.objects.all().delete()
+    CustomerStage.objects.all().delete()
+    asked = [made[i].pk for i in (6, 0, 3, 2, 4)]
+    walked: list[int] = []
+    result = lifecycle_recompute(now=NOW, customer_ids=asked, chunk=2, progress=walked.append)
+    placed = set(
+        CustomerStage.objects.filter(model__key="six_phase").values_list("customer_id", flat=True)
+    )
+    assert placed == {made[i].pk for i in (0, 2, 4, 6)}
+    assert result.customers == 4 and sum(walked) == 4
 
 
 def test_recording_an_order_moves_the_stage_in_the_same_transaction(org, customer):

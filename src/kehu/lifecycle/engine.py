@@ -17,6 +17,7 @@ and customer per evaluation — "initial" for the first placement.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -725,15 +726,26 @@ def lifecycle_recompute(
         return result
     after = 0
     customers = Customer.objects.alive().order_by("pk")
-    if customer_ids is not None:
-        customers = customers.filter(pk__in=list(customer_ids))
+    # The ids asked for are walked in runs of ``chunk`` (an ``IN`` over all of them per
+    # run prepared 100,000 values 20 times: a quarter of a 100k demo's lifecycle pass).
+    wanted = None if customer_ids is None else sorted(set(customer_ids))
     while True:
-        run = list(customers.filter(pk__gt=after).values_list("pk", flat=True)[:chunk])
-        if not run:
-            return result
-        with transaction.atomic():
-            result.changes += lifecycle_evaluate_range(run, now=now, plans=plans)
-        result.customers += len(run)
-        after = run[-1]
+        if wanted is None:
+            run = list(customers.filter(pk__gt=after).values_list("pk", flat=True)[:chunk])
+            if not run:
+                return result
+            after = run[-1]
+        else:
+            start = bisect.bisect_right(wanted, after)
+            part = wanted[start : start + chunk]
+            if not part:
+                return result
+            alive = customers.filter(pk__in=values_in(part, "int"))
+            run = list(alive.values_list("pk", flat=True))
+            after = part[-1]
+        if run:
+            with transaction.atomic():
+                result.changes += lifecycle_evaluate_range(run, now=now, plans=plans)
+            result.customers += len(run)
         if progress is not None:
             progress(len(run))
