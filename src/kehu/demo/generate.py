@@ -267,7 +267,8 @@ def demo_load(
     # Value first: the lifecycle rules may read tier, RFM, P(alive), CLV and risk.
     value_demo()
     demo_lifecycle(customer_ids=list(Customer.objects.values_list("pk", flat=True)), now=now)
-    planted = _plant_duplicates(gen, admin, duplicates)
+    with transaction.atomic():  # a bulk load: one commit, not one per customer
+        planted = _plant_duplicates(gen, admin, duplicates)
     duplicate_scan_save(duplicate_scan())
     return {
         "customers": created + planted,
@@ -283,9 +284,12 @@ def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:
     the merge screen have something to show."""
     rng = gen.rng
     originals = list(Customer.objects.order_by("id").values_list("pk", flat=True))
+    picked = rng.sample(originals, min(count, len(originals)))
+    found = Customer.objects.prefetch_related("phones").in_bulk(picked)
+    sales = list(User.objects.filter(role=Role.SALES))
     planted = 0
-    for pk in rng.sample(originals, min(count, len(originals))):
-        original = Customer.objects.prefetch_related("phones").get(pk=pk)
+    for pk in picked:
+        original = found[pk]
         if original.kind == CustomerKind.COMPANY:
             city = original.city.removesuffix("市")
             base = original.name.replace(f"（{city}）", "").removeprefix(city)
@@ -311,7 +315,7 @@ def _plant_duplicates(gen: Generator, admin: User, count: int) -> int:
                 "source_channel": rng.choice([c for c in SourceChannel.values if c]),
             },
             phones=phones,
-            owner=rng.choice(list(User.objects.filter(role=Role.SALES))),
+            owner=rng.choice(sales),
             allow_duplicate=True,
         )
         planted += 1

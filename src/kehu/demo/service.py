@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -39,6 +40,7 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+@transaction.atomic  # a bulk load: one commit, not thousands (one per service call)
 def demo_service(
     *,
     seed: int,
