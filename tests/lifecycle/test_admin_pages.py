@@ -4,12 +4,14 @@ rule editor with its preview; admins only."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from kehu.customers.models import Customer
+from kehu.lifecycle import engine
 from kehu.lifecycle.engine import lifecycle_evaluate
 from kehu.lifecycle.models import CustomerStage, LifecycleModel, Rule, Stage
 from tests.conftest import Org
@@ -235,6 +237,35 @@ def test_preview_counts_customers_the_draft_would_move(admin, customers):
     # Nothing written: the rule and the customers' stages are as they were.
     assert exit_rule().condition == rule.condition and exit_rule().version == rule.version
     assert stage_key(customers["a"]) == "acquire"
+
+
+def test_preview_of_a_large_book_is_estimated_from_a_sample(admin, customers, monkeypatch):
+    """Above ``PREVIEW_LIMIT`` customers the preview evaluates a random sample (the same
+    one each time) and scales its counts to the whole book, and says so."""
+    monkeypatch.setattr(engine, "PREVIEW_LIMIT", 2)
+    alive = sorted(Customer.objects.alive().values_list("pk", flat=True))
+    sample = set(random.Random(engine.PREVIEW_SEED).sample(alive, 2))
+    moving = {customers["a"].pk, customers["b"].pk}  # as in the exact preview above
+    expected = round(len(sample & moving) * len(alive) / 2)
+    rule = exit_rule()
+    condition = {"fact": "days_since_last_order", "op": ">=", "value": 90}
+    data = rule_post(rule, condition=json.dumps(condition))
+    response = admin.post(f"/lifecycle/rules/{rule.pk}/preview/", data, **HTMX)
+    preview = response.context["preview"]
+    assert preview.estimated and (preview.evaluated, preview.population) == (2, len(alive))
+    assert preview.total == expected
+    assert {s.customer.pk for s in preview.samples} <= sample & moving
+    text = response.content.decode()
+    assert f"今天约有 {expected} 位客户" in text and "按随机抽取的 2 位客户" in text
+    again = admin.post(f"/lifecycle/rules/{rule.pk}/preview/", data, **HTMX)
+    assert again.context["preview"].total == expected  # the same sample: the same estimate
+
+    # Within the limit every customer counts, exactly.
+    monkeypatch.setattr(engine, "PREVIEW_LIMIT", len(alive))
+    response = admin.post(f"/lifecycle/rules/{rule.pk}/preview/", data, **HTMX)
+    preview = response.context["preview"]
+    assert not preview.estimated and preview.total == 2
+    assert "preview-estimate" not in response.content.decode()
 
 
 def test_preview_of_a_new_rule_and_of_bad_input(admin, customers):

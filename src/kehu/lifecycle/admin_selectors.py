@@ -243,6 +243,11 @@ class Preview:
     total: int
     by_target: list[tuple[Stage, int]]  # where the moved customers end up (may chain on)
     samples: list[PreviewSample]
+    # A large book is estimated from a random sample of ``evaluated`` of its
+    # ``population`` customers: the counts above are then scaled to the whole.
+    estimated: bool = False
+    evaluated: int = 0
+    population: int = 0
 
 
 def rule_draft_preview(rule: Rule, *, now: dt.datetime) -> Preview:
@@ -258,10 +263,22 @@ def rule_draft_preview(rule: Rule, *, now: dt.datetime) -> Preview:
         return Preview(rule, from_names, 0, [], [])
     spec = rule_spec(rule, plan.stage_key_by_id)
     samples: list[int] = []
-    moved = rule_preview(spec, plan, now=now, samples=samples, sample_size=PREVIEW_SAMPLES)
-    by_target = [(stage, moved[stage.key]) for stage in stages if moved.get(stage.key)]
+    counts = rule_preview(spec, plan, now=now, samples=samples, sample_size=PREVIEW_SAMPLES)
+    scale = counts.population / counts.evaluated if counts.sampled else 1.0
+    by_target = [
+        (stage, round(counts.moved[stage.key] * scale))
+        for stage in stages
+        if counts.moved.get(stage.key)
+    ]
     return Preview(
-        rule, from_names, sum(moved.values()), by_target, _preview_samples(model, samples)
+        rule,
+        from_names,
+        sum(n for _stage, n in by_target),
+        by_target,
+        _preview_samples(model, samples),
+        estimated=counts.sampled,
+        evaluated=counts.evaluated,
+        population=counts.population,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -55,6 +56,11 @@ WRITE_BATCH = 2000
 PLACED = gettext_noop("纳入生命周期模型")
 PHRASES_KEPT = 200_000
 EXPLANATIONS_KEPT = 5_000  # each holds a reason and its facts (~1 KB): fewer than phrases
+# A rule preview runs in the editor's request: up to this many customers are evaluated
+# (~2 s on SQLite at 100,000 customers); a larger book is estimated from a random sample
+# of this size (every customer of a million took longer than a web worker's timeout).
+PREVIEW_LIMIT = 100_000
+PREVIEW_SEED = 20_260_101  # the same sample each time: the same draft, the same estimate
 # A change as written, in this order (``_changes_insert``).
 CHANGE_FIELDS = (
     "customer",
@@ -664,6 +670,20 @@ def lifecycle_evaluate_range(
     return _evaluate(table, _current_range(customer_ids, plans), plans, now)
 
 
+@dataclass
+class PreviewCounts:
+    """A draft rule's effect: customers moved per target stage key, among ``evaluated``
+    customers of the ``population`` alive (all of them, or a random sample)."""
+
+    moved: dict[str, int]
+    evaluated: int
+    population: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.evaluated < self.population
+
+
 def rule_preview(
     rule: rulebook.RuleSpec,
     plan: Plan,
@@ -672,22 +692,32 @@ def rule_preview(
     chunk: int = 20_000,
     samples: list[int] | None = None,
     sample_size: int = 10,
-) -> dict[str, int]:
+    limit: int | None = None,
+) -> PreviewCounts:
     """How many customers a draft rule would move today, without writing: the draft
-    replaces the rule of the same id (or joins the rules) and every customer is
-    evaluated; counts of customers whose stage would differ from now, per target.
-    The ids of the first ``sample_size`` such customers are appended to ``samples``."""
+    replaces the rule of the same id (or joins the rules) and the customers are
+    evaluated — every one, or a random sample of ``limit`` (default ``PREVIEW_LIMIT``)
+    when there are more; counts of customers whose stage would differ from now, per
+    target. The ids of the first ``sample_size`` such customers are appended to
+    ``samples``."""
     from kehu.customers.models import Customer
 
+    limit = PREVIEW_LIMIT if limit is None else limit
     rules = [spec for spec in plan.rules if spec.id != rule.id or not rule.id] + [rule]
     draft = Plan(plan.model, plan.stages, rulebook.ordered(rules))
     needed = facts_needed([plan, draft])
     now_ts = now.timestamp()
     moved: dict[str, int] = {}
     ids = list(Customer.objects.alive().order_by("pk").values_list("pk", flat=True))
+    population = len(ids)
+    # All of them are read by id range; a sample, by its ids.
+    whole = population <= limit
+    if not whole:
+        ids = sorted(random.Random(PREVIEW_SEED).sample(ids, limit))
     for run in chunks(ids, chunk):
-        table = fact_table(run, now=now, needed=needed, by_range=True)
-        placement = placement_of(plan, table, _current_range(run, [plan]))
+        table = fact_table(run, now=now, needed=needed, by_range=whole)
+        held = _current_range(run, [plan]) if whole else _current(table.ids.tolist(), [plan])
+        placement = placement_of(plan, table, held)
         before = decide_many(plan, table, placement, now_ts)
         after = decide_many(draft, table, placement, now_ts)
         differs = after.changed & (~before.changed | (before.final != after.final))
@@ -698,7 +728,7 @@ def rule_preview(
             moved[key] = moved.get(key, 0) + 1
             if samples is not None and len(samples) < sample_size:
                 samples.append(int(table.ids[position]))
-    return moved
+    return PreviewCounts(moved, len(ids), population)
 
 
 @dataclass
