@@ -58,7 +58,7 @@ PHRASES_KEPT = 200_000
 EXPLANATIONS_KEPT = 5_000  # each holds a reason and its facts (~1 KB): fewer than phrases
 # A rule preview runs in the editor's request: up to this many customers are evaluated
 # (~2 s on SQLite at 100,000 customers); a larger book is estimated from a random sample
-# of this size (every customer of a million took longer than a web worker's timeout).
+# of this size (every customer of a million, ~10× that, nears a web worker's timeout).
 PREVIEW_LIMIT = 100_000
 PREVIEW_SEED = 20_260_101  # the same sample each time: the same draft, the same estimate
 # A change as written, in this order (``_changes_insert``).
