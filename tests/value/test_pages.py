@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kehu.followups.models import Task
+from kehu.followups.models import Task, TaskKind, TaskPurpose, TaskStatus
 from kehu.jobs.models import JobRun
 from kehu.value.models import RunStatus, ScoreRun, ValueSettings
 from kehu.value.services import score_run, value_settings
@@ -102,6 +102,50 @@ def test_one_click_retention_task_once(org, scored):
     client.cookies["django_language"] = "en"
     client.post(url)
     assert Task.objects.filter(customer=target).count() == 1
+    # Found by its purpose, not its title: renamed, it is still the one; a task staff
+    # titled the same way by hand is not it.
+    Task.objects.filter(pk=task.pk).update(title="周五再打一次")
+    client.post(url)
+    assert Task.objects.filter(customer=target).count() == 1
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.DONE)
+    by_hand = Task.objects.create(
+        customer=target,
+        assignee=org.west_sales,
+        kind=TaskKind.CALL,
+        title="挽留：手工记的",
+        due_at=timezone.now(),
+    )
+    client.post(url)
+    made = Task.objects.filter(customer=target, purpose=TaskPurpose.RETENTION, status="open")
+    assert made.count() == 1 and made.get().pk not in (task.pk, by_hand.pk)
+
+
+def test_retention_tasks_from_before_purposes_are_marked(org, scored):
+    """Migration followups 0002: the retention tasks made before tasks had a purpose
+    (known by their title's prefix, in either language) are marked as such."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    _people, others, _run = scored
+    made = {
+        title: Task.objects.create(
+            customer=others[0],
+            assignee=org.west_sales,
+            kind=kind,
+            title=title,
+            due_at=timezone.now(),
+        )
+        for title, kind in (
+            ("挽留：客户甲", TaskKind.CALL),
+            ("Retention: Customer B", TaskKind.CALL),
+            ("挽留：礼品", TaskKind.GIFT),
+            ("回访：客户甲", TaskKind.CALL),
+        )
+    }
+    import_module("kehu.followups.migrations.0002_task_purpose").mark_retention_tasks(apps, None)
+    marked = {t.title for t in made.values() if Task.objects.get(pk=t.pk).purpose}
+    assert marked == {"挽留：客户甲", "Retention: Customer B"}
 
 
 def test_value_card_on_the_customer_page(org, scored):

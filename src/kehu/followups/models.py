@@ -20,6 +20,14 @@ class TaskKind(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class TaskPurpose(models.TextChoices):
+    """Why the system made a task (blank: staff made it). Lets a feature find its own
+    tasks again whatever their title became or the language it was written in."""
+
+    NONE = "", _("—")
+    RETENTION = "retention", _("挽留回访")
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("待办")
     DONE = "done", _("已完成")
@@ -35,6 +43,15 @@ class Task(models.Model):
         related_name="tasks",
     )
     kind = models.CharField(_("类型"), max_length=10, choices=TaskKind.choices)
+    # A database default too: bulk inserts (the care agenda's) name their columns.
+    purpose = models.CharField(
+        _("用途"),
+        max_length=16,
+        choices=TaskPurpose.choices,
+        default="",
+        db_default="",
+        blank=True,
+    )
     title = models.CharField(_("标题"), max_length=200)
     notes = models.TextField(
         _("说明"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]

@@ -60,13 +60,21 @@ def _assignee_check(actor: User, assignee: User) -> None:
 
 @transaction.atomic
 def task_create(
-    *, actor: User, customer: Customer, data: Mapping[str, Any], assignee: User | None = None
+    *,
+    actor: User,
+    customer: Customer,
+    data: Mapping[str, Any],
+    assignee: User | None = None,
+    purpose: str = "",
 ) -> Task:
+    """A task for ``customer``; ``purpose`` marks one the system made (``TaskPurpose``)."""
     if not can_log_interaction(actor, customer):
         raise PermissionDenied
     assignee = assignee or actor
     _assignee_check(actor, assignee)
-    task = Task(customer=customer, assignee=assignee, created_by=actor, **_clean(data))
+    task = Task(
+        customer=customer, assignee=assignee, created_by=actor, purpose=purpose, **_clean(data)
+    )
     if not task.title and task.kind:
         task.title = str(task.get_kind_display())
     task.full_clean(exclude=["customer", "assignee", "created_by"])

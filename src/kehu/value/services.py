@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -690,18 +689,17 @@ RETENTION_PREFIX = gettext_noop("挽留：")
 
 def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> tuple[Any, bool]:
     """A retention call (挽留回访) for ``customer``, due in three days, with the warning's
-    reasons in its notes; ``(task, created)`` — an open retention task is not doubled."""
-    from kehu.followups.models import Task, TaskKind, TaskStatus
+    reasons in its notes; ``(task, created)`` — an open retention task is not doubled
+    (found by its purpose, whatever its title became)."""
+    from kehu.followups.models import Task, TaskKind, TaskPurpose, TaskStatus
     from kehu.followups.services import task_create
 
-    prefix = _(RETENTION_PREFIX)
-    # The title's prefix is in the language of whoever created the task.
-    same = Q()
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            same |= Q(title__startswith=_(RETENTION_PREFIX))
     existing = (
-        Task.objects.filter(same, customer=customer, status=TaskStatus.OPEN).order_by("-id").first()
+        Task.objects.filter(
+            customer=customer, status=TaskStatus.OPEN, purpose=TaskPurpose.RETENTION
+        )
+        .order_by("-id")
+        .first()
     )
     if existing is not None:
         return existing, False
@@ -709,9 +707,10 @@ def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> 
     task = task_create(
         actor=actor,
         customer=customer,
+        purpose=TaskPurpose.RETENTION,
         data={
             "kind": TaskKind.CALL,
-            "title": f"{prefix}{customer.name}"[:200],
+            "title": f"{_(RETENTION_PREFIX)}{customer.name}"[:200],
             "notes": (_("流失预警：") + "\n" + notes)[:5000] if notes else "",
             "due_at": timezone.now() + dt.timedelta(days=RETENTION_DUE_DAYS),
         },
