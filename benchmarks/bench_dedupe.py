@@ -364,6 +364,15 @@ def load(
 ) -> tuple[list[tuple[int, int, str]], dict[str, Any]]:
     """Write the originals and the planted duplicates; returns the planted
     (original id, duplicate id, kind) and load figures."""
+    from benchmarks.harness import sqlite_bulk_writes
+
+    with sqlite_bulk_writes():
+        return _load(args)
+
+
+def _load(
+    args: argparse.Namespace,
+) -> tuple[list[tuple[int, int, str]], dict[str, Any]]:
     from django.db import connection
     from django.utils import timezone
 
@@ -379,9 +388,6 @@ def load(
     table = Customer._meta.db_table
     phone_table = CustomerPhone._meta.db_table
     phone_columns = ["customer_id", "number", "label", "is_primary"]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint=100000")
     started = time.perf_counter()
     persons: list[Original] = []
     companies: list[Original] = []

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from django.db import connection, transaction
 from django.utils import timezone
 
+from benchmarks.harness import sqlite_bulk_writes
 from kehu.accounts.models import User
 from kehu.customers.duplicates import name_key
 from kehu.customers.models import Customer, CustomerPhone, SearchToken
@@ -46,6 +47,11 @@ def _rows(gen: Generator, n: int, owners: list[User], now: dt.datetime) -> Itera
 
 def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -> dict[str, float]:
     """Append ``n`` customers; returns timings."""
+    with sqlite_bulk_writes():
+        return _bulk_load(n, seed=seed, owners=owners, progress=progress)
+
+
+def _bulk_load(n: int, *, seed: int, owners: list[User], progress: bool) -> dict[str, float]:
     gen = Generator(seed)
     now = timezone.now()
     columns = _customer_columns()
@@ -55,9 +61,6 @@ def bulk_load(n: int, *, seed: int, owners: list[User], progress: bool = True) -
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         next_id = cursor.fetchone()[0] + 1
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint=100000")
     done = 0
     while done < n:
         size = min(CHUNK, n - done)

@@ -18,7 +18,13 @@ COLUMNS = [
 def orders_write(purchases: Iterable[tuple[int, dt.datetime, int]], *, seed: int) -> int:
     """Write ``purchases`` as paid orders (3 % cancelled; one in ten without a known
     cost, the others at 60 % of the total); the number written."""
-    from django.db import connection
+    from benchmarks.harness import sqlite_bulk_writes
+
+    with sqlite_bulk_writes():
+        return _orders_write(purchases, seed=seed)
+
+
+def _orders_write(purchases: Iterable[tuple[int, dt.datetime, int]], *, seed: int) -> int:
     from django.utils import timezone
 
     from kehu.core.bulk import bulk_insert
@@ -29,9 +35,6 @@ def orders_write(purchases: Iterable[tuple[int, dt.datetime, int]], *, seed: int
     adapt = datetime_adapter()
     stamp = adapt(timezone.now())
     table = Order._meta.db_table
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint=100000")
     rows: list[tuple[object, ...]] = []
     written = 0
     for customer_id, at, total in purchases:
