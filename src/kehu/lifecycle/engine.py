@@ -692,17 +692,14 @@ def rule_preview(
     chunk: int = 20_000,
     samples: list[int] | None = None,
     sample_size: int = 10,
-    limit: int | None = None,
 ) -> PreviewCounts:
     """How many customers a draft rule would move today, without writing: the draft
     replaces the rule of the same id (or joins the rules) and the customers are
-    evaluated — every one, or a random sample of ``limit`` (default ``PREVIEW_LIMIT``)
-    when there are more; counts of customers whose stage would differ from now, per
-    target. The ids of the first ``sample_size`` such customers are appended to
-    ``samples``."""
+    evaluated — every one, or a random sample of ``PREVIEW_LIMIT`` when there are more;
+    counts of customers whose stage would differ from now, per target. The ids of the
+    first ``sample_size`` such customers are appended to ``samples``."""
     from kehu.customers.models import Customer
 
-    limit = PREVIEW_LIMIT if limit is None else limit
     rules = [spec for spec in plan.rules if spec.id != rule.id or not rule.id] + [rule]
     draft = Plan(plan.model, plan.stages, rulebook.ordered(rules))
     needed = facts_needed([plan, draft])
@@ -711,9 +708,9 @@ def rule_preview(
     ids = list(Customer.objects.alive().order_by("pk").values_list("pk", flat=True))
     population = len(ids)
     # All of them are read by id range; a sample, by its ids.
-    whole = population <= limit
+    whole = population <= PREVIEW_LIMIT
     if not whole:
-        ids = sorted(random.Random(PREVIEW_SEED).sample(ids, limit))
+        ids = sorted(random.Random(PREVIEW_SEED).sample(ids, PREVIEW_LIMIT))
     for run in chunks(ids, chunk):
         table = fact_table(run, now=now, needed=needed, by_range=whole)
         held = _current_range(run, [plan]) if whole else _current(table.ids.tolist(), [plan])
