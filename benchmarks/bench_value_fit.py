@@ -13,11 +13,16 @@ times, the speed-up, the largest relative parameter and score differences, and w
 lifetimes stopped early (its log-likelihood below Kehu's, or a gradient left at its
 optimum). Targets (issue 8): >= 20x faster at 1M customers, parameters within 0.1 %.
 
+MBG/NBD (issue 18) the same way: Kehu's ``mbgnbd.fit`` against lifetimes'
+ModifiedBetaGeoFitter on the same arrays, parameters and time.
+
 Then the 39-week holdout on CDNOW_sample.txt (calibration to 1997-09-30, holdout
 1997-10-01..1998-06-30): the AUC of "will not buy again in the holdout" for the churn
 score 1 - P(alive), for minus the expected holdout purchases, for the BG/NBD probability
 of no purchase in the 39 weeks (bgnbd.p_no_purchase), and for the recency-only baseline
-(days since the last purchase), plus predicted against actual holdout purchases.
+(days since the last purchase), plus predicted against actual holdout purchases; and the
+product's back-test (``calc.backtest``) on that split: BG/NBD against MBG/NBD by the RMSE
+of each customer's holdout purchases, and which one the score run would use.
 lifetimes and pandas are imported here only (the `bench` dependency group).
 Writes benchmarks/results/value_fit.json.
 """
@@ -38,7 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.harness import RESULTS, ROOT
 from kehu.value import risk
-from kehu.value.calc import bgnbd, clv, gamma_gamma, metrics, simulate, summary
+from kehu.value.calc import backtest, bgnbd, clv, gamma_gamma, mbgnbd, metrics, simulate, summary
 from kehu.value.calc.errors import FitError
 
 CDNOW = ROOT / "tests" / "data" / "cdnow"
@@ -135,6 +140,37 @@ def run_lifetimes(data: Arrays, spend_n: np.ndarray) -> dict[str, Any]:
     }
 
 
+def mbg_side_by_side(data: Arrays, with_lifetimes: bool) -> dict[str, Any]:
+    """MBG/NBD fitted by Kehu and (unless skipped) by lifetimes on the same arrays."""
+    x, tx, T, _m = data
+    started = time.perf_counter()
+    ours = mbgnbd.fit(x, tx, T)
+    result: dict[str, Any] = {"kehu_s": time.perf_counter() - started, "lifetimes_s": None}
+    result["params"] = vars(ours.params)
+    if not with_lifetimes:
+        return result
+    import pandas as pd
+    from lifetimes import ModifiedBetaGeoFitter
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = ModifiedBetaGeoFitter(penalizer_coef=0.0).fit(
+            pd.Series(x), pd.Series(tx), pd.Series(T)
+        )
+    result["lifetimes_s"] = time.perf_counter() - started
+    theirs = {k: float(fitter.params_[k]) for k in ("r", "alpha", "a", "b")}
+    result["max_param_rel_diff"] = max(
+        abs(result["params"][k] - theirs[k]) / abs(result["params"][k]) for k in theirs
+    )
+    ll = {
+        "kehu": ours.log_likelihood,
+        "lifetimes": mbgnbd.log_likelihood(mbgnbd.MBGNBDParams(**theirs), x, tx, T),
+    }
+    result["lifetimes_behind_per_customer"] = (ll["kehu"] - ll["lifetimes"]) / len(x)
+    return result
+
+
 def params_dict(bg: bgnbd.BGNBDParams, gg: gamma_gamma.GammaGammaParams) -> dict[str, float]:
     return {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "p": gg.p, "q": gg.q, "v": gg.v}
 
@@ -190,6 +226,7 @@ def one_size(label: str, args: argparse.Namespace) -> dict[str, Any]:
         "lifetimes": None,
     }
     limit = args.no_lifetimes_above
+    result["mbgnbd"] = mbg_side_by_side(data, limit is None or n <= limit)
     if limit is None or n <= limit:
         theirs = run_lifetimes(data, spend_n)
         result["lifetimes"] = {k: theirs[k] for k in ("fit_s", "score_s", "total_s")} | {
@@ -227,7 +264,9 @@ def holdout() -> dict[str, Any]:
             p_quiet=bgnbd.p_no_purchase(bg.params, 90, cal.frequency, cal.recency, cal.T),
         )
     ).score
+    test = backtest.compare(customer, day, value, as_of_day=HOLDOUT_END, holdout_days=span)
     return {
+        "backtest": test.as_dict(),
         "customers": len(cal),
         "not_buying_again": int(label.sum()),
         "auc_kehu_churn_warning": metrics.auc(warning, label),
@@ -270,6 +309,18 @@ def print_table(rows: list[dict[str, Any]], hold: dict[str, Any]) -> None:
         f"targets: >= {TARGET_SPEEDUP}x at 1,000,000 customers,"
         f" parameters within {TARGET_PARAM_DIFF:.1%}"
     )
+    print("\nMBG/NBD fit (days)")
+    print(f"{'data':>10} {'kehu s':>8} {'lifetimes s':>12} {'speed-up':>9} {'param diff':>11}")
+    for row in rows:
+        mbg = row["mbgnbd"]
+        if mbg["lifetimes_s"] is None:
+            tail = f"{'-':>12} {'-':>9} {'-':>11}"
+        else:
+            tail = (
+                f"{mbg['lifetimes_s']:12.2f} {mbg['lifetimes_s'] / mbg['kehu_s']:8.1f}x"
+                f" {mbg['max_param_rel_diff']:11.2e}"
+            )
+        print(f"{row['data']:>10} {mbg['kehu_s']:8.2f} {tail}")
     print(
         f"\nCDNOW 39-week holdout ({hold['customers']:,} customers,"
         f" {hold['not_buying_again']:,} did not buy again)"
@@ -283,6 +334,13 @@ def print_table(rows: list[dict[str, Any]], hold: dict[str, Any]) -> None:
         f"  holdout purchases: predicted {hold['holdout_purchases_predicted']:.0f},"
         f" actual {hold['holdout_purchases_actual']:.0f}"
     )
+    test = hold["backtest"]
+    print(f"  back-test on this split ({test['actual']} purchases), the model used: {test['best']}")
+    for name, one in test["scores"].items():
+        print(
+            f"    {name:>7}: RMSE {one['rmse']:.4f}, AUC P(no purchase) {one['auc']:.3f},"
+            f" predicted {one['predicted']:.0f}"
+        )
 
 
 def main() -> None:

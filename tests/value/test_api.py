@@ -52,6 +52,10 @@ def test_shapes_after_a_run(org):
     model = admin.get("/api/v1/analytics/model").json()
     assert model["time_unit"] == "day" and set(model["bgnbd"]) == {"r", "alpha", "a", "b"}
     assert set(model["gamma_gamma"]) == {"p", "q", "v"}
+    assert set(model["mbgnbd"]) == {"r", "alpha", "a", "b"}
+    test = model["backtest"]
+    assert model["model"] == test["best"] and model["chosen_by"] == "backtest"
+    assert set(test["scores"]) == {"bgnbd", "mbgnbd"} and test["holdout_days"] > 0
     assert model["customers"] == run.customers and model["repeat_customers"] == run.repeat_customers
     pareto = admin.get("/api/v1/analytics/pareto").json()
     assert len(pareto["customer_share"]) == len(pareto["revenue_share"]) == 101

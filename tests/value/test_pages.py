@@ -51,6 +51,7 @@ def test_empty_states(org):
 
 
 def test_full_pages_render_from_the_snapshot(org, scored, django_assert_max_num_queries):
+    run = scored[2]
     admin = client_for(org.admin)
     with django_assert_max_num_queries(8):
         body = admin.get(reverse("value:dashboard")).content.decode()
@@ -61,7 +62,10 @@ def test_full_pages_render_from_the_snapshot(org, scored, django_assert_max_num_
         body = admin.get(reverse("value:at_risk")).content.decode()
     assert "table-at-risk" in body
     body = admin.get(reverse("value:model")).content.decode()
-    assert "table-bgnbd" in body
+    assert 'id="model-bgnbd"' in body and 'id="model-mbgnbd"' in body
+    assert 'id="backtest-bgnbd"' in body and 'id="backtest-mbgnbd"' in body
+    used = run.params["model"]
+    assert f'<tr id="backtest-{used}" class="table-success">' in body
 
 
 def test_refused_roles(org, scored):

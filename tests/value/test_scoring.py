@@ -201,3 +201,23 @@ def test_every_warning_says_why(org):
     warned = list(CustomerValue.objects.filter(run=run, at_risk=True))
     assert warned
     assert all(row.reasons for row in warned), [r.customer_id for r in warned if not r.reasons]
+
+
+def test_both_purchase_models_are_fitted_and_the_back_test_picks_one(org):
+    """MBG/NBD beside BG/NBD (issue 18): the back-test on the history decides which one
+    scores; a one-time buyer of long ago is not certainly alive under MBG/NBD."""
+    population(org.sales)
+    (once,) = customers(1, org.sales, prefix="一次")
+    order(once, TODAY - dt.timedelta(days=600), "387.00")
+    run = score_run(as_of=TODAY)
+    assert run.status == RunStatus.SUCCEEDED
+    params = run.params
+    assert set(params["bgnbd"]) == set(params["mbgnbd"]) == {"r", "alpha", "a", "b"}
+    test = params["backtest"]
+    assert test["code"] == "ok" and test["holdout_days"] > 0 and test["customers"] > 200
+    rmse = {name: test["scores"][name]["rmse"] for name in ("bgnbd", "mbgnbd")}
+    assert params["model"] == min(rmse, key=lambda name: rmse[name])
+    assert params["chosen_by"] == "backtest"
+    row = CustomerValue.objects.get(run=run, customer=once)
+    assert params["model"] == "mbgnbd"  # this population drops out at any purchase
+    assert row.p_alive < 0.5

@@ -263,13 +263,39 @@ class GammaGammaOut(Schema):
     v: float
 
 
+class ModelScoreOut(Schema):
+    code: str = Field(
+        description='"ok", or why the model could not be fitted on the calibration part.'
+    )
+    rmse: float | None = Field(description="Root mean squared error of each customer's purchases.")
+    auc: float | None = Field(description="How well P(no purchase) ranks who bought nothing.")
+    predicted: float | None = Field(description="Purchases predicted for the holdout, in all.")
+    log_likelihood: float | None
+
+
+class BacktestOut(Schema):
+    code: str = Field(description='"ok", "short_history" (too little history) or "no_fit".')
+    holdout_days: int
+    customers: int
+    actual: int = Field(description="Purchases the customers made in the holdout.")
+    best: str | None
+    scores: dict[str, ModelScoreOut]
+
+
 class ValueModelOut(Schema):
     as_of: dt.date
     status: str
     message_code: str
     message: str
     time_unit: str = Field(description='"day": rates are per day.')
+    model: str = Field(
+        description='The purchase model that scored the customers: "bgnbd" or "mbgnbd" '
+        "(the one with the better back-test on the business's own history)."
+    )
+    chosen_by: str | None = Field(description='"backtest" or "likelihood" (history too short).')
     bgnbd: BgnbdOut | None = Field(description="None when the model could not be fitted.")
+    mbgnbd: BgnbdOut | None = Field(description="MBG/NBD: may drop out after the first purchase.")
+    backtest: BacktestOut | None
     gamma_gamma: GammaGammaOut | None
     customers: int
     repeat_customers: int
@@ -294,7 +320,11 @@ def analytics_model(request: HttpRequest) -> Any:
         "message_code": run.message_code,
         "message": run_text(run),
         "time_unit": params.get("time_unit", "day"),
+        "model": params.get("model", "bgnbd"),
+        "chosen_by": params.get("chosen_by"),
         "bgnbd": params.get("bgnbd"),
+        "mbgnbd": params.get("mbgnbd"),
+        "backtest": params.get("backtest"),
         "gamma_gamma": params.get("gamma_gamma"),
         "customers": run.customers,
         "repeat_customers": run.repeat_customers,

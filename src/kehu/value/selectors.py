@@ -55,6 +55,50 @@ def run_text(run: ScoreRun | None) -> str:
     return run_message(run.message_code, run.detail) if run is not None else ""
 
 
+@dataclass(frozen=True)
+class PurchaseModelRow:
+    """One purchase model of a run, for the model page: its fit and its back-test."""
+
+    name: str  # "bgnbd" | "mbgnbd"
+    label: str
+    used: bool
+    params: dict[str, float] | None
+    log_likelihood: float | None
+    rmse: float | None
+    auc: float | None
+    predicted: float | None
+
+
+MODEL_LABELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
+
+
+def purchase_models(run: ScoreRun | None) -> list[PurchaseModelRow]:
+    """BG/NBD and MBG/NBD side by side as the run fitted and back-tested them (a run from
+    before MBG/NBD shows BG/NBD alone, used)."""
+    params = (run.params or {}) if run is not None else {}
+    used = params.get("model", "bgnbd")
+    scores = (params.get("backtest") or {}).get("scores") or {}
+    rows = []
+    for name, label in MODEL_LABELS.items():
+        fitted = params.get(name)
+        score = scores.get(name) or {}
+        if fitted is None and not score and name != used:
+            continue
+        rows.append(
+            PurchaseModelRow(
+                name=name,
+                label=label,
+                used=name == used,
+                params=fitted,
+                log_likelihood=params.get(f"{name}_log_likelihood"),
+                rmse=score.get("rmse"),
+                auc=score.get("auc"),
+                predicted=score.get("predicted"),
+            )
+        )
+    return rows
+
+
 def retention_cost(run: ScoreRun | None) -> Decimal:
     """The retention cost the run judged with (the settings' one if it did not say)."""
     if run is not None:

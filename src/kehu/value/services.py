@@ -33,9 +33,9 @@ from kehu.core.errors import ConflictError
 from kehu.core.sql import rows_insert
 from kehu.value import risk as risk_module
 from kehu.value import scoring
-from kehu.value.calc import bgnbd, clv, gamma_gamma, pareto, rfm, tiers
-from kehu.value.calc.errors import FitError
+from kehu.value.calc import backtest, pareto, rfm, tiers
 from kehu.value.calc.summary import Summary, summarize
+from kehu.value.fitting import Model, models_fit
 from kehu.value.models import (
     AT_RISK,
     KEEP_DAYS,
@@ -177,81 +177,6 @@ def _settings_snapshot(conf: ValueSettings) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Model:
-    code: str = "ok"
-    detail: dict[str, Any] | None = None
-    params: dict[str, Any] | None = None
-    p_alive: np.ndarray | None = None
-    p_quiet: np.ndarray | None = None  # P(no purchase in the next 90 days)
-    expected_90: np.ndarray | None = None
-    clv: np.ndarray | None = None
-
-    @property
-    def fitted(self) -> bool:
-        return self.code == "ok"
-
-
-def _fit(s: Summary, conf: ValueSettings) -> _Model:
-    """BG/NBD + Gamma-Gamma in days, or the reason they could not be fitted."""
-    try:
-        bg = bgnbd.fit(s.frequency, s.recency, s.T)
-        gg = gamma_gamma.fit(s.monetary_n, s.monetary)
-    except FitError as error:
-        return _Model(code=error.code, detail=_jsonable(error.detail))
-    if not (bg.converged and gg.converged):
-        return _Model(code="no_convergence", detail={"iterations": bg.iterations})
-    p = bg.params
-    q = gg.params
-    p_alive = bgnbd.p_alive(p, s.frequency, s.recency, s.T)
-    expected = bgnbd.expected_purchases(p, 90.0, s.frequency, s.recency, s.T)
-    quiet = bgnbd.p_no_purchase(p, 90.0, s.frequency, s.recency, s.T)
-    value = clv.clv(
-        p,
-        q,
-        s.frequency,
-        s.recency,
-        s.T,
-        s.monetary,
-        months=int(conf.clv_months),
-        monthly_discount=float(conf.monthly_discount),
-        unit_days=1.0,
-        monetary_n=s.monetary_n,
-    )
-    numbers = [p.r, p.alpha, p.a, p.b, q.p, q.q, q.v]
-    arrays = (p_alive, expected, value, quiet)
-    if not all(np.isfinite(numbers)) or not all(np.isfinite(a).all() for a in arrays):
-        return _Model(code="non_finite", detail={})
-    return _Model(
-        params={
-            "bgnbd": {"r": p.r, "alpha": p.alpha, "a": p.a, "b": p.b},
-            "gamma_gamma": {"p": q.p, "q": q.q, "v": q.v},
-            "time_unit": "day",
-            "bgnbd_log_likelihood": float(bg.log_likelihood),
-            "gamma_gamma_log_likelihood": float(gg.log_likelihood),
-            "gamma_gamma_customers": int(gg.n),
-        },
-        p_alive=np.clip(p_alive, 0.0, 1.0),
-        p_quiet=np.clip(quiet, 0.0, 1.0),
-        expected_90=np.maximum(expected, 0.0),
-        clv=np.maximum(value, 0.0),
-    )
-
-
-def _jsonable(detail: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in detail.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
-        if isinstance(value, str | int | float | bool) or value is None:
-            out[str(key)] = value
-        else:
-            out[str(key)] = str(value)
-    return out
-
-
 def rfm_segments(r: np.ndarray, f: np.ndarray, m: np.ndarray, bins: int) -> np.ndarray:
     """A name per customer from its R and F/M scores (scaled to 1..5)."""
     scale = 5.0 / bins
@@ -282,7 +207,7 @@ class _Scored:
     segments: np.ndarray
     split: np.ndarray
     tier: np.ndarray
-    model: _Model
+    model: Model
     risk: np.ndarray
     reasons: list[list[risk_module.Reason]]
     stake: np.ndarray
@@ -309,8 +234,19 @@ def _score(run: ScoreRun, conf: ValueSettings, step: Progress) -> None:
     s = summarize(rows.customer, day, rows.net_cents / 100.0, as_of_day=as_of_day, unit_days=1.0)
     run.customers = len(s)
     run.repeat_customers = int((s.frequency > 0).sum())
+    step(0.45, _("回测模型"))
+    test = backtest.compare(
+        rows.customer,
+        day,
+        rows.net_cents / 100.0,
+        as_of_day=as_of_day,
+        horizon_days=int(conf.clv_months) * 30,
+        customers=len(s),
+    )
     step(0.5, _("拟合模型"))
-    model = _fit(s, conf)
+    model = models_fit(
+        s, test, clv_months=int(conf.clv_months), discount=float(conf.monthly_discount)
+    )
     step(0.6, _("计算风险"))
     scored = _compute(s, rows, day, as_of_day, run.as_of, conf, model)
     status = RunStatus.SUCCEEDED
@@ -345,7 +281,7 @@ def _compute(
     as_of_day: int,
     as_of: dt.date,
     conf: ValueSettings,
-    model: _Model,
+    model: Model,
 ) -> _Scored:
     n = len(s)
     _found, idx = scoring.member(s.customer, rows.customer)

@@ -31,6 +31,7 @@ from kehu.value.models import CustomerValue
 from kehu.value.selectors import (
     at_risk_page,
     at_risk_rows,
+    purchase_models,
     run_latest,
     run_latest_good,
     run_text,
@@ -114,6 +115,8 @@ def model_view(request: HttpRequest) -> HttpResponse:
     good, latest = run_latest_good(), run_latest()
     runs = [(run, run_message(run.message_code, run.detail)) for run in runs_recent()]
     context: dict[str, Any] = {"good": good, "latest": latest, "runs": runs}
+    context["purchase_models"] = purchase_models(good)
+    context["backtest"] = (good.params or {}).get("backtest") if good else None
     context["good_text"], context["latest_text"] = run_text(good), run_text(latest)
     return render(request, "value/model.html", context)
 

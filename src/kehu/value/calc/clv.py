@@ -5,9 +5,10 @@ The formula of lifetimes' ``GammaGammaFitter.customer_lifetime_value`` (Fader, H
 
     CLV = sum_{i=1..months} (E[Y(i m)] - E[Y((i-1) m)]) * E[Z] / (1 + d)^i,
 
-where m is 30 days in the fit's time unit, E[Y(t)] the BG/NBD conditional expected
-purchases (:func:`bgnbd.expected_purchases`) and E[Z] the Gamma-Gamma expected spend
-(:func:`gamma_gamma.expected_value`).
+where m is 30 days in the fit's time unit, E[Y(t)] the conditional expected purchases of
+the purchase model — BG/NBD (:func:`bgnbd.expected_purchases`) or MBG/NBD
+(:func:`mbgnbd.expected_purchases`), chosen by the type of the parameters — and E[Z] the
+Gamma-Gamma expected spend (:func:`gamma_gamma.expected_value`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,25 @@ from typing import Any
 
 import numpy as np
 
+from . import bgnbd, mbgnbd
 from ._arrays import Float
-from .bgnbd import BGNBDParams, _alive_counts, _checked, _inputs, _p_alive, _unique_pairs
+from .bgnbd import _alive_counts, _inputs, _unique_pairs
+from .btyd import Params
 from .errors import FitError
 from .gamma_gamma import GammaGammaParams, expected_value
 
 
+def _alive_parts(
+    params: Params, x: Float, tx: Float, age: Float
+) -> tuple[bgnbd.BGNBDParams, Float]:
+    """The BG/NBD parameters of the purchases-while-alive, and each customer's P(alive)."""
+    if isinstance(params, mbgnbd.MBGNBDParams):
+        return mbgnbd.shifted(params), mbgnbd._p_alive(params, x, tx, age)
+    return bgnbd._checked(params), bgnbd._p_alive(params, x, tx, age)
+
+
 def discounted_purchases(
-    bg: BGNBDParams,
+    bg: Params,
     frequency: Any,
     recency: Any,
     T: Any,
@@ -38,21 +50,21 @@ def discounted_purchases(
     """
     if not (0 <= months <= 1200 and 0 < unit_days < np.inf and -1 < monthly_discount < np.inf):
         raise FitError("invalid_input", {"reason": "months, unit_days or discount out of range"})
-    _checked(bg)
     x, tx, age = _inputs(frequency, recency, T)
+    counting, alive = _alive_parts(bg, x, tx, age)
     ux, uT, inv = _unique_pairs(x, age)
     month = 30.0 / unit_days
     total = np.zeros_like(ux)
     before = np.zeros_like(ux)
     for i in range(1, months + 1):
-        now = _alive_counts(bg, i * month, ux, uT)
+        now = _alive_counts(counting, i * month, ux, uT)
         total += np.maximum(now - before, 0.0) / (1.0 + monthly_discount) ** i
         before = now
-    return total[inv] * _p_alive(bg, x, tx, age)
+    return total[inv] * alive
 
 
 def clv(
-    bg: BGNBDParams,
+    bg: Params,
     gg: GammaGammaParams,
     frequency: Any,
     recency: Any,

@@ -57,12 +57,29 @@ class Command(BaseCommand):
             counts += f"; {run.future_orders_ignored} orders dated after {run.as_of} ignored"
         if run.status == RunStatus.SUCCEEDED:
             p = run.params
-            bg, gg = p["bgnbd"], p["gamma_gamma"]
             self.stdout.write(f"scored: {counts}")
+            for name, label in (("bgnbd", "BG/NBD"), ("mbgnbd", "MBG/NBD")):
+                if p.get(name):
+                    used = " (used)" if p.get("model", "bgnbd") == name else ""
+                    self.stdout.write(
+                        f"{label}{used} (per day): "
+                        + "r={r:.4g} alpha={alpha:.4g} a={a:.4g} b={b:.4g}".format(**p[name])
+                    )
             self.stdout.write(
-                "BG/NBD (per day): r={r:.4g} alpha={alpha:.4g} a={a:.4g} b={b:.4g}; ".format(**bg)
-                + "Gamma-Gamma: p={p:.4g} q={q:.4g} v={v:.4g}".format(**gg)
+                "Gamma-Gamma: p={p:.4g} q={q:.4g} v={v:.4g}".format(**p["gamma_gamma"])
             )
+            test = p.get("backtest") or {}
+            if test.get("code") == "ok":
+                scores = test["scores"]
+                self.stdout.write(
+                    f"back-test over the last {test['holdout_days']} days "
+                    f"({test['customers']} customers, {test['actual']} purchases): "
+                    + "; ".join(
+                        f"{name} RMSE {one['rmse']:.4f}, predicted {one['predicted']:.0f}"
+                        for name, one in scores.items()
+                        if one.get("rmse") is not None
+                    )
+                )
             return
         if run.status == RunStatus.INSUFFICIENT or (run.customers and run.message_code):
             self.stdout.write(f"scored RFM only ({run.message_code}): {counts}")
