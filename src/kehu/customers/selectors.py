@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.paging import PageNav, pages_for
-from kehu.customers.access import contact_data_hidden, visibility_q
+from kehu.customers.access import contact_data_hidden, contact_data_visible_q, visibility_q
 from kehu.customers.models import (
     ChangeAction,
     Contact,
@@ -118,7 +118,12 @@ def customer_list(
     capped = False
     if filters.q.strip():
         found = search_page(
-            filters.q, scope, limit=page_size, offset=offset, cap=settings.KEHU_SEARCH_COUNT_CAP
+            filters.q,
+            scope,
+            contact_visible=contact_data_visible_q(user),
+            limit=page_size,
+            offset=offset,
+            cap=settings.KEHU_SEARCH_COUNT_CAP,
         )
         ids, count, capped = found.ids, found.count, found.capped
         by_id = {c.pk: c for c in _list_prefetch(Customer.objects.filter(pk__in=ids))}
