@@ -66,3 +66,25 @@ def test_xlsx_is_scoped_and_refused_like_the_csv(org, scored):  # noqa: F811
     assert len(rows) - 1 == mine + pool
     page = client_for(org.admin).get(reverse("value:at_risk")).content.decode()
     assert 'id="at-risk-export-xlsx"' in page
+
+
+def test_a_pool_customers_contact_data_is_in_no_export(org, scored):  # noqa: F811
+    """A salesperson's download lists pool customers at risk, never their phones or
+    e-mails (none of the export's columns is contact data)."""
+    from kehu.customers.models import CustomerPhone
+
+    _people, _others, run = scored
+    value = CustomerValue.objects.filter(run=run, at_risk=True).order_by("id").first()
+    Customer.objects.filter(pk=value.customer_id).update(
+        owner=None, team=None, email="pool.secret@example.com", wechat_id="wx_pool_secret"
+    )
+    CustomerPhone.objects.create(customer_id=value.customer_id, number="+8613866667777")
+    for name in ("value:at_risk_export", "value:at_risk_export_xlsx"):
+        response = client_for(org.west_sales).get(reverse(name))
+        body = b"".join(response.streaming_content)
+        if name.endswith("xlsx"):
+            sheet = load_workbook(io.BytesIO(body)).active
+            body = repr(list(sheet.iter_rows(values_only=True))).encode()
+        assert str(value.customer_id).encode() in body  # the pool customer is listed
+        for secret in (b"pool.secret", b"wx_pool_secret", b"13866667777"):
+            assert secret not in body
