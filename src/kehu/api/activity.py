@@ -130,7 +130,13 @@ def customer_timeline_endpoint(
     cursor = Cursor.decode(query.before)
     if query.before and cursor is None:
         raise ValidationError({"before": _("无效的分页位置。")})
-    page = customer_timeline(customer, kinds=query.kind or None, cursor=cursor, limit=query.limit)
+    page = customer_timeline(
+        customer,
+        viewer=actor_of(request),
+        kinds=query.kind or None,
+        cursor=cursor,
+        limit=query.limit,
+    )
     return {
         "items": [
             {

@@ -280,7 +280,10 @@ def version_from(body_version: int | None, if_match: str | None, *, required: bo
 
 class CustomerQuery(Schema):
     q: Annotated[str, Field(max_length=100), Storable] = Field(
-        "", description="Name, pinyin (zhangsan, zs), phone (or its last 4+ digits), e-mail."
+        "",
+        description="Name, pinyin (zhangsan, zs), phone (or its last 4+ digits), e-mail or "
+        "WeChat id (or its start). Where you may not see a customer's contact data (a pool "
+        "customer, for a salesperson) only the complete number, e-mail or WeChat id finds it.",
     )
     page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 25

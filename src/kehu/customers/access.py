@@ -56,10 +56,23 @@ def can_write(user: User, customer: Customer) -> bool:
     return False
 
 
+def hides_pool_contact_data(user: User) -> bool:
+    """Whether ``user`` is kept from the contact data of pool customers (salespeople)."""
+    return user.role == Role.SALES and not user.is_admin_role
+
+
 def contact_data_hidden(user: User, customer: Customer) -> bool:
     """Pool customers show salespeople only name, region, industry, source and last
-    activity: phones, e-mail, WeChat, address and contacts only once claimed."""
-    return customer.owner_id is None and user.role == Role.SALES and not user.is_admin_role
+    activity: phones, e-mail, WeChat, address and contacts (``CONTACT_DATA_FIELDS``)
+    only once claimed. Every surface that shows contact data asks this: the detail
+    view, the change history and timeline, the API, search (``contact_data_visible_q``)."""
+    return customer.owner_id is None and hides_pool_contact_data(user)
+
+
+def contact_data_visible_q(user: User) -> Q:
+    """A filter over Customer fields: the customers whose contact data ``user`` may see
+    (among those ``visibility_q`` lets them see) — ``contact_data_hidden`` as a query."""
+    return Q(owner__isnull=False) if hides_pool_contact_data(user) else Q()
 
 
 def can_create(user: User) -> bool:

@@ -42,6 +42,7 @@ from kehu.customers.models import (
     OwnerChange,
     OwnerChangeKind,
     SearchToken,
+    is_contact_data,
 )
 from kehu.customers.search import search_index_customer
 from kehu.customers.services import EDITABLE_FIELDS, customer_snapshot, derived_fields
@@ -309,6 +310,7 @@ def _audit(customer: Customer, actor: User, before: dict[str, str], action: str,
             field=key,
             old_value=before.get(key, ""),
             new_value=after.get(key, ""),
+            contact_data=is_contact_data(key),
         )
         for key in sorted(set(before) | set(after))
         if before.get(key, "") != after.get(key, "")

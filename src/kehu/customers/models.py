@@ -3,6 +3,8 @@ change history and the search index."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -266,8 +268,23 @@ class ChangeAction(models.TextChoices):
     UNMERGE = "unmerge", _("撤销合并")
 
 
+# The customer's contact data (联系方式): what the detail view shows a salesperson only
+# once the customer is theirs (``access.contact_data_hidden``). History entries about
+# these fields are marked ``CustomerChange.contact_data`` and shown through that rule.
+CONTACT_DATA_FIELDS = frozenset({"phones", "email", "wechat_id", "address", "contacts"})
+
+
+def is_contact_data(field: str) -> bool:
+    """Whether a history entry about ``field`` carries contact data."""
+    return field in CONTACT_DATA_FIELDS
+
+
 class CustomerChange(models.Model):
-    """One audited change: who changed which field from what to what, when."""
+    """One audited change: who changed which field from what to what, when.
+
+    ``contact_data`` says the old and new values are contact data: every surface shows
+    them only to who may see the customer's contact data. ``save()`` sets it from the
+    field; a ``bulk_create`` passes ``contact_data=is_contact_data(field)``."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="changes")
     actor = models.ForeignKey(
@@ -278,6 +295,7 @@ class CustomerChange(models.Model):
     field = models.CharField(max_length=64, blank=True)
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
+    contact_data = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -285,6 +303,10 @@ class CustomerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.action} {self.field}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.contact_data = self.contact_data or is_contact_data(self.field)
+        super().save(*args, **kwargs)
 
 
 class SearchToken(models.Model):

@@ -12,9 +12,18 @@ kind      what                                            lookup
 ``h``     one CJK character, or two adjacent ones         exact
 ``p``     full pinyin of a name (``pzhangsan``)           prefix
 ``i``     pinyin initials (``izs``)                       prefix
-``w``     a Latin word, WeChat id, e-mail (lower case)    prefix
-``t``     phone national digits reversed                  prefix
+``j``     the first 2–4 pinyin initials                   exact
+``w``     a Latin word of a name (lower case)             prefix
+``e``     an e-mail or WeChat id, whole (lower case)      contact data
+``t``     phone national digits reversed                  contact data
 ========  ==============================================  =============
+
+Contact data (``e``, ``t``: the customer's and its contacts' phones, e-mails and
+WeChat ids) is searched by part — a phone by its last 4+ digits, an e-mail or WeChat
+id by its start — only among the customers whose contact data the user may see
+(``access.contact_data_visible_q``, the detail view's rule). Elsewhere only the
+complete value matches: enough to find whether a caller is already in the pool,
+never enough to spell a hidden number or address out one character at a time.
 
 A lookup reads the primary-key B-tree ``(token, customer_id)``: exact tokens in
 customer-id order (so the first page stops early), prefixes as one range.
@@ -26,12 +35,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.core.sql import values_in
 from kehu.customers.models import Customer, CustomerKind, SearchToken
-from kehu.customers.phones import phone_national_digits
+from kehu.customers.phones import phone_national_digits, phone_normalize
 from kehu.customers.pinyin import pinyin_readings
 
 MAX_TOKEN = 64
@@ -106,12 +116,15 @@ class SearchDocument:
             digits = phone_national_digits(phone)
             if digits:
                 tokens.add("t" + digits[::-1])
-        for email in (self.email, *self.contact_emails):
-            if email:
-                tokens.add(("w" + email.lower())[:MAX_TOKEN])
-        if self.wechat_id:
-            tokens.add(("w" + self.wechat_id.lower())[:MAX_TOKEN])
+        for value in (self.email, self.wechat_id, *self.contact_emails):
+            if value:
+                tokens.add(contact_token(value))
         return tokens
+
+
+def contact_token(value: str) -> str:
+    """The token of an e-mail or WeChat id: the whole value, lower case."""
+    return ("e" + value.lower())[:MAX_TOKEN]
 
 
 def document_for(customer: Customer) -> SearchDocument:
@@ -167,10 +180,30 @@ class ParsedQuery:
     exact: tuple[str, ...]  # every one must match (intersection)
     prefixes: tuple[str, ...]  # any one may match (union)
     alternative: str = ""  # an exact token that matches as well as the prefixes
+    # Contact data: a part of it (prefix) where the user may see it, and the query as
+    # a complete value (exact) wherever the customer is visible.
+    contact_prefixes: tuple[str, ...] = ()
+    contact_whole: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.exact and not self.prefixes
+        return not self.exact and not self.prefixes and not self.contact_prefixes
+
+    @property
+    def names(self) -> ParsedQuery:
+        """The query without its contact-data part."""
+        return ParsedQuery(self.exact, self.prefixes, self.alternative)
+
+    @property
+    def contacts(self) -> ParsedQuery:
+        """The contact-data part alone, every token a prefix."""
+        return ParsedQuery((), tuple(dict.fromkeys(self.contact_prefixes + self.contact_whole)))
+
+    @property
+    def merged(self) -> ParsedQuery:
+        """One query: contact data by part, like the names."""
+        prefixes = tuple(dict.fromkeys(self.prefixes + self.contacts.prefixes))
+        return ParsedQuery(self.exact, prefixes, self.alternative)
 
 
 def query_parse(raw: str) -> ParsedQuery:
@@ -191,18 +224,45 @@ def query_parse(raw: str) -> ParsedQuery:
         if digits.startswith("86") and len(digits) == 13:
             digits = digits[2:]
         if len(digits) >= 4:
-            return ParsedQuery((), ("t" + digits[::-1][: MAX_TOKEN - 1],))
+            return ParsedQuery(
+                (),
+                (),
+                contact_prefixes=("t" + digits[::-1][: MAX_TOKEN - 1],),
+                contact_whole=("t" + _phone_digits(digits)[::-1][: MAX_TOKEN - 1],),
+            )
         return ParsedQuery((), ("w" + digits,))
     if "@" in text or "." in text or "_" in text or "-" in text:
-        return ParsedQuery((), ("w" + text[: MAX_TOKEN - 1],))
+        token = contact_token(text)
+        return ParsedQuery((), (), contact_prefixes=(token,), contact_whole=(token,))
     compact = re.sub(r"\s+", "", text)
     if compact.isascii() and compact.isalnum():
         compact = compact[: MAX_TOKEN - 1]
+        token = contact_token(compact)
         if 2 <= len(compact) <= EDGE:
-            return ParsedQuery((), ("p" + compact, "w" + compact), alternative="j" + compact)
-        return ParsedQuery((), ("p" + compact, "i" + compact, "w" + compact))
+            return ParsedQuery(
+                (),
+                ("p" + compact, "w" + compact),
+                alternative="j" + compact,
+                contact_prefixes=(token,),
+                contact_whole=(token,),
+            )
+        return ParsedQuery(
+            (),
+            ("p" + compact, "i" + compact, "w" + compact),
+            contact_prefixes=(token,),
+            contact_whole=(token,),
+        )
     words = _WORD.findall(text)
     return ParsedQuery((), tuple("w" + w for w in words[:1]))
+
+
+def _phone_digits(digits: str) -> str:
+    """The national digits of a typed number (``021 6234 5678`` → ``2162345678``);
+    the digits as typed when they are no complete number."""
+    try:
+        return phone_national_digits(phone_normalize(digits))
+    except ValidationError:
+        return digits
 
 
 # How a search runs depends on how many index rows its driving token(s) match,
@@ -225,6 +285,8 @@ BROAD_PREFIX_ROWS_SCOPED = 7000
 # Up to how many candidate ids are checked (and counted) at once: each is a probe of
 # the customer table, about 1 µs on SQLite and 8 µs on PostgreSQL at 1M customers.
 EXACT_CHECK = {"sqlite": 4500, "postgresql": 1500}
+# Up to how many customers one complete phone number, e-mail or WeChat id finds.
+WHOLE_MATCHES = 200
 
 
 @dataclass(frozen=True)
@@ -234,11 +296,76 @@ class SearchPage:
     capped: bool  # True: at least ``count`` match
 
 
-def search_page(query: str, visible: Q, *, limit: int, offset: int = 0, cap: int) -> SearchPage:
-    """A page of the ids of visible customers matching ``query``, newest first."""
+def search_page(
+    query: str,
+    visible: Q,
+    *,
+    contact_visible: Q | None = None,
+    limit: int,
+    offset: int = 0,
+    cap: int,
+) -> SearchPage:
+    """A page of the ids of visible customers matching ``query``, newest first.
+
+    ``contact_visible`` (``access.contact_data_visible_q``) names the customers whose
+    contact data the user may see: only there does a part of a phone number, e-mail
+    or WeChat id match. ``None``: nobody's (only complete values match)."""
     parsed = query_parse(query)
     if parsed.empty:
         return SearchPage([], 0, False)
+    if not parsed.contact_prefixes:
+        return _search(parsed, visible, limit=limit, offset=offset, cap=cap)
+    if contact_visible is not None and not contact_visible.children:
+        return _search(parsed.merged, visible, limit=limit, offset=offset, cap=cap)
+    # Elsewhere a contact value matches only whole: the few customers that have it.
+    whole = list(
+        SearchToken.objects.filter(token__in=parsed.contact_whole).values_list(
+            "customer_id", flat=True
+        )[:WHOLE_MATCHES]
+    )
+    names = parsed.names
+    if contact_visible is None and not whole:
+        if names.empty:
+            return SearchPage([], 0, False)
+        return _search(names, visible, limit=limit, offset=offset, cap=cap)
+    contact_scope = contact_visible if contact_visible is not None else Q(pk__in=[])
+    if whole:
+        contact_scope = contact_scope | Q(pk__in=whole)
+    if names.empty:
+        return _search(
+            parsed.contacts, visible & contact_scope, limit=limit, offset=offset, cap=cap
+        )
+    # A word: names as always, contact data where allowed; both read from the first
+    # match, then merged.
+    want = offset + limit
+    return _merged(
+        _search(names, visible, limit=want, offset=0, cap=cap),
+        _search(parsed.contacts, visible & contact_scope, limit=want, offset=0, cap=cap),
+        offset=offset,
+        limit=limit,
+        cap=cap,
+    )
+
+
+def _merged(
+    first: SearchPage, second: SearchPage, *, offset: int, limit: int, cap: int
+) -> SearchPage:
+    """Two pages of newest-first ids, each read from the first match on (at least
+    ``offset + limit`` ids, or all), as one page."""
+    if not second.ids:
+        return SearchPage(first.ids[offset : offset + limit], first.count, first.capped)
+    if not first.ids:
+        return SearchPage(second.ids[offset : offset + limit], second.count, second.capped)
+    ids = sorted(set(first.ids) | set(second.ids), reverse=True)
+    complete = all(not p.capped and p.count <= len(p.ids) for p in (first, second))
+    if complete:
+        return SearchPage(ids[offset : offset + limit], min(len(ids), cap), len(ids) > cap)
+    # Some matches of either are not read: the count is a lower bound.
+    count = max(first.count, second.count, len(ids))
+    return SearchPage(ids[offset : offset + limit], count, True)
+
+
+def _search(parsed: ParsedQuery, visible: Q, *, limit: int, offset: int, cap: int) -> SearchPage:
     threshold = BROAD_PREFIX_ROWS if not visible.children else BROAD_PREFIX_ROWS_SCOPED
     tokens = SearchToken.objects.all()
     if parsed.exact:
@@ -357,6 +484,8 @@ def _narrow(
     planner to get wrong, and counted exactly. A list longer than the database
     checks quickly (``EXACT_CHECK``) is checked newest first in growing chunks until
     the page is full; its count is then a lower bound."""
+    if isinstance(candidates, list) and not candidates:
+        return SearchPage([], 0, False)
     alive = Customer.objects.filter(visible, deleted_at__isnull=True)
     if isinstance(candidates, list) and len(candidates) > EXACT_CHECK.get(connection.vendor, 1500):
         newest = candidates[::-1]
@@ -383,9 +512,13 @@ def _narrow(
     return SearchPage(seen[offset : offset + limit], min(len(seen), cap), len(seen) > cap)
 
 
-def search_customer_ids(query: str, visible: Q, *, limit: int, offset: int = 0) -> list[int]:
+def search_customer_ids(
+    query: str, visible: Q, *, contact_visible: Q | None = None, limit: int, offset: int = 0
+) -> list[int]:
     """Ids of visible customers matching ``query``, newest first."""
-    return search_page(query, visible, limit=limit, offset=offset, cap=limit).ids
+    return search_page(
+        query, visible, contact_visible=contact_visible, limit=limit, offset=offset, cap=limit
+    ).ids
 
 
 def _rows_capped(token: str, cap: int = 20_000) -> int:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.paging import PageNav, pages_for
-from kehu.customers.access import visibility_q
+from kehu.customers.access import contact_data_hidden, contact_data_visible_q, visibility_q
 from kehu.customers.models import (
+    ChangeAction,
     Contact,
     Customer,
     CustomerChange,
@@ -115,7 +118,12 @@ def customer_list(
     capped = False
     if filters.q.strip():
         found = search_page(
-            filters.q, scope, limit=page_size, offset=offset, cap=settings.KEHU_SEARCH_COUNT_CAP
+            filters.q,
+            scope,
+            contact_visible=contact_data_visible_q(user),
+            limit=page_size,
+            offset=offset,
+            cap=settings.KEHU_SEARCH_COUNT_CAP,
         )
         ids, count, capped = found.ids, found.count, found.capped
         by_id = {c.pk: c for c in _list_prefetch(Customer.objects.filter(pk__in=ids))}
@@ -157,8 +165,44 @@ def customer_detail(customer: Customer) -> Customer:
     )
 
 
-def customer_changes(customer: Customer, *, limit: int = 50) -> list[CustomerChange]:
-    return list(customer.changes.select_related("actor").order_by("-at", "-id")[:limit])
+# What stands where contact data a reader may not see would be (the detail view's words).
+CONTACT_DATA_MASK = gettext_lazy("领取后可见")
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """A history entry as one reader may read it: values that are contact data the
+    reader may not see (``access.contact_data_hidden``) are left out (``masked``)."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    action_label: str
+    field: str
+    old_value: str
+    new_value: str
+    masked: bool = False
+
+
+def change_entry(change: CustomerChange, *, hide_contact_data: bool) -> ChangeEntry:
+    masked = hide_contact_data and change.contact_data
+    return ChangeEntry(
+        at=change.at,
+        actor=change.actor.label if change.actor else str(_("系统")),
+        action=change.action,
+        action_label=str(change.get_action_display()),
+        field=change.field,
+        old_value="" if masked else change.old_value,
+        new_value="" if masked else change.new_value,
+        masked=masked,
+    )
+
+
+def customer_changes(customer: Customer, *, viewer: User, limit: int = 50) -> list[ChangeEntry]:
+    """The customer's change history, newest first, as ``viewer`` may read it."""
+    hidden = contact_data_hidden(viewer, customer)
+    rows = customer.changes.select_related("actor").order_by("-at", "-id")[:limit]
+    return [change_entry(row, hide_contact_data=hidden) for row in rows]
 
 
 def custom_field_definitions() -> list[CustomFieldDefinition]:
@@ -235,8 +279,10 @@ def field_change_events(
     rows = rows.select_related("actor").order_by("-at", "-pk")[:limit]
     events = []
     for r in rows:
-        if r.action == "update" and r.field:
-            title = _("修改 %(field)s") % {"field": field_label(r.field)}
+        if r.field:
+            title = str(_("修改 %(field)s") % {"field": field_label(r.field)})
+            if r.action != ChangeAction.UPDATE:
+                title = f"{r.get_action_display()} · {title}"
             detail = f"{r.old_value or '（空）'} → {r.new_value or '（空）'}"
         else:
             title, detail = str(r.get_action_display()), r.new_value
@@ -245,9 +291,10 @@ def field_change_events(
                 at=r.at,
                 kind="change",
                 pk=r.pk,
-                title=str(title),
+                title=title,
                 detail=detail,
                 actor=r.actor.label if r.actor else str(_("系统")),
+                masked=(title, str(CONTACT_DATA_MASK)) if r.contact_data else None,
             )
         )
     return events

@@ -35,6 +35,7 @@ from kehu.customers.models import (
     OwnerChange,
     OwnerChangeKind,
     Tag,
+    is_contact_data,
 )
 from kehu.customers.phones import phone_normalize
 from kehu.customers.pinyin import pinyin_sort_key
@@ -197,6 +198,7 @@ def _record_diff(
             field=key,
             old_value=before.get(key, ""),
             new_value=after.get(key, ""),
+            contact_data=is_contact_data(key),
         )
         for key in sorted(set(before) | set(after))
         if before.get(key, "") != after.get(key, "")

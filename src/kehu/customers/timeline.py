@@ -10,18 +10,25 @@ events older than ``cursor`` (all when it is ``None``), newest first; ``cursor.q
 builds the filter. A page asks every selected source for ``limit`` events and keeps
 the newest ``limit`` of them: one query per source per page, however long the
 history.
+
+An event whose title or detail carries the customer's contact data (a phone, an
+e-mail, a contact's name...) says so with ``masked``: the words to show instead.
+``customer_timeline`` shows those to a reader who may not see the customer's contact
+data (``access.contact_data_hidden``, the detail view's rule), and to no reader at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q
 from django.utils.functional import Promise
 
+from kehu.accounts.models import User
+from kehu.customers.access import contact_data_hidden
 from kehu.customers.models import Customer
 
 
@@ -35,6 +42,9 @@ class TimelineEvent:
     actor: str = ""
     url: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # (title, detail) without the contact data, for readers who may not see it; None:
+    # the event carries none.
+    masked: tuple[str, str] | None = field(default=None, compare=False, hash=False)
 
     @property
     def label(self) -> str:
@@ -45,6 +55,12 @@ class TimelineEvent:
     @property
     def sort_key(self) -> tuple[dt.datetime, str, int]:
         return (self.at, self.kind, self.pk)
+
+    def without_contact_data(self) -> TimelineEvent:
+        if self.masked is None:
+            return self
+        title, detail = self.masked
+        return replace(self, title=title, detail=detail, masked=None)
 
 
 @dataclass(frozen=True)
@@ -111,10 +127,13 @@ class TimelinePage:
 def customer_timeline(
     customer: Customer,
     *,
+    viewer: User | None = None,
     kinds: Iterable[str] | None = None,
     cursor: Cursor | None = None,
     limit: int = 20,
 ) -> TimelinePage:
+    """A page of ``customer``'s timeline as ``viewer`` may read it (no viewer: as one
+    who may not see the customer's contact data)."""
     wanted = [s for s in _SOURCES.values() if kinds is None or s.kind in set(kinds)]
     events: list[TimelineEvent] = []
     for source in wanted:
@@ -123,6 +142,8 @@ def customer_timeline(
     page = events[:limit]
     more = len(events) > limit
     last = page[-1] if page else None
+    if viewer is None or contact_data_hidden(viewer, customer):
+        page = [event.without_contact_data() for event in page]
     return TimelinePage(
         events=page,
         next_cursor=Cursor(last.at, last.kind, last.pk) if more and last else None,

@@ -21,6 +21,7 @@ from kehu.customers.access import (
     can_restore,
     can_write,
     contact_data_hidden,
+    hides_pool_contact_data,
 )
 from kehu.customers.duplicates import DuplicateError
 from kehu.customers.forms import CustomerForm, TransferForm
@@ -86,7 +87,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "teams": teams_visible_to(actor),
         "tags": Tag.objects.all(),
         "sources": [c for c in SourceChannel.choices if c[0]],
-        "hide_pool_contacts": actor.role == Role.SALES,
+        "hide_pool_contacts": hides_pool_contact_data(actor),
         "kinds": CustomerKind.choices,
     }
     template = (
@@ -104,7 +105,7 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
         "customers/detail.html",
         {
             "customer": customer_detail(customer),
-            "changes": customer_changes(customer),
+            "changes": customer_changes(customer, viewer=actor),
             "definitions": custom_field_definitions(),
             "hidden": contact_data_hidden(actor, customer),
             "can_write": can_write(actor, customer) and not customer.is_deleted,
@@ -141,7 +142,11 @@ def customer_timeline_view(request: HttpRequest, customer_id: int) -> HttpRespon
     customer = access_customer(actor, customer_id, include_deleted=True)
     kinds = [k for k in request.GET.getlist("kind") if k] or None
     page = customer_timeline(
-        customer, kinds=kinds, cursor=Cursor.decode(request.GET.get("before")), limit=20
+        customer,
+        viewer=actor,
+        kinds=kinds,
+        cursor=Cursor.decode(request.GET.get("before")),
+        limit=20,
     )
     return render(
         request,

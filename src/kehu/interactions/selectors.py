@@ -19,22 +19,27 @@ def interaction_events(
     events = []
     for r in rows:
         title = f"{r.get_kind_display()} · {r.get_direction_display()}"
+        # A contact's name is contact data (hidden with the contacts card).
+        masked = None
         if r.contact:
+            masked = title
             title += f" · {r.contact.name}"
         parts = [r.notes]
         if r.outcome:
             parts.insert(0, _("结果：%(outcome)s") % {"outcome": r.outcome})
         if r.next_step:
             parts.append(_("下一步：%(step)s") % {"step": r.next_step})
+        detail = "\n".join(p for p in parts if p)
         events.append(
             TimelineEvent(
                 at=r.occurred_at,
                 kind="interaction",
                 pk=r.pk,
                 title=title,
-                detail="\n".join(p for p in parts if p),
+                detail=detail,
                 actor=r.user.label if r.user else "",
                 extra={"duration": r.duration_minutes},
+                masked=(masked, detail) if masked is not None else None,
             )
         )
     return events

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, NotAllowedError
 from kehu.core.sql import chunks
+from kehu.customers.access import contact_data_visible_q
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.search import search_page
 from kehu.customers.selectors import CustomerFilters
@@ -220,7 +221,13 @@ def audience_ids(actor: User, audience: Audience, purpose: str = Purpose.MARKETI
         if extra:
             scope &= Q(**extra)
         if filters.q.strip():
-            found = search_page(filters.q, scope, limit=MAX_AUDIENCE, cap=MAX_AUDIENCE)
+            found = search_page(
+                filters.q,
+                scope,
+                contact_visible=contact_data_visible_q(actor),
+                limit=MAX_AUDIENCE,
+                cap=MAX_AUDIENCE,
+            )
             return sorted(found.ids)
     if not (audience.customer_ids or audience.tag_id or filters is not None):
         return []

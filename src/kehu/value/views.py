@@ -8,13 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
+from kehu.core.exports import export_response
 from kehu.customers.access import access_customer, can_log_interaction
 from kehu.customers.selectors import PageOutOfRange
 from kehu.lifecycle.admin_forms import add_service_errors
@@ -25,7 +27,7 @@ from kehu.value.access import (
     can_admin_value,
 )
 from kehu.value.charts import dashboard_context
-from kehu.value.exports import at_risk_csv
+from kehu.value.exports import at_risk_header, at_risk_table
 from kehu.value.forms import ValueSettingsForm
 from kehu.value.models import CustomerValue
 from kehu.value.selectors import (
@@ -76,16 +78,19 @@ def at_risk_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def at_risk_export_view(request: HttpRequest) -> StreamingHttpResponse:
+def at_risk_export_view(request: HttpRequest, file_format: str = "csv") -> HttpResponseBase:
     actor = request_actor(request)
     access_at_risk(actor)
     run, rows = at_risk_rows(actor)
     if run is None:
         raise Http404
-    response = StreamingHttpResponse(at_risk_csv(rows), content_type="text/csv; charset=utf-8")
-    filename = f"at-risk-{run.as_of.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return export_response(
+        filename=f"at-risk-{run.as_of.isoformat()}",
+        header=at_risk_header(),
+        rows=at_risk_table(rows),
+        file_format=file_format,
+        sheet=_("流失预警"),
+    )
 
 
 @login_required
