@@ -139,6 +139,7 @@ TEMPLATES = [
                 "kehu.followups.context.notifications",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kehu.shell.context.navigation",
             ],
         },
     },
