@@ -106,3 +106,14 @@ def test_an_unknown_api_address_is_still_json(client):
 def test_favicon_ico_answers(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response["Location"].endswith("kehu/favicon.svg")
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_answers_the_layout_not_djangos_page(org):
+    client = _english(Client(enforce_csrf_checks=True))
+    client.force_login(org.sales)
+    response = client.post(reverse("accounts:logout"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert '<nav class="navbar' in html and "This page has expired" in html
+    assert "CSRF verification failed" not in html
