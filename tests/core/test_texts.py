@@ -27,6 +27,9 @@ EXAMPLES = {
         "minutes": 5,
     },
     "care.item": {"rule": "生日关怀", "reason": "birthday", "note": {"month": 9, "day": 25}},
+    "customers.reclaimed": {"rule": "deal", "days": 30},
+    "customers.merged": {"id": 7},
+    "customers.unmerged": {"id": 7},
     "surveys.low_score": {"survey": "售后", "csat": 2, "nps": None},
     "value.retention": {
         "customer": "甲",
@@ -39,6 +42,9 @@ def test_who_registers_which_code_and_part():
     assert message_codes() == {
         "care.item": ("title", "notes"),
         "complaints.escalated": ("title", "body"),
+        "customers.merged": ("reason",),
+        "customers.reclaimed": ("reason",),
+        "customers.unmerged": ("reason",),
         "followups.kind": ("title",),
         "followups.pool_notice": ("title", "body"),
         "followups.task_due": ("title", "body"),

@@ -26,6 +26,8 @@ code                       written by / params
 ``followups.pool_notice``  followups reminders; ``customer``, ``due``
 ``complaints.escalated``   complaints escalation; ``customer``, ``deadline``, ``id``,
                            ``severity``, ``handler``, ``hours``, ``minutes``
+``customers.reclaimed``    customers pool reclaim (an owner change); ``rule``, ``days``
+``customers.merged``       customers merge, and ``customers.unmerged``; ``id``
 ``care.item``              care agenda tasks; ``rule``, ``reason``, ``note``
 ``surveys.low_score``      surveys; ``survey``, ``csat``, ``nps``
 ``value.retention``        value at-risk list; ``customer``, ``reasons``
