@@ -42,7 +42,7 @@ def test_manager_reads_value_and_saves_a_customer(page, live_server):
     row.locator("button").click()
     page.wait_for_selector(f"#task-{first.customer_id} >> text=已创建挽留任务")
     task = Task.objects.get(customer_id=first.customer_id)
-    assert task.title.startswith("挽留：")
+    assert task.title_text.startswith("挽留：")
     page.screenshot(path="/tmp/kehu-value-at-risk.png", full_page=True)
 
     page.goto(f"{url}/customers/{first.customer_id}/")

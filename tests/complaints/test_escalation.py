@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from kehu.accounts.models import Role
@@ -42,7 +43,7 @@ def test_time_moving_forward_escalates_manager_then_admins_once_each(org, book):
     assert (escalation.deadline, escalation.level) == (DeadlineKind.RESPONSE, 1)
     assert list(escalation.recipients.all()) == [org.manager]  # the handler's team manager
     note = Notification.objects.get(user=org.manager)
-    assert "东一" in note.title and note.url.endswith(f"/complaints/{complaint.pk}/")
+    assert "东一" in note.title_text and note.url.endswith(f"/complaints/{complaint.pk}/")
 
     # The job runs every five minutes: nothing twice.
     for minutes in (62, 70, 100):
@@ -126,3 +127,27 @@ def test_the_detail_shows_escalations(client, org, book):
     client.force_login(org.service)
     html = client.get(f"/complaints/{complaint.pk}/").content.decode()
     assert "升级到经理" in html and "升级到管理员" in html and "已超时" in html
+
+
+def test_an_escalation_reads_in_its_readers_language(org, book, client):
+    """The job words nothing: the notification keeps the facts (deadline, severity) and
+    reads in each reader's language."""
+    from django.utils import translation
+
+    start = timezone.now()
+    complaint = make_complaint(org.service, book["own"], severity="critical", received_at=start)
+    with translation.override("en"):
+        complaints_escalate(now=start + 61 * dt.timedelta(minutes=1))
+    note = Notification.objects.get(user=org.manager)
+    assert (note.title, note.message) == ("", "complaints.escalated")
+    assert (
+        note.params["deadline"] == DeadlineKind.RESPONSE and note.params["severity"] == "critical"
+    )
+    client.force_login(org.manager)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("followups:notifications")).content.decode()
+    assert "Complaint escalated" in english and "投诉超时升级" not in english
+    assert f"#{complaint.pk}" in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("followups:notifications")).content.decode()
+    assert "投诉超时升级" in chinese and "首次响应已超时" in chinese and "紧急" in chinese

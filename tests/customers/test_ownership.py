@@ -145,7 +145,7 @@ def test_reclaim_notifies_first_then_returns_and_is_idempotent(org):
     fresh.refresh_from_db()
     assert customer.owner is None and fresh.owner == org.sales
     change = OwnerChange.objects.get(customer=customer, kind="reclaim")
-    assert change.from_user == org.sales and "30" in change.reason
+    assert change.from_user == org.sales and "30" in change.reason_text
     with pytest.raises(OwnershipError):  # the old owner is blocked for K days
         pool_claim(actor=org.sales, customer_id=customer.pk)
 
@@ -217,3 +217,38 @@ def test_pool_hides_contact_data_from_sales_until_claimed(org, pooled):
     assert not contact_data_hidden(org.manager, pooled)
     claimed = pool_claim(actor=org.sales, customer_id=pooled.pk)
     assert not contact_data_hidden(org.sales, claimed)
+
+
+@pytest.mark.django_db
+def test_a_reclaim_reads_in_its_readers_language(org, client):
+    """The reclaim job words nothing: the owner change keeps the rule and its days and
+    reads in each reader's language; a reason a person typed reads as typed."""
+    from django.utils import translation
+
+    PoolPolicy.objects.create(followup_days=30, deal_days=365, notice_days=3)
+    now = timezone.now()
+    customer = make_customer(org.sales, name="久未跟进")
+    Customer.objects.filter(pk=customer.pk).update(claimed_at=now - dt.timedelta(days=40))
+    with translation.override("en"):
+        assert pool_reclaim(now=now).returned == 1
+    change = OwnerChange.objects.get(customer=customer, kind="reclaim")
+    assert (change.reason, change.message, change.params) == (
+        "",
+        "customers.reclaimed",
+        {"rule": "followup", "days": 30},
+    )
+    assert change.reason_text == "超过 30 天未跟进，自动退回公海"
+    pool_claim(actor=org.east_sales2, customer_id=customer.pk)
+    customer_transfer(
+        actor=org.manager, customer_ids=[customer.pk], to_user=org.sales, reason="交回原负责人"
+    )
+    client.force_login(org.admin)
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "returned to the public pool" in english.lower() and "自动退回公海" not in english
+    assert "交回原负责人" in english
+    client.cookies["django_language"] = "zh-hans"
+    assert (
+        "超过 30 天未跟进，自动退回公海"
+        in client.get(f"/customers/{customer.pk}/").content.decode()
+    )

@@ -129,7 +129,7 @@ def test_pages_and_calendar_feed(client, org):
     )
     assert response.status_code == 302
     task = Task.objects.get()
-    assert task.title == "上门拜访"
+    assert task.title_text == "上门拜访"
     html = client.get(reverse("followups:my_work")).content.decode()
     assert "甲" in html
     client.post(reverse("followups:calendar_feed"), {"action": "create"})

@@ -72,7 +72,7 @@ def test_a_customer_travels_the_six_phases_and_is_won_back(org, customer, engine
     lifecycle_evaluate([customer.pk], now=days_ago(150))
     assert stage_of(customer) == "retain"
     change = StageChange.objects.filter(customer=customer).first()
-    assert "最近一次购买距今 90 天，超过其平均购买间隔 30 天的 2 倍" in change.reason
+    assert "最近一次购买距今 90 天，超过其平均购买间隔 30 天的 2 倍" in change.reason_text
     assert change.facts["median_gap_days"] == 30
     # 4 × the gap and ≥ 180 days → 退出.
     lifecycle_evaluate([customer.pk], now=days_ago(50))
@@ -172,7 +172,8 @@ def test_complaints_and_satisfaction_put_a_customer_at_risk(org, customer, engin
     Satisfaction.objects.create(customer=customer, csat=1, answered_at=days_ago(1))
     lifecycle_evaluate([customer.pk], now=NOW)
     assert stage_of(customer) == "retain"
-    assert "最近满意度评分 1 分" in StageChange.objects.filter(customer=customer).first().reason
+    change = StageChange.objects.filter(customer=customer).first()
+    assert "最近满意度评分 1 分" in change.reason_text
 
 
 def test_value_facts_come_from_the_latest_scoring_run(org, customer, engine_off):
@@ -195,9 +196,11 @@ def test_value_facts_come_from_the_latest_scoring_run(org, customer, engine_off)
     assert (facts["clv"], facts["churn_risk"]) == (1234.5, 0.7)
 
 
-def test_words_are_worked_out_once_per_case_and_language(org, engine_off):
-    """Customers whose rules read the same values share their words (worked out once);
-    another value, or another language, gets words of its own."""
+def test_why_is_worked_out_once_per_case_in_no_language(org, engine_off):
+    """Customers whose rules read the same values share why they moved (worked out
+    once); another value gets its own. Why is kept as data, not words: a change made
+    while English is active is the same as one made in Chinese, and each reads in the
+    reader's language."""
     from django.utils import translation
 
     alike = [make_customer(org.sales, name=f"同{i}") for i in range(2)]
@@ -210,13 +213,18 @@ def test_words_are_worked_out_once_per_case_and_language(org, engine_off):
         lifecycle_evaluate([english.pk], now=NOW)
     changes = {change.customer_id: change for change in StageChange.objects.all()}
     first, second = (changes[customer.pk] for customer in alike)
-    assert (first.reason, first.facts) == (second.reason, second.facts)
-    assert "最近一次购买距今 200 天，超过 180 天" in first.reason
+    assert (first.explanation, first.facts) == (second.explanation, second.facts)
+    assert first.reason == "" and "最近一次购买距今 200 天，超过 180 天" in first.reason_text
     assert first.facts == {"orders_count": 1, "median_gap_days": None, "days_since_last_order": 200}
-    assert "最近一次购买距今 250 天" in changes[later.pk].reason
+    assert "最近一次购买距今 250 天" in changes[later.pk].reason_text
     assert changes[later.pk].facts["days_since_last_order"] == 250
-    assert changes[english.pk].facts == first.facts
-    assert changes[english.pk].reason.startswith("Added to the lifecycle model")
+    made_in_english = changes[english.pk]
+    assert (made_in_english.explanation, made_in_english.facts) == (first.explanation, first.facts)
+    assert made_in_english.reason_text == first.reason_text
+    assert made_in_english.reason_text.startswith("纳入生命周期模型")
+    with translation.override("en"):
+        assert first.reason_text.startswith("Added to the lifecycle model")
+        assert "Time since last purchase: 200 days, more than 180 days" in first.reason_text
 
 
 def test_side_facts_asked_for_alone_read_as_in_the_full_read(org, customer):

@@ -127,3 +127,76 @@ def test_rule_sets_name_stages_of_their_model_and_need_stages():
 def test_time_dependence():
     assert rules.is_time_dependent(TWICE_GAP)
     assert not rules.is_time_dependent(count_at_least(1))
+
+
+def _translate_to_test(message: str) -> str:
+    """A stand-in for gettext: every message marked, so a reader's language shows."""
+    return {
+        "超过": "more than",
+        "纳入生命周期模型": "Placed",
+        "%(rule)s：%(why)s": "%(rule)s: %(why)s",
+    }.get(message, message)
+
+
+def test_an_explanation_kept_as_data_reads_as_the_words_did():
+    """``explanation_step`` keeps the rule and the leaves that decided it, not words;
+    ``explanation_text`` words them with the facts kept beside — the same words
+    ``explain`` gives, in the language of the translate function it is handed."""
+    facts = {
+        "days_since_last_order": 94,
+        "median_gap_days": 31,
+        "tags": {"VIP"},
+        "latest_csat": None,
+    }
+    unhappy = {
+        "any": [
+            {"not": {"fact": "tags", "op": "has", "value": "VIP"}},
+            {"not": {"fact": "latest_csat", "op": ">", "value": 2}},
+        ]
+    }
+    lapsed = RuleSpec(1, "流失", (), "retain", TWICE_GAP, 1)
+    sad = RuleSpec(2, "不满", (), "exit", unhappy, 2)
+    first, used = rules.explanation_step(lapsed, facts)
+    second, more = rules.explanation_step(sad, facts, reset=True)
+    assert first == {
+        "rule": "流失",
+        "why": [
+            ["days_since_last_order", ">=", {"fact": "median_gap_days", "times": 2}, False],
+            ["days_since_last_order", ">=", 60, False],
+        ],
+    }
+    assert second["reset"] and second["why"] == [["latest_csat", ">", 2, True]]
+    kept = {**used, **more}
+    explanation = {"placed": True, "steps": [first, second]}
+    words = rules.explanation_text(explanation, kept)
+    lapsed_why, unhappy_why = rules.explain(TWICE_GAP, facts), rules.explain(unhappy, facts)
+    assert words == f"纳入生命周期模型 → 流失：{lapsed_why} → 不满：{unhappy_why}"
+    english = rules.explanation_text(explanation, kept, _translate_to_test)
+    assert english.startswith("Placed → 流失: 最近一次购买距今 94 天，more than")
+
+
+def test_an_explanation_after_a_move_reads_the_stage_facts_as_zero():
+    """A second rule applied in one evaluation (the customer has just moved) read the
+    stage facts as 0; the facts kept are the ones the first rule read."""
+    settled = {"fact": "days_in_stage", "op": ">=", "value": 30}
+    fresh = {"fact": "days_in_stage", "op": "<", "value": 1}
+    first, used = rules.explanation_step(
+        RuleSpec(1, "久", (), "b", settled, 1), {"days_in_stage": 40}
+    )
+    second, _more = rules.explanation_step(
+        RuleSpec(2, "新", (), "c", fresh, 2), {"days_in_stage": 0}, reset=True
+    )
+    words = rules.explanation_text({"steps": [first, second]}, used)
+    assert used == {"days_in_stage": 40}
+    assert words == "久：在当前阶段 40 天，超过 30 天 → 新：在当前阶段 0 天，少于 1 天"
+
+
+def test_an_explanation_this_version_cannot_word_keeps_what_it_can():
+    """A leaf on a fact since removed is left out; no steps at all reads as a placement."""
+    explanation = {
+        "steps": [
+            {"rule": "旧", "why": [["shoe_size", ">", 1, False], ["orders_count", ">=", 1, False]]}
+        ]
+    }
+    assert rules.explanation_text(explanation, {"orders_count": 2}) == "旧：订单数 2 单，超过 1 单"
+    assert rules.explanation_text({"steps": []}, {}) == "纳入生命周期模型"

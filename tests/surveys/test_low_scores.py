@@ -57,3 +57,25 @@ def test_good_score_opens_nothing(org):
     _inv, token = send_link(org.sales, survey, customer)
     response_record(raw_token=token, values=answers_for(survey, csat=3, nps=7))
     assert not Task.objects.exists() and not Response.objects.get().is_low
+
+
+def test_the_follow_up_task_reads_in_its_readers_language(org):
+    """Answered while English was active (a customer's browser), the task keeps the
+    facts: its owner reads it in their language."""
+    from django.utils import translation
+
+    from tests.api.conftest import api_client_for
+
+    survey = make_survey(org.admin, name="售后回访")
+    customer = make_customer(org.sales, name="低分客户")
+    _inv, token = send_link(org.service, survey, customer)
+    with translation.override("en"):
+        response_record(raw_token=token, values=answers_for(survey, csat=2, nps=3))
+    task = Task.objects.get(customer=customer)
+    assert (task.title, task.notes, task.message) == ("", "", "surveys.low_score")
+    assert task.title_text == "低分回访：售后回访"
+    assert task.notes_text == "客户在调查中打了低分（满意度 2 分，推荐意愿 3 分），请今天联系客户。"
+    api = api_client_for(org.sales)
+    read = api.get(f"/api/v1/tasks/{task.pk}", **{"Accept-Language": "en"}).json()
+    assert read["title"] == "Low-score follow-up: 售后回访"
+    assert "低分" not in read["notes"] and "2" in read["notes"] and "3" in read["notes"]

@@ -101,7 +101,7 @@ def test_one_click_retention_task_once(org, scored):
     assert "已创建挽留任务" in response.content.decode()
     client.post(url)
     task = Task.objects.get(customer=target)
-    assert task.title.startswith("挽留：") and task.assignee == org.west_sales
+    assert task.title_text.startswith("挽留：") and task.assignee == org.west_sales
     # Clicked again by someone reading English: still the one open task.
     client.cookies["django_language"] = "en"
     client.post(url)
@@ -238,3 +238,32 @@ def test_at_risk_export_is_scoped_and_reads_in_excel(org, scored):
     assert len(lines) == mine and all("人口" not in line for line in lines)
     page = client_for(org.admin).get(reverse("value:at_risk")).content.decode()
     assert 'id="at-risk-export"' in page
+
+
+def test_the_retention_task_reads_in_its_readers_language(org, scored):
+    """Made by someone reading Chinese, the task keeps the warning's reasons as codes:
+    an English reader reads it in English."""
+    from django.utils import translation
+
+    from kehu.value.models import CustomerValue
+
+    _people, _others, run = scored
+    row = next(
+        row
+        for row in CustomerValue.objects.filter(run=run).select_related("customer__owner")
+        if row.reasons and row.customer.owner is not None
+    )
+    customer = row.customer
+    client = client_for(customer.owner)
+    client.post(reverse("value:retention_task", args=[customer.pk]))
+    client.get(reverse("followups:my_work"))  # the flash message, read in Chinese
+    task = Task.objects.get(customer=customer, purpose=TaskPurpose.RETENTION)
+    assert (task.title, task.notes, task.message) == ("", "", "value.retention")
+    assert task.title_text == f"挽留：{customer.name}"
+    assert task.notes_text.startswith("流失预警：\n· ")
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("followups:my_work")).content.decode()
+    assert f"Retention: {customer.name}" in english and "挽留：" not in english
+    with translation.override("en"):
+        assert task.notes_text.startswith("Churn warning:\n· ")
+        assert "流失预警" not in task.notes_text

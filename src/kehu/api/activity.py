@@ -161,13 +161,21 @@ class TaskOut(Schema):
     customer_id: int
     assignee_id: int
     kind: str
-    title: str
+    title: str = Field(description="In the request's language when Kehu worded the task.")
     notes: str
     due_at: dt.datetime
     status: str
     result: str
     done_at: dt.datetime | None
     version: int
+
+    @staticmethod
+    def resolve_title(task: Task) -> str:
+        return task.title_text
+
+    @staticmethod
+    def resolve_notes(task: Task) -> str:
+        return task.notes_text
 
 
 class TaskIn(Schema):

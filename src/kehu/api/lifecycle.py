@@ -95,7 +95,9 @@ class ChangeOut(Schema):
     to_stage: StageRef
     rule: str | None
     actor: str | None
-    reason: str
+    reason: str = Field(
+        description="Why: a manual move's reason as typed; a rule's, in the request's language."
+    )
     facts: dict[str, Any]
 
 
@@ -120,7 +122,7 @@ def _change(change: StageChange) -> dict[str, Any]:
         "to_stage": _stage(change.to_stage),
         "rule": change.rule.name if change.rule else None,
         "actor": change.actor.label if change.actor else None,
-        "reason": change.reason,
+        "reason": change.reason_text,
         "facts": change.facts or {},
     }
 

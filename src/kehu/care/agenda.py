@@ -6,6 +6,10 @@ chunks (``values_list``, no model instances) and yields ``Entry`` tuples; the da
 date-related is prepared once per day and rule (``RulePlan``): the lunar birth keys that
 celebrate on the target date (``lunar.celebrations_on``), the festivals on it, the
 cadence thresholds; per customer there are only dictionary lookups and comparisons.
+
+An entry carries the facts of its line (``params``, see ``kehu.care.texts``), not its
+words: the few shapes a day has (a festival, a birthday on 8/15, "idle 90 of 90
+days") are built once and shared by every customer they fit.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from django.db import connection
 from django.db.models import Min, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from kehu.care import lunar
 from kehu.care.cadence import CadenceTable, cadence_table
 from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKind
+from kehu.care.texts import care_note, lunar_birthday_params
 from kehu.core.days import day_start
 from kehu.customers.models import Customer
 from kehu.value.selectors import run_latest_good, tiers_between
@@ -48,9 +52,14 @@ class Entry(NamedTuple):
     reason: str
     occurs_on: dt.date
     agenda_date: dt.date
-    note: str
+    params: dict[str, Any]  # the line's facts (shared between entries: never changed)
     owner_id: int | None
     team_id: int | None
+
+    @property
+    def note(self) -> str:
+        """The line's words in the active language."""
+        return care_note(self.reason, self.params)
 
 
 def festivals_on(day: dt.date, festivals: list[Festival]) -> list[Festival]:
@@ -88,30 +97,31 @@ def next_festival(day: dt.date, festivals: list[Festival]) -> tuple[dt.date, lis
     return None
 
 
-def _solar_note(birthday: dt.date, moved: bool) -> str:
-    if moved:
-        return _("公历生日（本年无2月29日，提前至2月28日）")
-    return _("公历生日（%(month)d月%(day)d日）") % {"month": birthday.month, "day": birthday.day}
+@lru_cache(maxsize=1024)
+def _solar_params(month: int, day: int, moved: bool) -> dict[str, Any]:
+    return {"month": month, "day": day, "moved": True} if moved else {"month": month, "day": day}
+
+
+@lru_cache(maxsize=4096)
+def _lunar_params(
+    key: lunar.BirthKey, celebration: lunar.Celebration, lunar_year: int
+) -> dict[str, Any]:
+    return lunar_birthday_params(key, celebration, lunar_year)
 
 
 def lunar_note(key: lunar.BirthKey, celebration: lunar.Celebration, lunar_year: int) -> str:
-    """ "农历生日（八月十五）", with what moved and why."""
-    label = lunar.lunar_label(key.month, key.day, key.leap)
-    if key.leap:
-        try:
-            has_leap = lunar.leap_month(lunar_year) == key.month
-        except lunar.LunarRangeError:
-            has_leap = False
-        if not has_leap:
-            regular = lunar.lunar_label(key.month, min(key.day, 29 if celebration.moved else 30))
-            return _("农历生日（%(label)s；本年无%(leap)s，按%(regular)s）") % {
-                "label": label,
-                "leap": lunar.month_name(key.month, True),
-                "regular": regular,
-            }
-    if celebration.moved:
-        return _("农历生日（本年该月无三十日，提前至廿九）")
-    return _("农历生日（%(label)s）") % {"label": label}
+    """ "农历生日（八月十五）", with what moved and why, in the active language."""
+    return care_note(Reason.LUNAR_BIRTHDAY, lunar_birthday_params(key, celebration, lunar_year))
+
+
+@lru_cache(maxsize=65536)
+def _anniversary_params(kind: str, years: int, start: dt.date) -> dict[str, Any]:
+    return {"kind": kind, "years": years, "date": start.isoformat()}
+
+
+@lru_cache(maxsize=1024)
+def _visit_params(every: int) -> dict[str, Any]:
+    return {"every": every}
 
 
 @dataclass
@@ -124,7 +134,7 @@ class RulePlan:
     solar_keys: dict[tuple[int, int], bool] = field(default_factory=dict)  # (m, d) → moved
     lunar_keys: dict[lunar.BirthKey, lunar.Celebration] = field(default_factory=dict)
     lunar_year: int = 0
-    festival_note: str = ""
+    festival_params: dict[str, Any] | None = None  # the festivals on the target date
     festival_ids: list[int] = field(default_factory=list)
     cadence_cutoffs: dict[int, dt.datetime] = field(default_factory=dict)
     idle: bool = False  # nothing can match (a festival rule on a day without festival)
@@ -176,8 +186,7 @@ def rule_plans(day: dt.date, rules: list[CareRule] | None = None) -> list[RulePl
             pool = [f for f in active_festivals if not chosen or f.pk in chosen]
             found = festivals_on(target, pool)
             plan.festival_ids = [f.pk for f in found]
-            names = "、".join(f.name for f in found)
-            plan.festival_note = (_("节日：%(names)s") % {"names": names})[:200]
+            plan.festival_params = {"festivals": [f.name for f in found]}
             plan.idle = not found
         plans.append(plan)
     return plans
@@ -215,9 +224,8 @@ class _Context:
             and p.rule.anniversary == AnniversaryKind.FIRST_PURCHASE
             for p in self.plans
         )
-        # Translated once per run, not once per customer.
-        self.never_note = _("从未联系，回访周期 %(days)d 天")
-        self.idle_note = _("已 %(idle)d 天未联系（回访周期 %(days)d 天）")
+        # The cadence lines' facts, by (days idle or None, cadence): a few hundred shapes.
+        self.cadence_params: dict[tuple[int | None, int], dict[str, Any]] = {}
         # Overdue when the last contact (or, never contacted, the creation) is before
         # the start of (target − days + 1): one cut-off per distinct cadence.
         for plan in self.plans:
@@ -318,7 +326,7 @@ def agenda_compute(
             for plan, has_scope in scoped:
                 if has_scope and not plan.in_scope(row[5], row[6], customer_tags):
                     continue
-                if plan.festival_note and plan.rule.kind == RuleKind.FESTIVAL:
+                if plan.festival_params and plan.rule.kind == RuleKind.FESTIVAL:
                     append(
                         Entry(
                             row[0],
@@ -326,7 +334,7 @@ def agenda_compute(
                             Reason.FESTIVAL,
                             plan.target,
                             plan.agenda_date,
-                            plan.festival_note,
+                            plan.festival_params,
                             row[5],
                             row[6],
                         )
@@ -339,8 +347,10 @@ def agenda_compute(
             yield entries
 
 
-def _entry(plan: RulePlan, row: tuple[Any, ...], reason: str, on: dt.date, note: str) -> Entry:
-    return Entry(row[0], plan.rule.pk, reason, on, plan.agenda_date, note[:200], row[5], row[6])
+def _entry(
+    plan: RulePlan, row: tuple[Any, ...], reason: str, on: dt.date, params: dict[str, Any]
+) -> Entry:
+    return Entry(row[0], plan.rule.pk, reason, on, plan.agenda_date, params, row[5], row[6])
 
 
 def _match(
@@ -367,12 +377,13 @@ def _match(
                 celebration = plan.lunar_keys.get(key)
                 if celebration is None:
                     return None
-                note = lunar_note(key, celebration, plan.lunar_year)
-                return _entry(plan, row, Reason.LUNAR_BIRTHDAY, target, note)
+                params = _lunar_params(key, celebration, plan.lunar_year)
+                return _entry(plan, row, Reason.LUNAR_BIRTHDAY, target, params)
         moved = plan.solar_keys.get((birthday.month, birthday.day))
         if moved is None:
             return None
-        return _entry(plan, row, Reason.BIRTHDAY, target, _solar_note(birthday, moved))
+        params = _solar_params(birthday.month, birthday.day, moved)
+        return _entry(plan, row, Reason.BIRTHDAY, target, params)
     if kind == RuleKind.CADENCE:
         days = context.cadence.days_for(tags, tier)
         base = last_contact_at or created_at
@@ -380,17 +391,18 @@ def _match(
             return None
         start = context.local_date(base)
         due = start + dt.timedelta(days=days)
-        if last_contact_at is None:
-            note = context.never_note % {"days": days}
-        else:
-            note = context.idle_note % {"idle": (target - start).days, "days": days}
-        return _entry(plan, row, Reason.CADENCE, due, note)
+        idle = None if last_contact_at is None else (target - start).days
+        shared = context.cadence_params.get((idle, days))
+        if shared is None:
+            shared = {"days": days} if idle is None else {"idle": idle, "days": days}
+            context.cadence_params[(idle, days)] = shared
+        return _entry(plan, row, Reason.CADENCE, due, shared)
     if kind == RuleKind.ANNIVERSARY:
         if plan.rule.anniversary == AnniversaryKind.MEMBERSHIP:
-            label = _("成为客户")
+            kind = "membership"
             start = context.local_date(created_at)
         else:
-            label = _("首次购买")
+            kind = "first_purchase"
             first = firsts.get(customer_id)  # through the ORM: an aware datetime
             if first is None:
                 return None
@@ -399,16 +411,11 @@ def _match(
         moved = plan.solar_keys.get((start.month, start.day))
         if years < 1 or moved is None:
             return None
-        note = _("%(label)s %(years)d 周年（%(date)s）") % {
-            "label": label,
-            "years": years,
-            "date": start.isoformat(),
-        }
-        return _entry(plan, row, Reason.ANNIVERSARY, target, note)
+        params = _anniversary_params(kind, years, start)
+        return _entry(plan, row, Reason.ANNIVERSARY, target, params)
     if kind == RuleKind.VISIT:
         every = plan.rule.every_days or 0
         # Staggered by customer id: each customer every N days, not all on one day.
         if every and (target.toordinal() + customer_id) % every == 0:
-            note = _("重要客户定期拜访/送礼（每 %(days)d 天）") % {"days": every}
-            return _entry(plan, row, Reason.VISIT, target, note)
+            return _entry(plan, row, Reason.VISIT, target, _visit_params(every))
     return None

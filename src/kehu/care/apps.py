@@ -14,3 +14,8 @@ class CareConfig(AppConfig):
         # A merged customer's care lines move to the survivor, except those the
         # survivor already has for the same rule and day.
         register_relation(CareItem, unique=("rule_id", "occurs_on"))
+
+        from kehu.care.texts import TASK_MESSAGE, task_notes, task_title
+        from kehu.core.texts import message_register
+
+        message_register(TASK_MESSAGE, title=task_title, notes=task_notes)

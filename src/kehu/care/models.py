@@ -250,7 +250,10 @@ class CareItem(models.Model):
     occurs_on = models.DateField(_("日期"))  # the birthday, festival, due date
     agenda_date = models.DateField(_("日程日期"))  # the day it is listed (occurs_on − lead)
     reason = models.CharField(_("原因"), max_length=16, choices=Reason.choices)
-    note = models.CharField(_("说明"), max_length=200)
+    # The line's facts, worded by its reason in the reader's language (``note_text``,
+    # ``kehu.care.texts``); ``note`` keeps the words of lines built before params.
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    params = models.JSONField(null=True, blank=True)
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -273,6 +276,12 @@ class CareItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.reason} {self.occurs_on}"
+
+    @property
+    def note_text(self) -> str:
+        from kehu.care.texts import care_note
+
+        return care_note(self.reason, self.params, self.note)
 
 
 class AgendaDay(models.Model):

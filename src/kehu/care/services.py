@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,7 @@ from kehu.care.models import (
     RuleKind,
     TaskKindChoice,
 )
+from kehu.care.texts import TASK_MESSAGE
 from kehu.core.errors import ConflictError
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
@@ -69,13 +71,15 @@ _ITEM_COLUMNS = (
     "agenda_date",
     "reason",
     "note",
+    "params",
     "message_error",
     "created_at",
 )
 
 
 def _items_insert(entries: Sequence[Entry], now: dt.datetime) -> int:
-    """Insert agenda lines; those already there are left alone. Returns rows inserted."""
+    """Insert agenda lines (their facts, not words: ``kehu.care.texts``); those already
+    there are left alone. Returns rows inserted."""
     table = CareItem._meta.db_table
     columns = ", ".join(_ITEM_COLUMNS)
     marks = ", ".join(["%s"] * len(_ITEM_COLUMNS))
@@ -93,6 +97,17 @@ def _items_insert(entries: Sequence[Entry], now: dt.datetime) -> int:
             value = dates[day] = ops.adapt_datefield_value(day)
         return value
 
+    # Entries share their params (a few shapes a day): each is adapted once, found by
+    # identity (the entries keep them alive meanwhile, so no id is reused).
+    to_json = partial(CareItem._meta.get_field("params").get_db_prep_save, connection=connection)
+    adapted: dict[int, Any] = {}
+
+    def adapt_params(params: dict[str, Any]) -> Any:
+        value = adapted.get(id(params))
+        if value is None:
+            value = adapted[id(params)] = to_json(params)
+        return value
+
     rows = [
         (
             e.customer_id,
@@ -100,7 +115,8 @@ def _items_insert(entries: Sequence[Entry], now: dt.datetime) -> int:
             adapt(e.occurs_on),
             adapt(e.agenda_date),
             e.reason,
-            e.note,
+            "",
+            adapt_params(e.params),
             "",
             stamp,
         )
@@ -149,13 +165,21 @@ def _tasks_create(rule: CareRule, day: dt.date, result: BuildResult) -> None:
     stamp = ops.adapt_datetimefield_value(timezone.now())
     due_cache: dict[dt.date, Any] = {}
     kind = TASK_KINDS.get(TaskKindChoice(rule.task_kind or TaskKindChoice.GREETING), TaskKind.CARE)
+    to_json = partial(Task._meta.get_field("params").get_db_prep_save, connection=connection)
     last = 0
     while True:
         rows = list(
             CareItem.objects.filter(rule=rule, agenda_date=day, task__isnull=True, pk__gt=last)
             .order_by("pk")
             .values_list(
-                "pk", "customer_id", "occurs_on", "note", "customer__owner_id", "customer__team_id"
+                "pk",
+                "customer_id",
+                "occurs_on",
+                "reason",
+                "params",
+                "note",
+                "customer__owner_id",
+                "customer__team_id",
             )[:TASK_CHUNK]
         )
         if not rows:
@@ -163,7 +187,7 @@ def _tasks_create(rule: CareRule, day: dt.date, result: BuildResult) -> None:
         last = rows[-1][0]
         with transaction.atomic():
             pairs: list[tuple[int, tuple[Any, ...]]] = []
-            for pk, customer_id, occurs_on, note, owner_id, team_id in rows:
+            for pk, customer_id, occurs_on, reason, params, note, owner_id, team_id in rows:
                 assignee = owner_id or managers.get(team_id) or admin
                 if assignee is None:
                     result.skipped_tasks += 1
@@ -173,8 +197,12 @@ def _tasks_create(rule: CareRule, day: dt.date, result: BuildResult) -> None:
                     due = due_cache[occurs_on] = ops.adapt_datetimefield_value(
                         _due_at(max(occurs_on, day))
                     )
-                title = f"{rule.name}：{note}"[:200]
-                values = (customer_id, assignee, kind, title, note, due, TaskStatus.OPEN, "")
+                if params is None:  # a line built with its words, before params
+                    words = (f"{rule.name}：{note}"[:200], note, "", None)
+                else:  # its facts: the task reads in its reader's language
+                    facts = {"rule": rule.name, "reason": reason, "note": params}
+                    words = ("", "", TASK_MESSAGE, to_json(facts))
+                values = (customer_id, assignee, kind, *words, due, TaskStatus.OPEN, "")
                 pairs.append((pk, (*values, None, None, stamp, stamp, 1)))
             # Only the items still without a task (a concurrent run may have taken some).
             free = set(
@@ -198,6 +226,8 @@ _TASK_COLUMNS = (
     "kind",
     "title",
     "notes",
+    "message",
+    "params",
     "due_at",
     "status",
     "result",

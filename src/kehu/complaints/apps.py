@@ -19,3 +19,8 @@ class ComplaintsConfig(AppConfig):
         from kehu.customers.timeline import register_timeline_source
 
         register_timeline_source("complaint", _("投诉"), complaint_events)
+
+        from kehu.complaints.escalation import ESCALATED_MESSAGE, escalated_body, escalated_title
+        from kehu.core.texts import message_register
+
+        message_register(ESCALATED_MESSAGE, title=escalated_title, body=escalated_body)

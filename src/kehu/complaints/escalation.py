@@ -10,7 +10,9 @@ recipient (``Notification.key``), both written in one transaction per complaint.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +22,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
-from kehu.complaints.models import Complaint, ComplaintEscalation, DeadlineKind, Status
+from kehu.complaints.models import (
+    Complaint,
+    ComplaintEscalation,
+    DeadlineKind,
+    Severity,
+    Status,
+)
 from kehu.complaints.services import deadline_for
 from kehu.followups.models import Notification
 
@@ -114,18 +122,14 @@ def _notify(
     complaint: Complaint, escalation: ComplaintEscalation, users: list[User], now: dt.datetime
 ) -> int:
     overdue_by = now - escalation.due_at
-    hours = int(overdue_by.total_seconds() // 3600)
-    minutes = int(overdue_by.total_seconds() % 3600 // 60)
-    title = _("投诉超时升级：%(customer)s（%(deadline)s已超时）") % {
+    params = {
         "customer": complaint.customer.name,
-        "deadline": DeadlineKind(escalation.deadline).label,
-    }
-    body = _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(h)d 小时 %(m)d 分钟") % {
+        "deadline": escalation.deadline,
         "id": complaint.pk,
-        "severity": complaint.get_severity_display(),
-        "handler": complaint.handler.label if complaint.handler else _("未指派"),
-        "h": hours,
-        "m": minutes,
+        "severity": complaint.severity,
+        "handler": complaint.handler.label if complaint.handler else None,
+        "hours": int(overdue_by.total_seconds() // 3600),
+        "minutes": int(overdue_by.total_seconds() % 3600 // 60),
     }
     stamp = int(escalation.due_at.timestamp())
     rows = [
@@ -133,8 +137,8 @@ def _notify(
             user=user,
             key=f"complaint_esc:{complaint.pk}:{escalation.deadline[:3]}:{escalation.level}:"
             f"{stamp}:{user.pk}",
-            title=title[:200],
-            body=body,
+            message=ESCALATED_MESSAGE,
+            params=params,
             url=reverse("complaints:detail", args=[complaint.pk]),
             created_at=now,
         )
@@ -145,3 +149,27 @@ def _notify(
     fresh = [row for row in rows if row.key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
+
+
+# The escalation notification's words (``kehu.core.texts``, registered in
+# ``ComplaintsConfig.ready()``), rendered in the reader's language when shown.
+ESCALATED_MESSAGE = "complaints.escalated"
+
+
+def escalated_title(params: Mapping[str, Any]) -> str:
+    title = _("投诉超时升级：%(customer)s（%(deadline)s已超时）") % {
+        "customer": params["customer"],
+        "deadline": DeadlineKind(params["deadline"]).label,
+    }
+    return title[:200]
+
+
+def escalated_body(params: Mapping[str, Any]) -> str:
+    handler = params.get("handler")
+    return _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(h)d 小时 %(m)d 分钟") % {
+        "id": params["id"],
+        "severity": Severity(params["severity"]).label,
+        "handler": handler if handler else _("未指派"),
+        "h": params["hours"],
+        "m": params["minutes"],
+    }

@@ -25,3 +25,7 @@ class CustomersConfig(AppConfig):
 
         register_timeline_source("owner", _("负责人变更"), owner_change_events)
         register_timeline_source("change", _("资料修改"), field_change_events)
+
+        from kehu.customers import texts
+
+        texts.register()

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import KehuError
+from kehu.customers import texts
 from kehu.customers.access import access_customer, can_restore
 from kehu.customers.models import (
     ChangeAction,
@@ -225,7 +226,8 @@ def customer_merge(
         actor,
         now,
         previous_owner=record.survivor_before["owner_id"],
-        reason=_("合并客户 #%(id)d") % {"id": other.pk},
+        message=texts.MERGED,
+        params={"id": other.pk},
     )
     Customer.objects.filter(pk=other.pk).update(
         deleted_at=now,
@@ -252,9 +254,16 @@ def customer_merge(
 
 
 def _survivor_save(
-    survivor: Customer, actor: User, now: dt.datetime, *, previous_owner: int | None, reason: str
+    survivor: Customer,
+    actor: User,
+    now: dt.datetime,
+    *,
+    previous_owner: int | None,
+    message: str,
+    params: dict[str, Any],
 ) -> None:
-    """Write the survivor (a new version) and, when its owner changed, say so."""
+    """Write the survivor (a new version) and, when its owner changed, say so (why as a
+    message code and its facts: ``kehu.customers.texts``)."""
     survivor.version = F("version") + 1  # type: ignore[assignment]
     survivor.updated_at = now
     survivor.updated_by = actor
@@ -267,7 +276,8 @@ def _survivor_save(
             actor=actor,
             from_user_id=previous_owner,
             to_user_id=survivor.owner_id,
-            reason=reason,
+            message=message,
+            params=params,
             at=now,
         )
 
@@ -359,7 +369,8 @@ def merge_undo(*, actor: User, merge_id: int) -> CustomerMerge:
         actor,
         now,
         previous_owner=previous_owner,
-        reason=_("撤销合并 #%(id)d") % {"id": merged.pk},
+        message=texts.UNMERGED,
+        params={"id": merged.pk},
     )
     Customer.objects.filter(pk=merged.pk).update(
         deleted_at=None,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team
 from kehu.core.models import TimeStampedModel
+from kehu.core.texts import message_render
 
 
 class CustomerKind(models.TextChoices):
@@ -355,7 +356,11 @@ class OwnerChange(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What a person typed (and the words of changes written before ``message``); a
+    # change the system made keeps a message code and its facts (``reason_text``).
     reason = models.CharField(_("原因"), max_length=500, blank=True)
+    message = models.CharField(max_length=40, blank=True, default="", db_default="")
+    params = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -364,6 +369,11 @@ class OwnerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the active language (``kehu.core.texts``)."""
+        return message_render(self.message, self.params, "reason", self.reason)
 
 
 class PoolPolicy(models.Model):

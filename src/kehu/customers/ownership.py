@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.errors import KehuError
+from kehu.customers import texts
 from kehu.customers.access import can_reassign, visibility_q
 from kehu.customers.models import (
     Customer,
@@ -90,7 +91,11 @@ def _record(
     to_user_id: int | None,
     reason: str = "",
     at: dt.datetime | None = None,
+    message: str = "",
+    params: dict[str, Any] | None = None,
 ) -> OwnerChange:
+    """An owner change, with the reason a person typed, or (the system's) a message
+    code and its facts (``kehu.customers.texts``)."""
     return OwnerChange.objects.create(
         customer_id=customer_id,
         kind=kind,
@@ -98,6 +103,8 @@ def _record(
         from_user_id=from_user_id,
         to_user_id=to_user_id,
         reason=reason,
+        message=message,
+        params=params,
         at=at or timezone.now(),
     )
 
@@ -347,25 +354,19 @@ def pool_reclaim(*, now: dt.datetime | None = None, batch: int = 500) -> Reclaim
         return report
     report.noticed = _notices(now, policy)
     candidates = reclaim_candidates(now, policy)
-    reasons = {
-        "followup": _("超过 %(n)d 天未跟进，自动退回公海") % {"n": policy.followup_days},
-        "deal": _("领取后超过 %(n)d 天未成交，自动退回公海") % {"n": policy.deal_days},
-    }
     seen: set[int] = set()
     for rule in ("followup", "deal"):
         for customer_id in candidates[rule]:
             if customer_id in seen:
                 continue
             seen.add(customer_id)
-            if _reclaim_one(customer_id, rule, reasons[rule], now, policy):
+            if _reclaim_one(customer_id, rule, now, policy):
                 report.returned += 1
     return report
 
 
 @transaction.atomic
-def _reclaim_one(
-    customer_id: int, rule: str, reason: str, now: dt.datetime, policy: PoolPolicy
-) -> bool:
+def _reclaim_one(customer_id: int, rule: str, now: dt.datetime, policy: PoolPolicy) -> bool:
     customer = Customer.objects.filter(pk=customer_id, owner__isnull=False).first()
     if customer is None:
         return False
@@ -391,14 +392,16 @@ def _reclaim_one(
         user_id=customer.owner_id,
         defaults={"until": now + dt.timedelta(days=policy.reclaim_block_days)},
     )
+    days = policy.followup_days if rule == "followup" else policy.deal_days
     _record(
         customer_id,
         OwnerChangeKind.RECLAIM,
         actor=None,
         from_user_id=customer.owner_id,
         to_user_id=None,
-        reason=reason,
         at=now,
+        message=texts.RECLAIMED,
+        params={"rule": rule, "days": days},
     )
     return True
 

@@ -257,7 +257,7 @@ def owner_change_events(
             pk=r.pk,
             title=f"{r.get_kind_display()}：{r.from_user.label if r.from_user else pool} → "
             f"{r.to_user.label if r.to_user else pool}",
-            detail=r.reason,
+            detail=r.reason_text,
             actor=r.actor.label if r.actor else str(_("系统")),
         )
         for r in rows

@@ -17,3 +17,7 @@ class FollowupsConfig(AppConfig):
         from kehu.followups.selectors import task_events
 
         register_timeline_source("task", _("回访"), task_events)
+
+        from kehu.followups import texts
+
+        texts.register()

@@ -8,6 +8,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.texts import message_render
 from kehu.customers.models import Customer
 
 
@@ -52,10 +53,15 @@ class Task(models.Model):
         db_default="",
         blank=True,
     )
+    # What people typed (and the words of tasks made before ``message``): a task the
+    # system made leaves them empty and stores a message code and its facts instead,
+    # rendered in the reader's language (``title_text``, ``notes_text``).
     title = models.CharField(_("标题"), max_length=200)
     notes = models.TextField(
         _("说明"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]
     )
+    message = models.CharField(max_length=40, blank=True, default="", db_default="")
+    params = models.JSONField(null=True, blank=True)
     due_at = models.DateTimeField(_("截止时间"))
     status = models.CharField(
         _("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
@@ -82,11 +88,20 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title_text
 
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language (``kehu.core.texts``)."""
+        return message_render(self.message, self.params, "title", self.title)
+
+    @property
+    def notes_text(self) -> str:
+        return message_render(self.message, self.params, "notes", self.notes)
 
 
 class Notification(models.Model):
@@ -98,8 +113,11 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     key = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=200)
+    # Old rows' words; new ones store a message code and its facts (``title_text``).
+    title = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
+    message = models.CharField(max_length=40, blank=True, default="", db_default="")
+    params = models.JSONField(null=True, blank=True)
     url = models.CharField(max_length=200, blank=True)
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -117,7 +135,16 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title_text
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language (``kehu.core.texts``)."""
+        return message_render(self.message, self.params, "title", self.title)
+
+    @property
+    def body_text(self) -> str:
+        return message_render(self.message, self.params, "body", self.body)
 
 
 class CalendarFeed(models.Model):

@@ -13,6 +13,10 @@ or after a worker died half-way:
 3. An e-mail the mail server refused keeps its claim, so it is retried after the
    lease, and e-mails never tried go first: failing addresses cannot crowd out the
    rest of the batch.
+
+Notifications store a message code and its facts (``kehu.followups.texts``), not
+words: the page shows them in the reader's language, and e-mails are written in the
+site's language (``LANGUAGE_CODE``; users have no language of their own).
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from kehu.customers.models import PoolNotice
+from kehu.followups import texts
 from kehu.followups.models import Notification, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -82,9 +86,9 @@ def _task_notifications(now: dt.datetime, batch: int) -> int:
                 user_id=task.assignee_id,
                 key=key,
                 task=task,
-                title=_("回访到期：%(title)s") % {"title": task.title},
-                body=_("客户：%(customer)s，截止 %(due)s")
-                % {
+                message=texts.TASK_DUE,
+                params={
+                    "task": texts.task_snapshot(task),
                     "customer": task.customer.name,
                     "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
                 },
@@ -110,9 +114,11 @@ def _pool_notifications(now: dt.datetime, batch: int) -> int:
         Notification(
             user_id=n.owner_id,
             key=f"pool:{n.pk}",
-            title=_("客户即将退回公海：%(name)s") % {"name": n.customer.name},
-            body=_("%(due)s 前未跟进或成交，将自动退回公海。")
-            % {"due": timezone.localtime(n.due_at).strftime("%Y-%m-%d")},
+            message=texts.POOL_NOTICE,
+            params={
+                "customer": n.customer.name,
+                "due": timezone.localtime(n.due_at).strftime("%Y-%m-%d"),
+            },
             url=reverse("customers:detail", args=[n.customer_id]),
             created_at=now,
         )
@@ -156,8 +162,8 @@ def _emails(clock: Callable[[], dt.datetime], batch: int) -> tuple[int, int]:
             continue  # another worker has it
         try:
             send_mail(
-                subject=f"[Kehu] {note.title}",
-                message=f"{note.body}\n\n{settings.KEHU_BASE_URL}{note.url}",
+                subject=f"[Kehu] {note.title_text}",
+                message=f"{note.body_text}\n\n{settings.KEHU_BASE_URL}{note.url}",
                 from_email=None,
                 recipient_list=[note.user.email],
             )

@@ -100,16 +100,16 @@ def task_events(customer: Customer, cursor: Cursor | None, limit: int) -> list[T
     for t in rows:
         due = timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M")
         if t.status == TaskStatus.OPEN:
-            title = _("回访计划：%(title)s（%(due)s 前）") % {"title": t.title, "due": due}
+            title = _("回访计划：%(title)s（%(due)s 前）") % {"title": t.title_text, "due": due}
         else:
-            title = f"{t.get_status_display()}：{t.title}"
+            title = f"{t.get_status_display()}：{t.title_text}"
         events.append(
             TimelineEvent(
                 at=t.at,  # type: ignore[attr-defined]
                 kind="task",
                 pk=t.pk,
                 title=str(title),
-                detail=t.result or t.notes,
+                detail=t.result or t.notes_text,
                 actor=t.assignee.label,
                 extra={"status": t.status},
             )

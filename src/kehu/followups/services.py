@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.errors import ConflictError
+from kehu.core.texts import message_codes
 from kehu.customers.access import can_log_interaction, can_reassign
 from kehu.customers.models import Customer
+from kehu.followups import texts
 from kehu.followups.models import CalendarFeed, Task, TaskStatus
 
 TASK_FIELDS = ("kind", "title", "notes", "due_at")
@@ -66,8 +68,13 @@ def task_create(
     data: Mapping[str, Any],
     assignee: User | None = None,
     purpose: str = "",
+    message: str = "",
+    params: Mapping[str, Any] | None = None,
 ) -> Task:
-    """A task for ``customer``; ``purpose`` marks one the system made (``TaskPurpose``)."""
+    """A task for ``customer``; ``purpose`` marks one the system made (``TaskPurpose``).
+    A feature that words the task itself passes a ``message`` code and its ``params``
+    (``kehu.core.texts``) instead of a title and notes: the task then reads in the
+    reader's language. A task given no title is titled by its kind, the same way."""
     if not can_log_interaction(actor, customer):
         raise PermissionDenied
     assignee = assignee or actor
@@ -75,11 +82,28 @@ def task_create(
     task = Task(
         customer=customer, assignee=assignee, created_by=actor, purpose=purpose, **_clean(data)
     )
-    if not task.title and task.kind:
-        task.title = str(task.get_kind_display())
-    task.full_clean(exclude=["customer", "assignee", "created_by"])
+    if message:
+        task.message, task.params = message, dict(params or {})
+    elif not task.title and task.kind:
+        task.message, task.params = texts.KIND, {"kind": task.kind}
+    exclude = ["customer", "assignee", "created_by"]
+    task.full_clean(exclude=[*exclude, "title"] if task.message else exclude)
     task.save()
     return task
+
+
+def _worded(task: Task, data: dict[str, Any]) -> dict[str, Any]:
+    """The change of a task the system worded (``message``): a title or notes sent back
+    as they read (the form shows them in the editor's language) change nothing; words
+    of the editor's own replace the message, with the other part as it read."""
+    worded = message_codes().get(task.message, ())
+    shown = {"title": task.title_text, "notes": task.notes_text}
+    shown = {part: text for part, text in shown.items() if part in worded}
+    typed = {key: data[key] for key in shown if key in data and data[key] != shown[key]}
+    rest = {key: value for key, value in data.items() if key not in shown}
+    if not typed:
+        return rest
+    return {**rest, **shown, **typed, "message": "", "params": None}
 
 
 @transaction.atomic
@@ -95,13 +119,17 @@ def task_update(
     if not can_change_task(actor, task):
         raise PermissionDenied
     fresh = Task.objects.select_related("assignee").get(pk=task.pk)
-    for key, value in _clean(data).items():
+    changes = _clean(data)
+    if fresh.message:
+        changes = _worded(fresh, changes)
+    for key, value in changes.items():
         setattr(fresh, key, value)
     if assignee is not None and assignee.pk != fresh.assignee_id:
         _assignee_check(actor, assignee)
         fresh.assignee = assignee
-    fresh.full_clean(exclude=["customer", "assignee", "created_by"])
-    values = {k: getattr(fresh, k) for k in TASK_FIELDS}
+    exclude = ["customer", "assignee", "created_by"]
+    fresh.full_clean(exclude=[*exclude, "title"] if fresh.message else exclude)
+    values = {k: getattr(fresh, k) for k in (*TASK_FIELDS, "message", "params")}
     done = Task.objects.filter(pk=task.pk, version=version).update(
         **values,
         assignee=fresh.assignee,

@@ -158,11 +158,11 @@ def calendar_ics_view(request: HttpRequest, token: str) -> HttpResponse:
     for task in calendar_tasks(user):
         event = Event()
         event.add("uid", f"task-{task.pk}@kehu")
-        event.add("summary", f"{task.title} · {task.customer.name}")
+        event.add("summary", f"{task.title_text} · {task.customer.name}")
         event.add("dtstart", task.due_at)
         event.add("dtend", task.due_at + dt.timedelta(minutes=30))
         event.add("dtstamp", task.updated_at)
-        event.add("description", task.notes)
+        event.add("description", task.notes_text)
         event.add(
             "url", settings.KEHU_BASE_URL + reverse("customers:detail", args=[task.customer_id])
         )

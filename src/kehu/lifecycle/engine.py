@@ -13,6 +13,10 @@ in a circle). A real move resets the stage facts (``days_in_stage`` and
 ``orders_since_stage`` are 0 right after it), so a customer won back into 发展 stays
 there until the next purchase. The result is at most one ``StageChange`` per model
 and customer per evaluation — "initial" for the first placement.
+
+A change is written with why it happened as data (``StageChange.explanation``, the
+facts beside it), never as words: the evaluation runs in whatever language a job or a
+request has, the reason is read in its reader's (``rules.explanation_text``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,6 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.utils.translation import get_language, gettext_noop
-from django.utils.translation import gettext as _
 
 from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in, values_insert_returning
 from kehu.lifecycle import rules as rulebook
@@ -53,9 +55,7 @@ from kehu.lifecycle.models import (
 
 DAY = 86400.0
 WRITE_BATCH = 2000
-PLACED = gettext_noop("纳入生命周期模型")
-PHRASES_KEPT = 200_000
-EXPLANATIONS_KEPT = 5_000  # each holds a reason and its facts (~1 KB): fewer than phrases
+EXPLANATIONS_KEPT = 5_000  # each holds an explanation and its facts (~1 KB)
 # A rule preview runs in the editor's request: up to this many customers are evaluated
 # (~2 s on SQLite at 100,000 customers); a larger book is estimated from a random sample
 # of this size (every customer of a million, ~10× that, nears a web worker's timeout).
@@ -72,6 +72,7 @@ CHANGE_FIELDS = (
     "rule",
     "actor",
     "reason",
+    "explanation",
     "facts",
 )
 
@@ -85,23 +86,21 @@ class Plan:
     rules: list[rulebook.RuleSpec]
     stage_by_key: dict[str, Stage] = field(init=False)
     stage_key_by_id: dict[int, str] = field(init=False)
-    # The words of rule leaves, and whole explanations, by language and values read
-    # (``Explainer``, ``_Explanations``): kept with the plan, which ``plans_active`` keeps
-    # while no model, stage or rule changes.
-    phrases: dict[str, dict[tuple[Any, ...], str]] = field(init=False)
-    explanations: dict[str, dict[tuple[Any, ...], Explained]] = field(init=False)
+    # Whole explanations by the values read (``_Explanations``): kept with the plan,
+    # which ``plans_active`` keeps while no model, stage or rule changes.
+    explanations: dict[tuple[Any, ...], Explained] = field(init=False)
 
     def __post_init__(self) -> None:
         self.stage_by_key = {stage.key: stage for stage in self.stages}
         self.stage_key_by_id = {stage.pk: stage.key for stage in self.stages}
-        self.phrases = {}
         self.explanations = {}
 
-    def phrases_for(self, language: str) -> dict[tuple[Any, ...], str]:
-        return _kept(self.phrases, language, PHRASES_KEPT)
-
-    def explanations_for(self, language: str) -> dict[tuple[Any, ...], Explained]:
-        return _kept(self.explanations, language, EXPLANATIONS_KEPT)
+    def explanations_kept(self) -> dict[tuple[Any, ...], Explained]:
+        """The explanations worked out so far, emptied when they grow past
+        ``EXPLANATIONS_KEPT``."""
+        if len(self.explanations) > EXPLANATIONS_KEPT:
+            self.explanations.clear()
+        return self.explanations
 
     @property
     def first(self) -> str:
@@ -124,20 +123,12 @@ class Plan:
 
 @dataclass(slots=True)
 class Explained:
-    """A change's words, ready to write: the reason, the facts that made its rules fire
-    (adapted for the database) and the last rule applied."""
+    """Why a change happened, ready to write: its explanation and the facts that made
+    its rules fire (both adapted for the database) and the last rule applied."""
 
-    reason: str
+    explanation: Any
     facts: Any
     rule_id: int | None
-
-
-def _kept(store: dict[str, dict[Any, Any]], language: str, most: int) -> dict[Any, Any]:
-    """The entries kept for ``language``, emptied when they grow past ``most``."""
-    found = store.setdefault(language, {})
-    if len(found) > most:
-        found.clear()
-    return found
 
 
 def facts_needed(plans: Sequence[Plan]) -> set[str]:
@@ -349,53 +340,30 @@ def decide_many(plan: Plan, table: FactTable, placement: Placement, now: float) 
     return Decisions(stage, changed, steps, facts)
 
 
-def _translator() -> Callable[[str], str]:
-    """``gettext`` remembered for one evaluation (a batch explains thousands of moves
-    with the same few dozen phrases; the language does not change meanwhile)."""
-    known: dict[str, str] = {}
-
-    def translate(message: str) -> str:
-        found = known.get(message)
-        if found is None:
-            found = known[message] = _(message)
-        return found
-
-    return translate
-
-
-class Explainer:
-    """Plain words for the moves of one evaluation: translations and the words of each
-    rule leaf remembered by the values they read (thousands of customers share
-    "订单数 1 单")."""
-
-    def __init__(self) -> None:
-        self.translate = _translator()
-        self.phrases: dict[tuple[Any, ...], str] = {}
-
-    def step(self, rule: rulebook.RuleSpec, state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        why, used = rulebook.explain_used(rule.condition, state, self.translate, self.phrases)
-        return (f"{rule.name}：{why}" if why else rule.name), used
-
-    def explain(
-        self,
-        steps: Sequence[tuple[int, rulebook.RuleSpec, int]],
-        state: dict[str, Any],
-        initial: bool,
-        reset: bool,
-    ) -> tuple[str, dict[str, Any], rulebook.RuleSpec | None]:
-        parts: list[str] = []
-        used: dict[str, Any] = {}
-        for _from, rule, step in steps:
-            if step and reset:
-                state = {**state, "days_in_stage": 0, "orders_since_stage": 0}
-            part, facts = self.step(rule, state)
-            parts.append(part)
-            used.update(facts)
-        placed = self.translate(PLACED)
-        if initial:
-            parts.insert(0, placed)
-        reason = " → ".join(parts) if parts else placed
-        return reason, used, steps[-1][1] if steps else None
+def explain_steps(
+    steps: Sequence[tuple[int, rulebook.RuleSpec, int]],
+    state: dict[str, Any],
+    initial: bool,
+    reset: bool,
+) -> tuple[dict[str, Any], dict[str, Any], rulebook.RuleSpec | None]:
+    """Why a customer moved (the rules applied, in order), as data: the explanation
+    (``rules.explanation_step``), the facts its rules read — the values the first rule
+    to read each one read: a later step after a move reads the stage facts as 0, which
+    its ``reset`` says — and the last rule."""
+    parts: list[dict[str, Any]] = []
+    used: dict[str, Any] = {}
+    for _from, rule, step in steps:
+        moved = bool(step) and reset
+        if moved:
+            state = {**state, **rulebook.STAGE_FACTS_RESET}
+        part, facts = rulebook.explanation_step(rule, state, moved)
+        parts.append(part)
+        for name, value in facts.items():
+            used.setdefault(name, value)
+    explanation: dict[str, Any] = {"steps": parts}
+    if initial:
+        explanation["placed"] = True
+    return explanation, used, steps[-1][1] if steps else None
 
 
 def _held_sql(where: str, models: Sequence[int]) -> str:
@@ -465,26 +433,21 @@ def placement_of(
 
 
 class _Explanations:
-    """The words of the changes of one plan in one evaluation, each worked out once per
-    distinct case: what a change's reason and facts depend on — whether it is a first
-    placement, whether the customer was in the model, the rules applied and the values of
-    the facts those rules read — is its key in ``Plan.explanations_for`` (the default
-    models' thousands of moves per batch take a few dozen distinct words)."""
+    """Why each change of one plan in one evaluation happened, each worked out once per
+    distinct case: what a change's explanation and facts depend on — whether it is a
+    first placement, whether the customer was in the model, the rules applied and the
+    values of the facts those rules read — is its key in ``Plan.explanations_kept`` (the
+    default models' thousands of moves per batch take a few dozen distinct ones)."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        table: FactTable,
-        decisions: Decisions,
-        positions: Ints,
-        explainer: Explainer,
-    ) -> None:
+    def __init__(self, plan: Plan, table: FactTable, decisions: Decisions, positions: Ints) -> None:
         self.plan = plan
         self.decisions = decisions
-        self.explainer = explainer
-        self.known = plan.explanations_for(get_language() or "")
+        self.known = plan.explanations_kept()
         self.adapt_facts = partial(
             StageChange._meta.get_field("facts").get_db_prep_save, connection=connection
+        )
+        self.adapt_explanation = partial(
+            StageChange._meta.get_field("explanation").get_db_prep_save, connection=connection
         )
         names = sorted(plan.facts_used)
         self.names = names
@@ -518,7 +481,7 @@ class _Explanations:
         return found
 
     def of(self, number: int, position: int, initial: bool, in_model: bool) -> Explained:
-        """The words of the ``number``-th changed customer (``position`` in the table)."""
+        """Why the ``number``-th changed customer (``position`` in the table) moved."""
         steps = self.decisions.steps.get(position, [])
         signature = tuple((id(rule), bool(step) and in_model) for _from, rule, step in steps)
         slots = self._slots(signature)
@@ -526,11 +489,11 @@ class _Explanations:
         found = self.known.get(key)
         if found is None:
             state = {name: self.values[slot][number] for slot, name in enumerate(self.names)}
-            reason, used, rule = self.explainer.explain(
-                steps, state, initial=initial, reset=in_model
-            )
+            explanation, used, rule = explain_steps(steps, state, initial=initial, reset=in_model)
             rule_id = rule.id if rule is not None and rule.id else None
-            found = self.known[key] = Explained(reason, self.adapt_facts(used), rule_id)
+            found = self.known[key] = Explained(
+                self.adapt_explanation(explanation), self.adapt_facts(used), rule_id
+            )
         return found
 
 
@@ -542,16 +505,14 @@ def _evaluate(
 ) -> int:
     now_ts = now.timestamp()
     at = datetime_adapter()(now)
-    explainer = Explainer()
     # Rows in ``CHANGE_FIELDS`` order, and where each one leaves its customer.
     changes: list[tuple[Any, ...]] = []
     placed: list[tuple[Held | None, int]] = []
     for plan in plans:
         placement = placement_of(plan, table, current)
         decisions = decide_many(plan, table, placement, now_ts)
-        explainer.phrases = plan.phrases_for(get_language() or "")
         positions = np.flatnonzero(decisions.changed)
-        words = _Explanations(plan, table, decisions, positions, explainer)
+        words = _Explanations(plan, table, decisions, positions)
         model_id = plan.model.pk
         customer_ids = table.ids[positions].tolist()
         stage_ids = [stage.pk for stage in plan.stages]
@@ -570,7 +531,8 @@ def _evaluate(
                     StageChangeKind.INITIAL if row is None else StageChangeKind.RULE,
                     said.rule_id,
                     None,
-                    said.reason,
+                    "",
+                    said.explanation,
                     said.facts,
                 )
             )

@@ -15,10 +15,12 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
 from kehu.customers.models import Customer
+from kehu.lifecycle import rules as rulebook
 
 COLOR_VALIDATOR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("颜色格式为 #RRGGBB。"))
 
@@ -134,7 +136,11 @@ class StageChange(models.Model):
         related_name="+",
         db_index=False,
     )
+    # A manual move's reason as typed (and the words of changes written before
+    # ``explanation``); a rule's change keeps why as data, worded when shown in the
+    # reader's language (``reason_text``, ``rules.explanation_text``), with ``facts``.
     reason = models.TextField(_("原因"), blank=True)
+    explanation = models.JSONField(null=True, blank=True)
     facts = models.JSONField(_("依据"), default=dict, blank=True)
 
     class Meta:
@@ -148,6 +154,13 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the active language."""
+        if self.explanation is None:
+            return self.reason
+        return rulebook.explanation_text(self.explanation, self.facts or {}, gettext)
 
 
 class CustomerStage(models.Model):

@@ -25,6 +25,13 @@ holds wins — if it names the current stage, the customer stays. Rules are appl
 until none moves the customer (a fixed point, recorded as one change), so running the
 evaluation again on the same facts changes nothing. A set of rules that could move a
 customer round in a circle on the same facts is refused on save (``find_loop``).
+
+Why a customer moved is kept as data, not words (``explanation_step``): the rules
+applied, and for each the leaves that decided it, with the facts they read kept beside
+(``evaluate``). ``explanation_text`` words it when it is shown, in the reader's
+language: "纳入生命周期模型 → 首次购买：订单数 1 单，达到 1 单" to one reader, "Added to
+the lifecycle model → 首次购买: orders 1, reached 1" to another (a rule's name is what
+its author typed).
 """
 
 from __future__ import annotations
@@ -547,6 +554,69 @@ def explain_used(
         if phrase not in phrases:
             phrases.append(phrase)
     return translate(gettext_noop("；")).join(phrases), _used(leaves, facts)
+
+
+# --- explanations kept as data ----------------------------------------------------------------
+#
+# What a stage change stores (``StageChange.explanation``), with the facts its rules read
+# (``StageChange.facts``)::
+#
+#     {"placed": true,                       # a first placement in the model
+#      "steps": [{"rule": "首次购买",          # each rule applied, in order
+#                 "why": [["orders_count", ">=", 1, false]],   # fact, op, value, negated
+#                 "reset": true}]}           # after a move: the stage facts read 0
+#
+# A second step of one evaluation reads the stage facts as 0 (``days_in_stage``,
+# ``orders_since_stage``: the customer has just moved), the facts keep the values the
+# first step read.
+
+PLACED = gettext_noop("纳入生命周期模型")
+STAGE_FACTS_RESET = {"days_in_stage": 0, "orders_since_stage": 0}
+
+
+def explanation_step(
+    rule: RuleSpec, facts: Facts, reset: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One rule applied: its entry in an explanation, and the facts that decided it."""
+    leaves = _why(rule.condition, facts) if holds(rule.condition, facts) else []
+    why = [[leaf["fact"], leaf["op"], leaf.get("value"), negated] for leaf, negated in leaves]
+    step: dict[str, Any] = {"rule": rule.name, "why": why}
+    if reset:
+        step["reset"] = True
+    return step, _used(leaves, facts)
+
+
+def explanation_text(
+    explanation: Mapping[str, Any], facts: Facts, translate: Translate = _identity
+) -> str:
+    """An explanation (``explanation_step``) in words, with the facts it was kept with.
+    A leaf this version cannot word (a fact since removed) is left out."""
+    parts: list[str] = []
+    for step in explanation.get("steps") or ():
+        state = {**facts, **STAGE_FACTS_RESET} if step.get("reset") else facts
+        phrases: list[str] = []
+        for fact, op, value, negated in step.get("why") or ():
+            leaf = (
+                {"fact": fact, "op": op}
+                if value is None
+                else {"fact": fact, "op": op, "value": value}
+            )
+            try:
+                phrase = describe_leaf(leaf, state, translate, bool(negated))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if phrase not in phrases:
+                phrases.append(phrase)
+        name = str(step.get("rule", ""))
+        if phrases:
+            why = translate(gettext_noop("；")).join(phrases)
+            parts.append(translate(gettext_noop("%(rule)s：%(why)s")) % {"rule": name, "why": why})
+        else:
+            parts.append(name)
+    placed = translate(PLACED)
+    if explanation.get("placed"):
+        parts.insert(0, placed)
+    return " → ".join(parts) if parts else placed
 
 
 def describe_condition(condition: Mapping[str, Any], translate: Translate = _identity) -> str:

@@ -29,7 +29,7 @@ def stage_change_events(
                 "from": c.from_stage.name if c.from_stage else "—",
                 "to": c.to_stage.name,
             },
-            detail=c.reason,
+            detail=c.reason_text,
             actor=c.actor.label if c.actor else _("自动"),
         )
         for c in rows

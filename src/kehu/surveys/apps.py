@@ -25,3 +25,8 @@ class SurveysConfig(AppConfig):
         from kehu.surveys.services import complaint_closed
 
         subscribe("complaint_closed", "surveys.invite_after_complaint", complaint_closed)
+
+        from kehu.core.texts import message_register
+        from kehu.surveys.texts import LOW_SCORE_MESSAGE, low_score_notes, low_score_title
+
+        message_register(LOW_SCORE_MESSAGE, title=low_score_title, notes=low_score_notes)

@@ -50,6 +50,7 @@ from kehu.surveys.models import (
     SurveyTrigger,
     TriggerKind,
 )
+from kehu.surveys.texts import LOW_SCORE_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -745,20 +746,14 @@ def _low_score_task(response: Response, invitation: Invitation) -> Task | None:
         return None
     now = timezone.localtime(response.answered_at)
     end_of_day = now.replace(hour=23, minute=59, second=0, microsecond=0)
-    scores = []
-    if response.csat is not None:
-        scores.append(_("满意度 %(n)d 分") % {"n": response.csat})
-    if response.nps is not None:
-        scores.append(_("推荐意愿 %(n)d 分") % {"n": response.nps})
     return task_create(
         actor=assignee,
         customer=customer,
         assignee=assignee,
+        message=LOW_SCORE_MESSAGE,
+        params={"survey": invitation.survey.name, "csat": response.csat, "nps": response.nps},
         data={
             "kind": TaskKind.SURVEY,
-            "title": (_("低分回访：%(survey)s") % {"survey": invitation.survey.name})[:200],
-            "notes": _("客户在调查中打了低分（%(scores)s），请今天联系客户。")
-            % {"scores": "，".join(str(s) for s in scores)},
             "due_at": min(now + dt.timedelta(hours=2), end_of_day) if now < end_of_day else now,
         },
     )

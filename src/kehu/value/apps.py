@@ -14,3 +14,8 @@ class ValueConfig(AppConfig):
         # A merge moves the merged customer's snapshots to the survivor, except those
         # of runs in which the survivor has its own row.
         register_relation(CustomerValue, unique=("run",))
+
+        from kehu.core.texts import message_register
+        from kehu.value.texts import RETENTION_MESSAGE, retention_notes, retention_title
+
+        message_register(RETENTION_MESSAGE, title=retention_title, notes=retention_notes)

@@ -26,7 +26,6 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
@@ -46,6 +45,7 @@ from kehu.value.models import (
     Segment,
     ValueSettings,
 )
+from kehu.value.texts import RETENTION_MESSAGE
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -620,13 +620,15 @@ def runs_prune(*, today: dt.date) -> int:
 # --- the at-risk list: one-click retention task ---------------------------------------------
 
 RETENTION_DUE_DAYS = 3
-RETENTION_PREFIX = gettext_noop("挽留：")
 
 
-def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> tuple[Any, bool]:
+def retention_task_create(
+    *, actor: User, customer: Any, reasons: list[Mapping[str, Any]]
+) -> tuple[Any, bool]:
     """A retention call (挽留回访) for ``customer``, due in three days, with the warning's
-    reasons in its notes; ``(task, created)`` — an open retention task is not doubled
-    (found by its purpose, whatever its title became)."""
+    ``reasons`` (as scored: ``{"code", "params"}``) in its notes; ``(task, created)`` —
+    an open retention task is not doubled (found by its purpose, whatever its title
+    became). Its words are rendered in the reader's language (``texts.retention_*``)."""
     from kehu.followups.models import Task, TaskKind, TaskPurpose, TaskStatus
     from kehu.followups.services import task_create
 
@@ -639,15 +641,21 @@ def retention_task_create(*, actor: User, customer: Any, reasons: list[str]) -> 
     )
     if existing is not None:
         return existing, False
-    notes = "\n".join(f"· {text}" for text in reasons)
     task = task_create(
         actor=actor,
         customer=customer,
         purpose=TaskPurpose.RETENTION,
+        message=RETENTION_MESSAGE,
+        params={
+            "customer": customer.name,
+            "reasons": [
+                {"code": str(r.get("code", "")), "params": dict(r.get("params") or {})}
+                for r in reasons
+                if isinstance(r, Mapping)
+            ],
+        },
         data={
             "kind": TaskKind.CALL,
-            "title": f"{_(RETENTION_PREFIX)}{customer.name}"[:200],
-            "notes": (_("流失预警：") + "\n" + notes)[:5000] if notes else "",
             "due_at": timezone.now() + dt.timedelta(days=RETENTION_DUE_DAYS),
         },
     )

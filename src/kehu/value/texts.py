@@ -1,5 +1,6 @@
 """Words for the stable codes of the value module (risk reasons, run messages, the
-worth-saving verdict), rendered in the reader's language at display time."""
+worth-saving verdict, the retention task), rendered in the reader's language at display
+time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+# The at-risk list's one-click task (``services.retention_task_create``), registered
+# with ``kehu.core.texts``: params ``customer`` (the name) and ``reasons`` (as scored).
+RETENTION_MESSAGE = "value.retention"
+RETENTION_PREFIX = gettext_noop("挽留：")
 
 
 def _fmt(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,3 +93,15 @@ def run_message(code: str, detail: Mapping[str, Any] | None = None) -> str:
         return text % d if "%(" in text else text
     except (KeyError, TypeError, ValueError):
         return text.split("%(")[0]
+
+
+def retention_title(params: Mapping[str, Any]) -> str:
+    return f"{_(RETENTION_PREFIX)}{params['customer']}"[:200]
+
+
+def retention_notes(params: Mapping[str, Any]) -> str:
+    reasons = reasons_texts(params.get("reasons") or [])
+    if not reasons:
+        return ""
+    lines = "\n".join(f"· {reason['text']}" for reason in reasons)
+    return (_("流失预警：") + "\n" + lines)[:5000]

@@ -41,7 +41,7 @@ from kehu.value.selectors import (
 )
 from kehu.value.services import retention_task_create, value_settings, value_settings_update
 from kehu.value.tasks import value_score_now
-from kehu.value.texts import reasons_texts, run_message
+from kehu.value.texts import run_message
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -103,12 +103,12 @@ def retention_task_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         raise PermissionDenied
     run = run_latest_good()
     row = CustomerValue.objects.filter(run=run, customer=customer).first() if run else None
-    reasons = [r["text"] for r in reasons_texts(row.reasons)] if row else []
+    reasons = list(row.reasons or []) if row else []
     task, created = retention_task_create(actor=actor, customer=customer, reasons=reasons)
     if _htmx(request):
         return render(request, "value/_task_done.html", {"task": task, "created": created})
     if created:
-        messages.success(request, _("已创建挽留任务：%(title)s") % {"title": task.title})
+        messages.success(request, _("已创建挽留任务：%(title)s") % {"title": task.title_text})
     else:
         messages.info(request, _("该客户已有未完成的挽留任务。"))
     return redirect("value:at_risk")
