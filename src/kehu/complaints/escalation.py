@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Role, User
 from kehu.complaints.models import Complaint, ComplaintEscalation, DeadlineKind, Status
 from kehu.complaints.services import deadline_for
+from kehu.core.numbers import duration_text
 from kehu.followups.models import Notification
 
 LEVEL_MANAGER = 1
@@ -113,19 +114,15 @@ def _escalate(complaint: Complaint, level: int, now: dt.datetime) -> tuple[int, 
 def _notify(
     complaint: Complaint, escalation: ComplaintEscalation, users: list[User], now: dt.datetime
 ) -> int:
-    overdue_by = now - escalation.due_at
-    hours = int(overdue_by.total_seconds() // 3600)
-    minutes = int(overdue_by.total_seconds() % 3600 // 60)
     title = _("投诉超时升级：%(customer)s（%(deadline)s已超时）") % {
         "customer": complaint.customer.name,
         "deadline": DeadlineKind(escalation.deadline).label,
     }
-    body = _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(h)d 小时 %(m)d 分钟") % {
+    body = _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(span)s") % {
         "id": complaint.pk,
         "severity": complaint.get_severity_display(),
         "handler": complaint.handler.label if complaint.handler else _("未指派"),
-        "h": hours,
-        "m": minutes,
+        "span": duration_text(now - escalation.due_at),
     }
     stamp = int(escalation.due_at.timestamp())
     rows = [
