@@ -1,0 +1,72 @@
+"""The customer page shows every amount in one format (issue 18, item 14: ¥16,660.00,
+¥16660.00 and 1250361.27 were printed on one page), and dates as every page does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+from tests.factories import make_customer
+from tests.lifecycle.factories import buy, days_ago
+
+pytestmark = pytest.mark.django_db
+LANGUAGES = ("zh-hans", "en")
+
+
+@pytest.fixture
+def bought(org):
+    customer = make_customer(org.sales, name="甲")
+    buy(org.sales, customer, days_ago(3), total="16660.00", cost="10000.00")
+    day = timezone.localdate()
+    moment = timezone.now()
+    run = ScoreRun.objects.create(
+        as_of=day, started_at=moment, finished_at=moment, status=RunStatus.SUCCEEDED
+    )
+    CustomerValue.objects.create(
+        run=run, customer=customer, recency_days=3, r=5, f=1, m=5, rfm_score=11,
+        rfm_segment="new", orders=1, revenue=Decimal("16660.00"), profit=Decimal("6660.00"),
+        segment="top", tier=3, clv=Decimal("1250361.27"), p_alive=0.5,
+        expected_purchases_90d=1.2, risk=0.8, at_risk=True, money_at_stake=Decimal("44738.00"),
+        worth_saving=True,
+    )  # fmt: skip
+    return customer
+
+
+def _pages(client, customer, language):
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    page = client.get(reverse("customers:detail", args=[customer.pk]), **headers)
+    timeline = client.get(reverse("customers:timeline", args=[customer.pk]), **headers)
+    assert page.status_code == 200 and timeline.status_code == 200
+    return page.content.decode(), timeline.content.decode()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_amount_on_the_customer_page_in_one_format(org, client, bought, language):
+    client.force_login(org.sales)
+    page, timeline = _pages(client, bought, language)
+    assert page.count("¥16,660.00") >= 3  # net revenue, the recent order, total spend
+    assert "¥6,660.00" in page  # gross profit
+    assert "¥1,250,361.27" in page  # lifetime value
+    assert "¥44,738.00" in page  # at stake, in the worth-saving verdict
+    assert "¥16,660.00" in timeline  # the order on the timeline
+    for text in (page, timeline):
+        assert "16660" not in text and "1250361" not in text  # never ungrouped
+        assert not re.search(r"¥\d{4}", text)
+        assert not re.search(r"\d 元", text)
+
+
+def test_dates_on_the_value_card_are_iso_in_both_languages(org, client, bought):
+    client.force_login(org.sales)
+    day = timezone.localdate().isoformat()
+    for language in LANGUAGES:
+        page, _timeline = _pages(client, bought, language)
+        card = page[page.index('id="value-card"') :]
+        assert day in card[:2000]
+        assert not re.search(r"\d年\d+月\d+日|[A-Z][a-z]{2}\.? \d+, \d{4}", card[:2000])
+    assert dt.date.fromisoformat(day)
