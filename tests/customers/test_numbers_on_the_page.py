@@ -1,5 +1,6 @@
 """The customer page shows every amount in one format (issue 18, item 14: ¥16,660.00,
-¥16660.00 and 1250361.27 were printed on one page), and dates as every page does."""
+¥16660.00 and 1250361.27 were printed on one page), and its timeline gives a stage
+change the stage's colour."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kehu.lifecycle.models import LifecycleModel, Stage
+from kehu.lifecycle.services import stage_move
 from kehu.value.models import CustomerValue, RunStatus, ScoreRun
 from tests.factories import make_customer
 from tests.lifecycle.factories import buy, days_ago
@@ -59,6 +62,20 @@ def test_every_amount_on_the_customer_page_in_one_format(org, client, bought, la
         assert "16660" not in text and "1250361" not in text  # never ungrouped
         assert not re.search(r"¥\d{4}", text)
         assert not re.search(r"\d 元", text)
+
+
+def test_the_timeline_badge_of_a_stage_change_wears_the_stage_colour(org, client):
+    customer = make_customer(org.sales, name="乙")
+    model = LifecycleModel.objects.get(key="six_phase")
+    stage = Stage.objects.get(model=model, key="develop")
+    stage.color = "#0d9488"
+    stage.save(update_fields=["color"])
+    stage_move(actor=org.sales, customer=customer, model=model, stage=stage, reason="展会")
+    client.force_login(org.sales)
+    html = client.get(reverse("customers:timeline", args=[customer.pk]) + "?kind=lifecycle")
+    badge = re.search(r'<span class="badge timeline-lifecycle[^>]*>', html.content.decode())
+    assert badge is not None
+    assert 'style="background-color: #0d9488"' in badge.group(0)
 
 
 def test_dates_on_the_value_card_are_iso_in_both_languages(org, client, bought):
