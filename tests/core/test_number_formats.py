@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.test import override_settings
 from django.utils import translation
 
+from kehu.core.charts import chart_config
 from kehu.core.money import money_display, money_range_display, money_text
 from kehu.core.numbers import count_text, duration_text, percent_text
 
@@ -108,3 +109,12 @@ def test_intcomma_groups_in_chinese_too():
     template = Template("{% load humanize %}{{ n|intcomma }}")
     with translation.override("zh-hans"):
         assert template.render(Context({"n": 100000})) == "100,000"
+
+
+def test_chart_config_puts_the_legend_above_a_plot_that_contains_its_labels():
+    config = chart_config()
+    assert config["legend"]["top"] == 0 and config["legend"]["type"] == "scroll"
+    assert config["grid"]["top"] >= 30  # below a one-line legend
+    assert config["grid"]["outerBoundsContain"] == "all"  # axis labels and names inside
+    assert config["formats"]["money"] == {"prefix": "¥", "suffix": "", "places": 2}
+    assert config["formats"]["percent"]["suffix"] == "%"

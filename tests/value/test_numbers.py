@@ -5,6 +5,7 @@ page; its charts get the legend layout and formats as JSON."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -94,3 +95,7 @@ def test_dashboard_numbers_in_one_format(org, language):
     text = html.split('id="value-data"')[0]  # what a person reads (the chart data is JSON)
     assert not re.search(r"(?<![\d,.¥])\d{5,}\.\d{2}", text)  # no ungrouped amount
     assert " 元" not in html and "yuan" not in html
+    chart = json.loads(html.split('id="value-data" type="application/json">')[1].split("<")[0])
+    assert chart["config"]["legend"]["top"] == 0
+    assert chart["config"]["formats"]["percent"]["suffix"] == "%"
+    assert chart["clv"]["labels"][-1] == "≥¥100,000"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kehu.core.charts import chart_config
 from kehu.core.money import money_range_display
 from kehu.value.models import ScoreRun, Segment
 from kehu.value.services import CLV_EDGES
@@ -103,6 +104,7 @@ def dashboard_context(run: ScoreRun | None, latest: ScoreRun | None) -> dict[str
                     "counts": [row["customers"] for row in tiers],
                 },
                 "clv": clv,
+                "config": chart_config(),
             },
         }
     )
