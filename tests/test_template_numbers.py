@@ -1,12 +1,15 @@
 """Every template shows money, percentages and counts the one way (the ``money``,
-``percent`` and ``count`` filters of ``core/templatetags/kehu.py``). A new page
-that prints an amount raw, or glues a "%", a "¥" or a "元" to a number by hand, fails
-here."""
+``percent`` and ``count`` filters of ``core/templatetags/kehu.py``), and every button reads
+as an action in English. A new page that prints an amount raw, glues a "%" or a "¥" to a
+number, or labels a button with a history word fails here."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
+from django.utils import translation
 
 import kehu
 
@@ -82,3 +85,34 @@ def test_no_template_glues_units_to_numbers_by_hand():
                 line = text.count("\n", 0, match.start()) + 1
                 found.append(f"{path.relative_to(TEMPLATES)}:{line}: {what}: {match.group(0)!r}")
     assert not found, "\n".join(found)
+
+
+BUTTON = re.compile(
+    r"<(button|summary)\b[^>]*>\s*(?:\{%[^%]*%\}\s*)*"
+    r"\{%\s*translate\s+\"([^\"]+)\"(?:\s+context\s+\"([^\"]+)\")?\s*%\}"
+    r"|<a\b[^>]*class=\"[^\"]*\bbtn\b[^\"]*\"[^>]*>\s*"
+    r"\{%\s*translate\s+\"([^\"]+)\"(?:\s+context\s+\"([^\"]+)\")?\s*%\}"
+)
+# Buttons whose English may start with a past participle on purpose.
+PAST_ON_PURPOSE = {"已领取，查看"}  # "Claimed – view": shown after the claim, links on
+
+
+@pytest.mark.django_db
+def test_buttons_read_as_actions_in_english():
+    """One message id for a history label ("Released to public pool") and a button gave
+    the button a past tense; a button's text takes the ``action`` context instead."""
+    wrong = []
+    with translation.override("en"):
+        for path in _templates():
+            text = path.read_text(encoding="utf-8")
+            for match in BUTTON.finditer(text):
+                msgid = match.group(2) or match.group(4)
+                context = match.group(3) or match.group(5)
+                english = (
+                    translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+                )
+                first = english.split()[0] if english.split() else ""
+                if first.endswith("ed") and msgid not in PAST_ON_PURPOSE:
+                    line = text.count("\n", 0, match.start()) + 1
+                    wrong.append(f"{path.relative_to(TEMPLATES)}:{line}: {msgid} → {english}")
+    assert not wrong, "buttons that read as past events:\n" + "\n".join(wrong)

@@ -1,6 +1,7 @@
 """The customer page shows every amount in one format (issue 18, item 14: ¥16,660.00,
-¥16660.00 and 1250361.27 were printed on one page), and its timeline gives a stage
-change the stage's colour."""
+¥16660.00 and 1250361.27 were printed on one page), its timeline gives a stage change
+the stage's colour, and the release button reads as an action in English while the
+history still says what happened."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kehu.customers.ownership import pool_release
 from kehu.lifecycle.models import LifecycleModel, Stage
 from kehu.lifecycle.services import stage_move
 from kehu.value.models import CustomerValue, RunStatus, ScoreRun
@@ -76,6 +78,20 @@ def test_the_timeline_badge_of_a_stage_change_wears_the_stage_colour(org, client
     badge = re.search(r'<span class="badge timeline-lifecycle[^>]*>', html.content.decode())
     assert badge is not None
     assert 'style="background-color: #0d9488"' in badge.group(0)
+
+
+def test_release_is_an_action_on_the_button_and_a_past_event_in_the_history(org, client):
+    kept = make_customer(org.sales, name="丙")
+    released = make_customer(org.sales, name="丁")
+    pool_release(actor=org.sales, customer=released, reason="无需求")
+    client.force_login(org.sales)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    button = client.get(reverse("customers:detail", args=[kept.pk]), **english).content.decode()
+    assert "Release to public pool</summary>" in button
+    assert "Released to public pool" not in button
+    client.force_login(org.manager)  # the pool customer's history, seen by the manager
+    history = client.get(reverse("customers:detail", args=[released.pk]), **english)
+    assert "Released to public pool" in history.content.decode()
 
 
 def test_dates_on_the_value_card_are_iso_in_both_languages(org, client, bought):
