@@ -205,6 +205,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("KEHU_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# One date format and number grouping in every language (kehu/formats/): 2026-06-30, 12,345.
+FORMAT_MODULE_PATH = ["kehu.formats"]
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"

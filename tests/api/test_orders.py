@@ -303,7 +303,7 @@ def test_refunds_and_a_refund_over_what_was_paid(org, book, tea):
     response = client.post(url, {"amount": "100.01", "reason": "太多"})
     assert response.status_code == 422
     assert response.json()["errors"]["amount"] == [
-        "退款金额不能超过可退金额 100.00（订单金额 190.00，已退 90.00）。"
+        "退款金额不能超过可退金额 ¥100.00（订单金额 ¥190.00，已退 ¥90.00）。"
     ]
     assert Refund.objects.count() == 1
     response = client.post(url, {"amount": 100, "reason": "剩下的", "external_id": "RF-9"})

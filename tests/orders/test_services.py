@@ -143,7 +143,7 @@ def test_unknown_product_is_refused(org, book, products):
         ({"total": "1.005", "lines": []}, "total", "金额最多两位小数。"),
         ({"total": "1e20", "lines": []}, "total", "数值过大。"),
         ({"lines": []}, "total", "没有明细时必须填写订单金额 total。"),
-        ({"total": "1.00"}, "total", "与明细合计 100.00 不符。"),
+        ({"total": "1.00"}, "total", "与明细合计 ¥100.00 不符。"),
         ({"cost": "1.00"}, "cost", "有明细时成本按明细计算，请在明细中填写 unit_cost。"),
         ({"status": "refunded"}, "status", None),
         ({"channel": "telepathy"}, "channel", "未知的渠道。"),
@@ -171,7 +171,7 @@ def test_discount_larger_than_the_line_is_refused(org, book, products):
             actor=org.sales,
             data=order_data(book["own"], lines=[line(products["tea"], discount="100.01")]),
         )
-    assert field_errors(excinfo) == {"lines.0.discount": ["折扣不能超过该行金额 100.00。"]}
+    assert field_errors(excinfo) == {"lines.0.discount": ["折扣不能超过该行金额 ¥100.00。"]}
 
 
 def test_refund_statuses_cannot_be_pushed(org, book):
@@ -276,7 +276,7 @@ def test_an_update_below_what_was_refunded_is_refused(org, book):
     refund_record(actor=org.sales, order=order, amount=Decimal("60.00"), reason="破损")
     with pytest.raises(ValidationError) as excinfo:
         order_upsert(actor=org.sales, data=order_data(book["own"], total="50.00"))
-    assert field_errors(excinfo) == {"total": ["订单金额不能小于已退款金额 60.00。"]}
+    assert field_errors(excinfo) == {"total": ["订单金额不能小于已退款金额 ¥60.00。"]}
     order.refresh_from_db()
     assert order.total == Decimal("100.00") and order.version == 1
     assert not OrderRevision.objects.exists()
@@ -436,7 +436,7 @@ def test_a_refund_larger_than_what_was_paid_is_refused(org, book):
     with pytest.raises(ValidationError) as excinfo:
         refund_record(actor=org.sales, order=order, amount=Decimal("40.01"), reason="太多")
     assert field_errors(excinfo) == {
-        "amount": ["退款金额不能超过可退金额 40.00（订单金额 100.00，已退 60.00）。"]
+        "amount": ["退款金额不能超过可退金额 ¥40.00（订单金额 ¥100.00，已退 ¥60.00）。"]
     }
     assert Refund.objects.count() == 1
     order.refresh_from_db()

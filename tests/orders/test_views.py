@@ -171,7 +171,7 @@ def test_refund_form_refuses_more_than_was_paid(client, org, orders):
     url = reverse("orders:refund", args=[orders["own"].pk])
     response = client.post(url, {"amount": "100.01", "reason": "太多", "kind": "refund"})
     assert response.status_code == 422
-    assert "退款金额不能超过可退金额 100.00" in response.content.decode()
+    assert "退款金额不能超过可退金额 ¥100.00" in response.content.decode()
     assert not Refund.objects.exists()
 
 

@@ -30,6 +30,7 @@ from kehu.complaints.models import (
     Status,
 )
 from kehu.complaints.services import deadline_for
+from kehu.core.numbers import duration_text
 from kehu.followups.models import Notification
 
 LEVEL_MANAGER = 1
@@ -166,10 +167,10 @@ def escalated_title(params: Mapping[str, Any]) -> str:
 
 def escalated_body(params: Mapping[str, Any]) -> str:
     handler = params.get("handler")
-    return _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(h)d 小时 %(m)d 分钟") % {
+    overdue = dt.timedelta(hours=params["hours"], minutes=params["minutes"])
+    return _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(span)s") % {
         "id": params["id"],
         "severity": Severity(params["severity"]).label,
         "handler": handler if handler else _("未指派"),
-        "h": params["hours"],
-        "m": params["minutes"],
+        "span": duration_text(overdue),
     }

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.charts import chart_config
 from kehu.core.days import day_end, day_start
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
@@ -344,6 +345,7 @@ def chart_data(report: LifecycleReport) -> dict[str, Any]:
     names = {s.id: s.name for s in report.stages}
     entering = _("新进入")
     return {
+        "config": chart_config(),
         "stages": [{"name": s.name, "color": s.color} for s in report.stages],
         "now": [
             {"name": c.stage.name, "value": c.count, "itemStyle": {"color": c.stage.color}}

@@ -1,4 +1,5 @@
-"""Stage changes on the customer timeline."""
+"""Stage changes on the customer timeline (the badge in the colour of the stage reached,
+as the stage badges elsewhere)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def stage_change_events(
             },
             detail=c.reason_text,
             actor=c.actor.label if c.actor else _("自动"),
+            extra={"color": c.to_stage.color},  # the badge wears the stage's colour
         )
         for c in rows
     ]

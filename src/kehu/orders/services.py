@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
-from kehu.core.money import money_text
+from kehu.core.money import money_display, money_text
 from kehu.core.sql import (
     chunks,
     datetime_adapter,
@@ -641,7 +641,8 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
             _add(
                 errors,
                 f"lines.{position}.discount",
-                _("折扣不能超过该行金额 %(gross)s。") % {"gross": gross},
+                _("折扣不能超过该行金额 %(gross)s。")
+                % {"gross": money_display(gross, clean.currency)},
             )
             continue
         unit_cost = product.unit_cost if line.unit_cost is None else line.unit_cost
@@ -656,7 +657,8 @@ def _plan(clean: _Clean, found: _Lookups) -> _Plan | IngestResult:
         assert clean.total is not None
         total, cost = clean.total, clean.cost
     elif clean.total is not None and clean.total != total and not errors:
-        _add(errors, "total", _("与明细合计 %(sum)s 不符。") % {"sum": total})
+        message = _("与明细合计 %(sum)s 不符。") % {"sum": money_display(total, clean.currency)}
+        _add(errors, "total", message)
     if total >= MONEY_LIMIT or (cost is not None and cost >= MONEY_LIMIT):
         _add(errors, "total", _("数值过大。"))
     if errors:
@@ -787,7 +789,7 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     before = order_content(order)
     if plan.total < order.refunded_total:
         message = _("订单金额不能小于已退款金额 %(refunded)s。") % {
-            "refunded": order.refunded_total
+            "refunded": money_display(order.refunded_total, order.currency)
         }
         return invalid({"total": [message]})
     order.customer_id = plan.customer.pk
@@ -955,7 +957,7 @@ def refund_record(
                 {
                     "external_id": [
                         _("该外部编号的退款已登记，金额为 %(amount)s。")
-                        % {"amount": earlier.amount}
+                        % {"amount": money_display(earlier.amount, locked.currency)}
                     ]
                 }
             )
@@ -966,7 +968,11 @@ def refund_record(
     elif value > locked.refundable:
         errors["amount"] = [
             _("退款金额不能超过可退金额 %(left)s（订单金额 %(total)s，已退 %(done)s）。")
-            % {"left": locked.refundable, "total": locked.total, "done": locked.refunded_total}
+            % {
+                "left": money_display(locked.refundable, locked.currency),
+                "total": money_display(locked.total, locked.currency),
+                "done": money_display(locked.refunded_total, locked.currency),
+            }
         ]
     if when < locked.ordered_at:
         errors["refunded_at"] = [_("退款时间不能早于下单时间。")]

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_visible_to
+from kehu.core.charts import chart_config
 from kehu.core.errors import KehuError
 from kehu.customers.access import access_customer
 from kehu.surveys.access import (
@@ -315,6 +316,7 @@ def report_view(request: HttpRequest, survey_id: int) -> HttpResponse:
     form = ResultFiltersForm(request.GET or None)
     results = survey_results(actor, survey, form.filters())
     chart = {
+        "config": chart_config(),
         "labels": [b.label for b in results.groups],
         "rate": [b.response_rate for b in results.groups],
         "csat": [b.csat_share for b in results.groups],

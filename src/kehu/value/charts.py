@@ -7,7 +7,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kehu.core.charts import chart_config
+from kehu.core.money import money_range_display
 from kehu.value.models import ScoreRun, Segment
+from kehu.value.services import CLV_EDGES
 from kehu.value.texts import run_message
 
 SEGMENT_LABELS = dict(Segment.choices)
@@ -28,6 +31,16 @@ def rfm_label(code: str) -> str:
 
 def _pct(value: Any) -> float | None:
     return round(float(value) * 100, 1) if isinstance(value, int | float) else None
+
+
+def clv_labels(clv: dict[str, Any]) -> list[str]:
+    """The lifetime-value buckets as amounts (``¥1,000–¥2,000``); a run stored with other
+    edges keeps its own labels."""
+    labels = list(clv.get("labels") or [])
+    if len(labels) != len(CLV_EDGES):
+        return labels
+    highs = [*CLV_EDGES[1:], None]
+    return [money_range_display(low, high) for low, high in zip(CLV_EDGES, highs, strict=True)]
 
 
 def dashboard_context(run: ScoreRun | None, latest: ScoreRun | None) -> dict[str, Any]:
@@ -52,6 +65,8 @@ def dashboard_context(run: ScoreRun | None, latest: ScoreRun | None) -> dict[str
     movement = s.get("movement") or {}
     matrix = movement.get("matrix") or []
     clv = s.get("clv")
+    if clv:
+        clv = {**clv, "labels": clv_labels(clv)}
     segments = [
         {"code": code, "label": rfm_label(code), "customers": count}
         for code, count in (s.get("rfm_segments") or {}).items()
@@ -89,6 +104,7 @@ def dashboard_context(run: ScoreRun | None, latest: ScoreRun | None) -> dict[str
                     "counts": [row["customers"] for row in tiers],
                 },
                 "clv": clv,
+                "config": chart_config(),
             },
         }
     )

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_noop
 RETENTION_MESSAGE = "value.retention"
 RETENTION_PREFIX = gettext_noop("挽留：")
 
+from kehu.core.money import money_display
+
 
 def _fmt(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, int | float | str)}
@@ -39,7 +41,11 @@ def reason_text(code: str, params: Mapping[str, Any]) -> str:
         if code == "csat_falling":
             return _("满意度从 %(previous)s 分降到 %(csat)s 分") % p
         if code == "order_value_falling":
-            return _("近 %(days)s 天平均订单 %(recent).2f 元，低于此前的 %(earlier).2f 元") % p
+            return _("近 %(days)s 天平均订单 %(recent)s，低于此前的 %(earlier)s") % {
+                **p,
+                "recent": money_display(p["recent"]),
+                "earlier": money_display(p["earlier"]),
+            }
         if code == "contact_lapsed":
             return _("已 %(days)s 天未联系（平时约 %(usual)s 天一次）") % p
     except (KeyError, TypeError, ValueError):
@@ -60,10 +66,10 @@ def reasons_texts(reasons: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def saving_text(stake: Decimal | float, cost: Decimal | float, worth: bool) -> str:
-    p = {"stake": float(stake), "cost": float(cost)}
+    p = {"stake": money_display(stake), "cost": money_display(cost)}
     if worth:
-        return _("挽回价值约 %(stake).2f 元，高于一次挽留的成本 %(cost).2f 元") % p
-    return _("不值得挽留：挽回价值约 %(stake).2f 元，低于一次挽留的成本 %(cost).2f 元") % p
+        return _("挽回价值约 %(stake)s，高于一次挽留的成本 %(cost)s") % p
+    return _("不值得挽留：挽回价值约 %(stake)s，低于一次挽留的成本 %(cost)s") % p
 
 
 def run_message(code: str, detail: Mapping[str, Any] | None = None) -> str:

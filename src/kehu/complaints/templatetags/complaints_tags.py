@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kehu.complaints.models import Complaint, DeadlineKind
+from kehu.core.numbers import duration_text
 
 register = template.Library()
 
@@ -39,29 +40,18 @@ def severity_badge(severity: str) -> str:
     return SEVERITY_BADGES.get(severity, "text-bg-light")
 
 
-def span_text(span: dt.timedelta) -> str:
-    """``1 天 3 小时``, ``2 小时 5 分钟``, ``12 分钟``."""
-    minutes = int(abs(span.total_seconds()) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
-    if hours:
-        return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": mins}
-    return _("%(m)d 分钟") % {"m": mins}
-
-
 @register.simple_tag
 def time_left_badge(complaint: Complaint, now: dt.datetime | None = None) -> SafeString:
     left = complaint.time_left(now or timezone.now())
     if left is None:
         return mark_safe("")
     deadline = DeadlineKind(complaint.due_kind).label if complaint.due_kind else ""
+    span = duration_text(left)
     if left.total_seconds() < 0:
-        text = _("%(deadline)s已超时 %(span)s") % {"deadline": deadline, "span": span_text(left)}
+        text = _("%(deadline)s已超时 %(span)s") % {"deadline": deadline, "span": span}
         css = "text-bg-danger"
     else:
-        text = _("%(deadline)s剩余 %(span)s") % {"deadline": deadline, "span": span_text(left)}
+        text = _("%(deadline)s剩余 %(span)s") % {"deadline": deadline, "span": span}
         css = "text-bg-warning" if left < dt.timedelta(hours=2) else "text-bg-light border"
     local = timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M")
     return format_html('<span class="badge {}" title="{}">{}</span>', css, local, text)

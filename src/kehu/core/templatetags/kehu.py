@@ -1,13 +1,18 @@
-"""Template helpers: phone display, choice labels, query-string building."""
+"""Template helpers: phone display, choice labels, query-string building, and the one
+way a page shows an amount, a count, a percentage or a span of time (``money``,
+``count``, ``percent``, ``duration``; see ``kehu.core.money`` and ``kehu.core.numbers``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.money import money_display
+from kehu.core.numbers import count_text, duration_text, percent_text
 from kehu.customers.models import Customer
 from kehu.customers.phones import phone_display
 
@@ -24,6 +29,30 @@ SPECIAL_LABELS = {
 @register.filter
 def phone(value: str) -> str:
     return phone_display(value)
+
+
+@register.filter
+def money(value: Any, currency: str | None = None) -> str:
+    """``{{ order.total|money:order.currency }}`` → ``¥16,660.00`` (``—`` for none)."""
+    return money_display(value, currency or None)
+
+
+@register.filter
+def count(value: Any) -> str:
+    """``{{ n|count }}`` → ``12,345``."""
+    return count_text(value)
+
+
+@register.filter
+def percent(value: Any, places: int = 1) -> str:
+    """``{{ share|percent }}`` of a value already in percent → ``12.3%`` (never ``-0.0%``)."""
+    return percent_text(value, int(places))
+
+
+@register.filter
+def duration(value: dt.timedelta | None) -> str:
+    """``{{ span|duration }}`` → ``55 天`` / ``3 小时`` / ``12 分钟``."""
+    return "" if value is None else duration_text(value)
 
 
 @register.filter

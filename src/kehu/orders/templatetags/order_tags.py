@@ -1,8 +1,6 @@
-"""Money on the order pages: two places, thousands grouped, never through a float."""
+"""Order status badges (amounts go through the ``money`` filter of ``kehu``)."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django import template
 
@@ -14,14 +12,6 @@ STATUS_BADGES = {
     "refunded": "text-bg-danger",
     "partially_refunded": "text-bg-warning",
 }
-
-
-@register.filter
-def money(value: Decimal | None) -> str:
-    """``Decimal("12345.5")`` → ``12,345.50``; ``None`` → ``—``."""
-    if value is None:
-        return "—"
-    return f"{value:,.2f}"
 
 
 @register.filter
