@@ -191,7 +191,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("KEHU_LOGIN_THROTTLE", True)
-AXES_IPWARE_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0) or None
+# Reverse proxies in front (nginx: 1); the client's address is then the one the outermost
+# proxy saw, from X-Forwarded-For (kehu/accounts/client_ip.py). 0: the socket's address.
+KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)
+if KEHU_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("KEHU_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "kehu.accounts.client_ip.client_ip"
 
 # --- i18n -----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
