@@ -253,11 +253,34 @@ if PRODUCTION:
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+KEHU_LOG_LEVEL = env_str("KEHU_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("KEHU_LOG_LEVEL", "WARNING")},
+    # A refused request (4xx) is logged as one line, without the traceback Django adds
+    # to a 403; errors keep theirs.
+    "filters": {"refusals": {"()": "kehu.core.logs.RefusalsWithoutTraceback"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "root": {"handlers": ["console"], "level": KEHU_LOG_LEVEL},
+    "loggers": {
+        # Django's own config gives "django" a console handler when DEBUG is on (make
+        # run), and its records also reached the root's: every line came out twice.
+        # Now they reach the root's only. Configuring "django" resets its children, so
+        # runserver's request lines ("django.server") are declared again as Django does.
+        "django": {"handlers": [], "level": KEHU_LOG_LEVEL},
+        "django.request": {"filters": ["refusals"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Kehu -----------------------------------------------------------------------

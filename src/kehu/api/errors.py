@@ -20,7 +20,6 @@ code                        status  when
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -38,8 +38,6 @@ from kehu.customers.selectors import PageOutOfRange
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
-
-logger = logging.getLogger("django.request")
 
 NON_FIELD = "__all__"
 
@@ -174,14 +172,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # A bug. Report it exactly as Django reports an uncaught exception (the
         # ``django.request`` log with the traceback, the signal the test client
         # re-raises from), but answer in the API's JSON shape, never an HTML page.
+        # ``log_response`` marks the answer as logged, so Django's handler does not log
+        # it a second time (without the traceback) when it sees the 500 go out.
         got_request_exception.send(sender=None, request=request)
-        logger.error(
+        response = _respond(api, request, 500, "server_error", _("服务器内部错误。"))
+        log_response(
             "Internal Server Error: %s",
             request.path,
-            exc_info=exc,
-            extra={"status_code": 500, "request": request},
+            response=response,
+            request=request,
+            exception=exc,
         )
-        return _respond(api, request, 500, "server_error", _("服务器内部错误。"))
+        return response
 
     handlers: dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]] = {
         Exception: on_unexpected,
