@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 (JSON under /api/), not a 400 or 500.
+    "kehu.core.middleware.RequestTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "kehu.urls"

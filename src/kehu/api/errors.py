@@ -12,6 +12,7 @@ code                        status  when
 ``page_out_of_range``       404     a page number past the last page
 ``conflict``                409     someone saved the record since the client read it
 ``version_required``        428     a change without ``version`` / ``If-Match``
+``request_too_large``       413     a body over 5 MB (``DATA_UPLOAD_MAX_MEMORY_SIZE``)
 ``invalid``                 422     field errors (``errors``: field → messages)
 ``server_error``            500     a bug: logged with its traceback, never HTML
 ==========================  ======  =================================================
@@ -23,7 +24,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,6 +35,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.core.errors import KehuError
+from kehu.core.middleware import request_too_large_message
 from kehu.customers.selectors import PageOutOfRange
 
 if TYPE_CHECKING:
@@ -168,6 +170,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
             api, request, exc.status_code, codes.get(exc.status_code, "error"), exc.message
         )
 
+    def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Normally answered before the API by RequestTooLargeMiddleware.
+        return _respond(api, request, 413, "request_too_large", request_too_large_message())
+
+    def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return _respond(api, request, 400, "bad_request", _("请求无效。"))
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug. Report it exactly as Django reports an uncaught exception (the
         # ``django.request`` log with the traceback, the signal the test client
@@ -188,6 +197,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     handlers: dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]] = {
         Exception: on_unexpected,
         HttpError: on_http_error,
+        RequestDataTooBig: on_too_large,
+        SuspiciousOperation: on_suspicious,
         AuthenticationError: on_unauthenticated,
         NinjaValidationError: on_ninja_validation,
         DjangoValidationError: on_django_validation,
