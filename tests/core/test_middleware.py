@@ -87,3 +87,19 @@ def test_api_answers_413_even_when_an_endpoint_reads_the_body_first(org, setting
     response = api_client_for(org.sales).post("/api/v1/customers", {"notes": "x" * LIMIT})
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
+
+
+def test_api_multipart_bodies_are_left_for_the_api_to_read(org, client):
+    """Parsing a multipart body would consume what the API reads raw (a 500)."""
+    api = api_client_for(org.sales)
+    customer = api.post("/api/v1/customers", {"name": "表单"}).json()
+    response = api.client.post(
+        f"/api/v1/customers/{customer['id']}/release", {"reason": "x"}, headers=api.headers
+    )
+    assert response.status_code == 400  # not JSON: refused as input, not a crash
+    assert response.json()["code"] == "malformed_json"
+    response = api.client.post(
+        f"/api/v1/customers/{customer['id']}/release", {"reason": "x" * LIMIT}, headers=api.headers
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"

@@ -42,9 +42,11 @@ class RequestTooLargeMiddleware:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
                 if (request.content_type or "").startswith("multipart/"):
-                    # Parsed as the CSRF check parses it a moment later (files stream
-                    # to disk; only the other fields count against the limit).
-                    if request.method == "POST":
+                    # A form: parsed as the CSRF check parses it a moment later (files
+                    # stream to disk; only the other fields count against the limit).
+                    # The API reads the raw body itself, which parsing would consume;
+                    # its own handler answers 413 there.
+                    if request.method == "POST" and not request.path.startswith(API_PREFIX):
                         request.POST  # noqa: B018
                 else:
                     request.body  # noqa: B018 - reads (and keeps) the body, or raises
