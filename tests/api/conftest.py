@@ -38,9 +38,7 @@ def documented_error_codes(method: str, path: str, status: int) -> list[str] | N
 def assert_error_documented(method: str, path: str, response: Any) -> None:
     """Every error the API answers in a test must be one its OpenAPI document lists for
     that operation and status (so the document cannot fall behind the code)."""
-    if response.status_code < 400 or not response["Content-Type"].startswith(
-        "application/json"
-    ):
+    if response.status_code < 400 or not response["Content-Type"].startswith("application/json"):
         return
     code = response.json().get("code")
     listed = documented_error_codes(method, path, response.status_code)

@@ -148,10 +148,11 @@ def error_responses(*errors: str | int | tuple[int, str]) -> dict[int, Any]:
         if status not in API_ERRORS[code].statuses:
             raise ValueError(f"{code} is not answered with {status}")
         by_status.setdefault(status, set()).add(code)
-    return {
-        status: Annotated[ErrorOut, Field(json_schema_extra={CODES_KEY: sorted(codes)})]
-        for status, codes in by_status.items()
-    }
+    responses: dict[int, Any] = {}
+    for status, codes in by_status.items():
+        extra: dict[str, Any] = {CODES_KEY: sorted(codes)}
+        responses[status] = Annotated[ErrorOut, Field(json_schema_extra=extra)]
+    return responses
 
 
 def _shape_codes(operation: dict[str, Any], method: str, cookie_schemes: set[str]) -> set[str]:
