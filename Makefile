@@ -38,16 +38,24 @@ migrate: install
 demo: migrate
 	$(KEHU) demo
 
+# Links in e-mails, survey invitations and calendar feeds point at the server `make run`
+# starts (HOST, PORT), unless KEHU_BASE_URL is set. A server listening everywhere
+# (0.0.0.0, ::) is linked by this machine's name; an IPv6 address goes in brackets.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(if $(findstring [,$(HOST)),$(HOST),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))))
+KEHU_BASE_URL ?= http://$(LINK_HOST):$(PORT)
+
 # The web server and, beside it, the job worker (`kehu jobs`: reminders every minute,
 # the nightly jobs); one shell, so the worker stops when the server does.
 run: migrate
 	@marker=$${KEHU_VAR_DIR:-var}/.demo-loaded; \
-	if [ ! -f "$$marker" ]; then $(KEHU) demo && touch "$$marker"; fi
+	if [ ! -f "$$marker" ]; then echo "Loading the demo data (once; about a minute)"; \
+	$(KEHU) demo && touch "$$marker"; fi
 	@echo
-	@echo "  Kehu is at http://$(HOST):$(PORT)/  (demo login: admin / kehu-demo-2026)"
-	@echo "  Background jobs run beside it; their runs: http://$(HOST):$(PORT)/django-admin/jobs/jobrun/"
+	@echo "  Kehu is at $(KEHU_BASE_URL)/  (demo login: admin / kehu-demo-2026)"
+	@echo "  Background jobs run beside it; their runs: $(KEHU_BASE_URL)/django-admin/jobs/jobrun/"
 	@echo
-	@$(KEHU) jobs --quiet & worker=$$!; \
+	@export KEHU_BASE_URL='$(KEHU_BASE_URL)'; \
+	$(KEHU) jobs --quiet & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM HUP; \
 	KEHU_DEBUG=$${KEHU_DEBUG:-true} $(KEHU) runserver $(HOST):$(PORT)

@@ -81,3 +81,25 @@ def test_demo_has_service_and_care():
     assert Satisfaction.objects.exists()
     assert Consent.objects.filter(status="granted").exists()
     assert AgendaDay.objects.filter(date=timezone.localdate()).exists()
+
+
+def test_demo_shows_its_progress():
+    """`make run` loads the demo for most of a minute: the bar says how far, and what."""
+    from kehu.demo.generate import DEMO_PHASES, demo_load
+
+    heard: list[tuple[float, str]] = []
+    demo_load(
+        customers=120, seed=5, progress=lambda fraction, label: heard.append((fraction, label))
+    )
+    fractions = [fraction for fraction, _label in heard]
+    assert fractions == sorted(fractions)
+    assert fractions[0] == 0 and fractions[-1] == pytest.approx(1.0)
+    assert list(dict.fromkeys(label for _fraction, label in heard)) == list(DEMO_PHASES)
+    assert sum(DEMO_PHASES.values()) == pytest.approx(1.0)
+
+
+def test_demo_command_draws_the_bar(db):
+    err = io.StringIO()
+    call_command("demo", "--customers", "60", "--seed", "4", stdout=io.StringIO(), stderr=err)
+    drawn = err.getvalue()
+    assert "lifecycle history" in drawn and "100%" in drawn

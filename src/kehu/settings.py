@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 (JSON under /api/), not a 400 or 500.
+    "kehu.core.middleware.RequestTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "kehu.urls"
@@ -196,7 +198,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("KEHU_LOGIN_THROTTLE", True)
-AXES_IPWARE_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0) or None
+# Reverse proxies in front (nginx: 1); the client's address is then the one the outermost
+# proxy saw, from X-Forwarded-For (kehu/accounts/client_ip.py). 0: the socket's address.
+KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)
+if KEHU_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("KEHU_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "kehu.accounts.client_ip.client_ip"
 
 # --- i18n -----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -274,11 +281,34 @@ CONTENT_SECURITY_POLICY = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+KEHU_LOG_LEVEL = env_str("KEHU_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("KEHU_LOG_LEVEL", "WARNING")},
+    # A refused request (4xx) is logged as one line, without the traceback Django adds
+    # to a 403; errors keep theirs.
+    "filters": {"refusals": {"()": "kehu.core.logs.RefusalsWithoutTraceback"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "root": {"handlers": ["console"], "level": KEHU_LOG_LEVEL},
+    "loggers": {
+        # Django's own config gives "django" a console handler when DEBUG is on (make
+        # run), and its records also reached the root's: every line came out twice.
+        # Now they reach the root's only. Configuring "django" resets its children, so
+        # runserver's request lines ("django.server") are declared again as Django does.
+        "django": {"handlers": [], "level": KEHU_LOG_LEVEL},
+        "django.request": {"filters": ["refusals"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Kehu -----------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _day(raw: str) -> dt.date:
 
 @router.get(
     "/care/agenda",
-    response={200: AgendaOut, **error_responses(404)},
+    response={200: AgendaOut, **error_responses("invalid_date", "date_out_of_range")},
     summary="The care agenda of a day: who is due, and why",
 )
 def care_agenda(request: HttpRequest, query: Query[AgendaQuery]) -> Any:

@@ -281,7 +281,7 @@ REFS = ("order_id", "product_id", "handler_id", "incident_id")
 
 @router.patch(
     "/complaints/{complaint_id}",
-    response={200: ComplaintDetailOut, **error_responses(403, 404, 409, 428)},
+    response={200: ComplaintDetailOut, **error_responses(403, 404, 409, 428, "invalid_transition")},
     summary="Change a complaint or move it (send the version you read)",
     description=(
         "409 ``conflict`` when someone saved it since ``version``; 409 "

@@ -332,7 +332,7 @@ def customers_list(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
 
 @router.post(
     "",
-    response={201: CustomerOut, **error_responses(403, 409)},
+    response={201: CustomerOut, **error_responses(403, "duplicate")},
     summary="Create a customer",
     description=(
         "409 ``duplicate`` when it looks like an existing customer: ``details.candidates`` "

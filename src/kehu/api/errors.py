@@ -1,45 +1,39 @@
 """Every API error is JSON: ``{"code": ..., "message": ..., "errors"?: ..., "details"?: ...}``.
 
-==========================  ======  =================================================
-code                        status  when
-==========================  ======  =================================================
-``malformed_json``          400     the request body is not JSON
-``unauthorized``            401     no session, no token, or a revoked/unknown token
-``forbidden``               403     the record is visible but read-only to this user,
-                                    or the user's role may not do this
-``csrf_failed``             403     a session-authenticated write without a CSRF token
-``not_found``               404     no such record, not the user's to see, not an id
-``page_out_of_range``       404     a page number past the last page
-``conflict``                409     someone saved the record since the client read it
-``version_required``        428     a change without ``version`` / ``If-Match``
-``invalid``                 422     field errors (``errors``: field → messages)
-``server_error``            500     a bug: logged with its traceback, never HTML
-==========================  ======  =================================================
+``API_ERRORS`` below lists every ``code`` the API answers, with its status and when.
+The OpenAPI document lists, on each operation, the codes it can answer
+(``document_error_codes``): those that follow from the operation's shape (a body:
+``malformed_json``, ``request_too_large``, ``invalid``; an id in the path:
+``not_found``; a ``page``: ``page_out_of_range``; a write with the browser session:
+``csrf_failed``; ``unauthorized``; ``server_error``), and those its router declares
+with ``error_responses("forbidden", "conflict", ...)``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
 
 from kehu.core.errors import KehuError
+from kehu.core.middleware import request_too_large_message
 from kehu.customers.selectors import PageOutOfRange
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
-
-logger = logging.getLogger("django.request")
 
 NON_FIELD = "__all__"
 
@@ -69,9 +63,150 @@ class ApiError(Exception):
         self.errors = errors
 
 
-def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """The ``response=`` entries documenting error statuses in the OpenAPI."""
-    return dict.fromkeys((401, 422, 500, *statuses), ErrorOut)
+@dataclass(frozen=True)
+class ErrorDoc:
+    statuses: tuple[int, ...]  # the first is the one ``error_responses("code")`` means
+    when: str
+
+
+API_ERRORS: dict[str, ErrorDoc] = {
+    "malformed_json": ErrorDoc((400,), "the request body is not JSON"),
+    "bad_request": ErrorDoc((400,), "the request body could not be read"),
+    "unauthorized": ErrorDoc((401,), "no session, no token, or a revoked or unknown token"),
+    "forbidden": ErrorDoc(
+        (403,), "the record is visible but read-only to this user, or the role may not do this"
+    ),
+    "csrf_failed": ErrorDoc((403,), "a write with the browser session without the CSRF token"),
+    "not_found": ErrorDoc((404,), "no such record, not the user's to see, or not an id"),
+    "page_out_of_range": ErrorDoc((404,), "a page number past the last page"),
+    "no_score": ErrorDoc(
+        (404,), "nothing has been scored yet, or the customer had no purchase by then"
+    ),
+    "conflict": ErrorDoc((409,), "someone saved the record since it was read (a stale version)"),
+    "duplicate": ErrorDoc(
+        (409,), "looks like an existing customer (details: the candidates, can_override)"
+    ),
+    "ownership": ErrorDoc(
+        (409,), "the public pool does not allow it (cap reached, claim blocked, not the owner)"
+    ),
+    # The public pool refused (kehu.customers.ownership.OwnershipError: the reason is the
+    # code; "ownership" when it gives none).
+    "taken": ErrorDoc((409,), "someone else owns the customer (or just claimed it)"),
+    "already_yours": ErrorDoc((409,), "the customer is already the caller's"),
+    "blocked": ErrorDoc((409,), "the caller released this customer recently (details.until)"),
+    "over_cap": ErrorDoc((409,), "the caller already has as many customers as the role allows"),
+    "in_pool": ErrorDoc((409,), "the customer is already in the public pool"),
+    "changed": ErrorDoc((409,), "the customer's owner changed meanwhile; read it again"),
+    "inactive_user": ErrorDoc((409,), "the receiving user is deactivated"),
+    "bad_role": ErrorDoc((409,), "the receiving user's role cannot own customers"),
+    "other_team": ErrorDoc((409,), "the receiving user is not in the caller's team"),
+    "already_owner": ErrorDoc((409,), "the receiving user already owns the customer"),
+    "merge": ErrorDoc((409,), "these customers cannot be merged, or the merge cannot be undone"),
+    "invalid_transition": ErrorDoc((409,), "a move the complaint workflow does not allow"),
+    "request_too_large": ErrorDoc((413,), "a body over 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)"),
+    "invalid": ErrorDoc((422,), "field errors (errors: field → messages)"),
+    "invalid_date": ErrorDoc((422,), "a date that is not YYYY-MM-DD"),
+    "date_out_of_range": ErrorDoc((422,), "a date outside the range this operation serves"),
+    "unknown_model": ErrorDoc((422, 404), "no lifecycle model with this key"),
+    "unknown_stage": ErrorDoc((422,), "no stage with this key or name in the model"),
+    "version_required": ErrorDoc((428,), "a change without version (in the body or If-Match)"),
+    "server_error": ErrorDoc((500,), "a bug: logged with its traceback, answered as JSON"),
+    "delivery_failed": ErrorDoc((503,), "the message could not be sent now; try again later"),
+}
+
+# What a bare status means in ``error_responses(403)`` (and a response without codes).
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "request_too_large",
+    422: "invalid",
+    428: "version_required",
+    500: "server_error",
+    503: "delivery_failed",
+}
+CODES_KEY = "x-error-codes"
+
+
+def error_responses(*errors: str | int | tuple[int, str]) -> dict[int, Any]:
+    """The ``response=`` entries for the errors an operation answers beyond its shape's.
+
+    Each is a code (``"duplicate"``), a status (``409``: its usual code) or, for a code
+    with several statuses, a ``(status, code)`` pair. The codes ride along in the
+    schema and ``document_error_codes`` renders them.
+    """
+    by_status: dict[int, set[str]] = {}
+    for error in errors:
+        if isinstance(error, tuple):
+            status, code = error
+        elif isinstance(error, int):
+            status, code = error, STATUS_CODES[error]
+        else:
+            status, code = API_ERRORS[error].statuses[0], error
+        if status not in API_ERRORS[code].statuses:
+            raise ValueError(f"{code} is not answered with {status}")
+        by_status.setdefault(status, set()).add(code)
+    responses: dict[int, Any] = {}
+    for status, codes in by_status.items():
+        extra: dict[str, Any] = {CODES_KEY: sorted(codes)}
+        responses[status] = Annotated[ErrorOut, Field(json_schema_extra=extra)]
+    return responses
+
+
+def _shape_codes(operation: dict[str, Any], method: str, cookie_schemes: set[str]) -> set[str]:
+    """The codes any operation of this shape can answer."""
+    codes = {"server_error"}
+    security = {name for entry in operation.get("security", []) for name in entry}
+    if security:
+        codes.add("unauthorized")
+        if method != "get" and security & cookie_schemes:
+            codes.add("csrf_failed")
+    parameters = operation.get("parameters", [])
+    if any(p["in"] == "path" for p in parameters):
+        codes.add("not_found")
+    if any(p["in"] == "query" and p["name"] == "page" for p in parameters):
+        codes.add("page_out_of_range")
+    if parameters or "requestBody" in operation:
+        codes.add("invalid")
+    if "requestBody" in operation:
+        codes |= {"malformed_json", "bad_request", "request_too_large"}
+    return codes
+
+
+def document_error_codes(schema: dict[str, Any]) -> None:
+    """List on each operation of ``schema`` the error codes it can answer, per status:
+    in the response's description, as the enum of ``code`` (so a checker such as
+    schemathesis refuses a code that is not listed) and as ``x-error-codes``."""
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    cookie_schemes = {name for name, scheme in schemes.items() if scheme.get("in") == "cookie"}
+    error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+    for path_item in schema["paths"].values():
+        for method, operation in path_item.items():
+            responses = operation["responses"]
+            by_status: dict[int, set[str]] = {}
+            for code in _shape_codes(operation, method, cookie_schemes):
+                by_status.setdefault(API_ERRORS[code].statuses[0], set()).add(code)
+            for status, response in list(responses.items()):
+                if int(status) < 400:
+                    continue
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                declared = body.get(CODES_KEY) or [STATUS_CODES[int(status)]]
+                by_status.setdefault(int(status), set()).update(declared)
+                del responses[status]
+            for status in sorted(by_status):
+                codes = sorted(by_status[status])
+                listing = "; ".join(f"`{code}`: {API_ERRORS[code].when}" for code in codes)
+                responses[status] = {
+                    "description": f"{HTTPStatus(status).phrase}. {listing}",
+                    "content": {
+                        "application/json": {
+                            "schema": {**error_ref, "properties": {"code": {"enum": codes}}}
+                        }
+                    },
+                    CODES_KEY: codes,
+                }
 
 
 def _respond(
@@ -170,22 +305,35 @@ def install_error_handlers(api: NinjaAPI) -> None:
             api, request, exc.status_code, codes.get(exc.status_code, "error"), exc.message
         )
 
+    def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Normally answered before the API by RequestTooLargeMiddleware.
+        return _respond(api, request, 413, "request_too_large", request_too_large_message())
+
+    def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return _respond(api, request, 400, "bad_request", _("请求无效。"))
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug. Report it exactly as Django reports an uncaught exception (the
         # ``django.request`` log with the traceback, the signal the test client
         # re-raises from), but answer in the API's JSON shape, never an HTML page.
+        # ``log_response`` marks the answer as logged, so Django's handler does not log
+        # it a second time (without the traceback) when it sees the 500 go out.
         got_request_exception.send(sender=None, request=request)
-        logger.error(
+        response = _respond(api, request, 500, "server_error", _("服务器内部错误。"))
+        log_response(
             "Internal Server Error: %s",
             request.path,
-            exc_info=exc,
-            extra={"status_code": 500, "request": request},
+            response=response,
+            request=request,
+            exception=exc,
         )
-        return _respond(api, request, 500, "server_error", _("服务器内部错误。"))
+        return response
 
     handlers: dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]] = {
         Exception: on_unexpected,
         HttpError: on_http_error,
+        RequestDataTooBig: on_too_large,
+        SuspiciousOperation: on_suspicious,
         AuthenticationError: on_unauthenticated,
         NinjaValidationError: on_ninja_validation,
         DjangoValidationError: on_django_validation,

@@ -155,7 +155,7 @@ class MoveIn(Schema):
 
 @router.post(
     "/customers/{customer_id}/lifecycle/move",
-    response={201: ChangeOut, **error_responses(403, 404)},
+    response={201: ChangeOut, **error_responses(403, 404, "unknown_model", "unknown_stage")},
     summary="Move a customer to a stage by hand (a reason is required)",
     description=(
         "``stage`` is the stage's key or name. Unknown model: 422 ``unknown_model``; "

@@ -101,7 +101,7 @@ def _period(query: StatsQuery) -> tuple[dt.date, dt.date]:
 
 @router.get(
     "/lifecycle/stats",
-    response={200: StatsOut, **error_responses(404)},
+    response={200: StatsOut, **error_responses((404, "unknown_model"))},
     by_alias=True,
     summary="Lifecycle stats: customers per stage at ``to``, the funnel, flows in the period",
     description="Over the customers the caller may see. Unknown model: 404 ``unknown_model``.",

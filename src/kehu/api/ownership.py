@@ -50,7 +50,10 @@ class TransferIn(Schema):
 
 @router.post(
     "/customers/{customer_id}/claim",
-    response={200: CustomerOut, **error_responses(403, 404, 409)},
+    response={
+        200: CustomerOut,
+        **error_responses(403, 404, "ownership", "taken", "already_yours", "blocked", "over_cap"),
+    },
     summary="Claim a customer from the public pool",
     description="Exactly one of several simultaneous claims wins; the others get 409 ``taken``.",
 )
@@ -64,7 +67,7 @@ def customer_claim(request: HttpRequest, response: HttpResponse, customer_id: in
 
 @router.post(
     "/customers/{customer_id}/release",
-    response={200: CustomerOut, **error_responses(403, 404, 409)},
+    response={200: CustomerOut, **error_responses(403, 404, "ownership", "in_pool", "changed")},
     summary="Release a customer to the public pool, with a reason",
 )
 def customer_release(
@@ -78,7 +81,12 @@ def customer_release(
 
 @router.post(
     "/customers/{customer_id}/transfer",
-    response={200: CustomerOut, **error_responses(403, 404, 409)},
+    response={
+        200: CustomerOut,
+        **error_responses(
+            403, 404, "ownership", "inactive_user", "bad_role", "other_team", "already_owner"
+        ),
+    },
     summary="Give a customer to another user (managers and admins), with a reason",
 )
 def customer_transfer_one(
@@ -94,6 +102,8 @@ def customer_transfer_one(
     result = customer_transfer(
         actor=actor, customer_ids=[customer.pk], to_user=to_user, reason=payload.reason
     )
+    if result.skipped.get(customer.pk) == "not_found":  # gone meanwhile: as any missing id
+        raise ApiError(404, "not_found", _("未找到。"))
     if customer.pk in result.skipped:
         raise OwnershipError(
             _("该客户已由此人负责。"),
@@ -196,7 +206,7 @@ class MergeOut(Schema):
 
 @router.post(
     "/customers/{customer_id}/merge",
-    response={200: MergeOut, **error_responses(403, 404, 409)},
+    response={200: MergeOut, **error_responses(403, 404, "merge")},
     summary="Merge another customer into this one",
     description=(
         "Contacts, phones, tags, history and everything later attached move here; the "
@@ -219,7 +229,7 @@ def customer_merge_endpoint(
 
 @router.post(
     "/merges/{merge_id}/undo",
-    response={200: CustomerOut, **error_responses(403, 404, 409)},
+    response={200: CustomerOut, **error_responses(403, 404, "merge")},
     summary="Undo a merge (admins)",
 )
 def merge_undo_endpoint(request: HttpRequest, response: HttpResponse, merge_id: int) -> Any:

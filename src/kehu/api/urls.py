@@ -17,11 +17,16 @@ from ninja import NinjaAPI, Swagger
 from kehu.api.activity import router as activity_router
 from kehu.api.auth import API_AUTH
 from kehu.api.customers import router as customers_router
-from kehu.api.errors import install_error_handlers
+from kehu.api.errors import document_error_codes, install_error_handlers
 from kehu.api.ownership import router as ownership_router
 
 
 class KehuAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        document_error_codes(schema)
+        return schema
+
     @property
     def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
         patterns, app_name, namespace = super().urls

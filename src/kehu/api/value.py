@@ -122,7 +122,7 @@ def _value_out(row: CustomerValue, run: ScoreRun, trend: list[CustomerValue]) ->
 
 @router.get(
     "/customers/{customer_id}/value",
-    response={200: CustomerValueOut, **error_responses(404)},
+    response={200: CustomerValueOut, **error_responses(404, "no_score")},
     summary="A customer's value: RFM, tier, CLV, P(alive), expected purchases, churn risk",
     description="404 ``no_score``: nothing scored yet, or the customer had no purchase by then.",
 )
@@ -163,7 +163,7 @@ class ParetoOut(Schema):
 
 @router.get(
     "/analytics/pareto",
-    response={200: ParetoOut, **error_responses(403, 404)},
+    response={200: ParetoOut, **error_responses(403, "no_score")},
     summary="Revenue and profit concentration, and the 20/60/20 split",
 )
 def analytics_pareto(request: HttpRequest) -> Any:
@@ -212,7 +212,7 @@ class AtRiskOut(Schema):
 
 @router.get(
     "/analytics/at-risk",
-    response={200: AtRiskOut, **error_responses(403, 404)},
+    response={200: AtRiskOut, **error_responses(403, "no_score")},
     summary="Customers at risk of churning, most money at stake first",
     description="Only the customers the caller may see. 404 ``page_out_of_range`` past the end.",
 )
@@ -305,7 +305,7 @@ class ValueModelOut(Schema):
 
 @router.get(
     "/analytics/model",
-    response={200: ValueModelOut, **error_responses(403, 404)},
+    response={200: ValueModelOut, **error_responses(403, "no_score")},
     summary="The latest fit: BG/NBD and Gamma-Gamma parameters, data sufficiency",
 )
 def analytics_model(request: HttpRequest) -> Any:

@@ -5,6 +5,7 @@ years)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -19,9 +20,16 @@ MONTHLY_UP_TO = 5000
 QUARTERLY_UP_TO = 20000
 
 
-def demo_lifecycle(*, customer_ids: list[int], now: dt.datetime, years: int = 2) -> dict[str, int]:
+def demo_lifecycle(
+    *,
+    customer_ids: list[int],
+    now: dt.datetime,
+    years: int = 2,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, int]:
     """Replace whatever the demo's events placed with a history evaluated month by month
-    (quarter by quarter for big demos) from ``years`` ago up to ``now``."""
+    (quarter by quarter for big demos) from ``years`` ago up to ``now``; ``progress``
+    hears the fraction done after each pass."""
     with transaction.atomic():
         ids = values_in(customer_ids, "int")
         CustomerStage.objects.filter(customer_id__in=ids).delete()
@@ -31,6 +39,8 @@ def demo_lifecycle(*, customer_ids: list[int], now: dt.datetime, years: int = 2)
         step = 30 if len(customer_ids) <= MONTHLY_UP_TO else 91
         moments = [now - dt.timedelta(days=d) for d in range(365 * years, 0, -step)] + [now]
     changes = 0
-    for moment in moments:
+    for done, moment in enumerate(moments, 1):
         changes += lifecycle_recompute(now=moment, customer_ids=customer_ids).changes
+        if progress:
+            progress(done / len(moments))
     return {"stage_changes": changes}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
+from kehu.core.progress import progress_percent
 from kehu.demo.generate import DEMO_PASSWORD, DemoError, demo_load
 
 
@@ -21,14 +21,9 @@ class Command(BaseCommand):
         count = options["customers"]
         if count < 0 or count > 5_000_000:
             raise CommandError("--customers must be between 0 and 5,000,000")
-        with tqdm(
-            total=count,
-            unit="客户",
-            disable=options["verbosity"] < 1 or count < 5000,
-            file=self.stderr,
-        ) as bar:
+        with progress_percent(self, disable=options["verbosity"] < 1) as progress:
             try:
-                result = demo_load(customers=count, seed=options["seed"], progress=bar.update)
+                result = demo_load(customers=count, seed=options["seed"], progress=progress)
             except DemoError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(

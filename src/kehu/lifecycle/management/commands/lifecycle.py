@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
+from kehu.core.progress import progress_bar
 from kehu.customers.models import Customer
 from kehu.lifecycle.engine import lifecycle_recompute, plans_load
 from kehu.lifecycle.models import LifecycleModel
@@ -33,11 +33,8 @@ class Command(BaseCommand):
         if not plans_load(models):
             raise CommandError("no lifecycle model to evaluate (none active, or no stages)")
         total = Customer.objects.alive().count()
-        with tqdm(
-            total=total,
-            unit="customers",
-            disable=options["no_progress"],
-            file=self.stderr._out,
+        with progress_bar(
+            self, total=total, unit="customers", disable=options["no_progress"]
         ) as bar:
             result = lifecycle_recompute(
                 now=timezone.now(), models=models, chunk=options["chunk"], progress=bar.update

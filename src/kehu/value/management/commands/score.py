@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
+from kehu.core.progress import progress_percent
 from kehu.value.models import RunStatus
 from kehu.value.services import score_run
 from kehu.value.texts import run_message
@@ -36,14 +36,7 @@ class Command(BaseCommand):
         as_of = _date(options["as_of"]) if options.get("as_of") else today
         if as_of > today:
             raise CommandError(f"--as-of {as_of} is in the future (today is {today})")
-        with tqdm(
-            total=100, unit="%", disable=options["no_progress"], file=self.stderr._out
-        ) as bar:
-
-            def progress(fraction: float, label: str) -> None:
-                bar.set_description(label)
-                bar.update(max(0, round(fraction * 100) - bar.n))
-
+        with progress_percent(self, disable=options["no_progress"]) as progress:
             try:
                 run = score_run(as_of=as_of, progress=progress)
             except Exception as exc:
