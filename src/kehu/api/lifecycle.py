@@ -13,9 +13,10 @@ from pydantic import ConfigDict
 from kehu.api.auth import actor_of
 from kehu.api.customers import Storable, customer_or_404
 from kehu.api.errors import error_responses
-from kehu.lifecycle.models import StageChange
+from kehu.lifecycle.admin_selectors import access_models_admin
+from kehu.lifecycle.models import LifecycleModel, StageChange
 from kehu.lifecycle.selectors import customer_lifecycle, models_with_stages
-from kehu.lifecycle.services import model_find, stage_find, stage_move
+from kehu.lifecycle.services import model_create, model_find, stage_find, stage_move
 
 router = Router(tags=["lifecycle"])
 
@@ -49,36 +50,71 @@ class ModelOut(Schema):
     rules: list[RuleOut]
 
 
+def _model_out(model: LifecycleModel) -> dict[str, Any]:
+    """A model with its stages and rules (prefetched: ``models_with_stages``)."""
+    stages = sorted(model.stages.all(), key=lambda s: (s.position, s.pk))
+    keys = {stage.pk: stage.key for stage in stages}
+    return {
+        "key": model.key,
+        "name": model.name,
+        "description": model.description,
+        "is_active": model.is_active,
+        "is_default": model.is_default,
+        "stages": stages,
+        "rules": [
+            {
+                "id": rule.pk,
+                "name": rule.name,
+                "from_stages": rule.from_stages,
+                "to_stage": keys.get(rule.to_stage_id, ""),
+                "condition": rule.condition,
+                "priority": rule.priority,
+                "is_active": rule.is_active,
+            }
+            for rule in sorted(model.rules.all(), key=lambda r: (r.priority, r.pk))
+        ],
+    }
+
+
 @router.get("/lifecycle/models", response={200: list[ModelOut]}, summary="Lifecycle models")
 def lifecycle_models(request: HttpRequest) -> Any:
     actor_of(request)
-    out = []
-    for model in models_with_stages():
-        stages = sorted(model.stages.all(), key=lambda s: (s.position, s.pk))
-        keys = {stage.pk: stage.key for stage in stages}
-        out.append(
-            {
-                "key": model.key,
-                "name": model.name,
-                "description": model.description,
-                "is_active": model.is_active,
-                "is_default": model.is_default,
-                "stages": stages,
-                "rules": [
-                    {
-                        "id": rule.pk,
-                        "name": rule.name,
-                        "from_stages": rule.from_stages,
-                        "to_stage": keys.get(rule.to_stage_id, ""),
-                        "condition": rule.condition,
-                        "priority": rule.priority,
-                        "is_active": rule.is_active,
-                    }
-                    for rule in sorted(model.rules.all(), key=lambda r: (r.priority, r.pk))
-                ],
-            }
-        )
-    return out
+    return [_model_out(model) for model in models_with_stages()]
+
+
+class ModelIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    key: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=100), Storable]
+    description: Annotated[str, Field(max_length=2000), Storable] = ""
+    copy_from: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="Another model's key: its stages and rules are copied."
+    )
+
+
+@router.post(
+    "/lifecycle/models",
+    response={201: ModelOut, **error_responses(403)},
+    summary="Create a lifecycle model (admins), empty or a copy of another",
+    description=(
+        "The new model is switched off: nobody is placed in it until an admin switches it "
+        "on. A key already taken: 422 ``invalid``; an unknown ``copy_from``: 422 "
+        "``unknown_model``."
+    ),
+)
+def lifecycle_model_create(request: HttpRequest, payload: ModelIn) -> Any:
+    actor = actor_of(request)
+    access_models_admin(actor)
+    source = model_find(payload.copy_from) if payload.copy_from else None
+    model = model_create(
+        actor=actor,
+        key=payload.key,
+        name=payload.name,
+        description=payload.description,
+        copy_from=source,
+    )
+    created = LifecycleModel.objects.prefetch_related("stages", "rules").get(pk=model.pk)
+    return Status(201, _model_out(created))
 
 
 class StageRef(Schema):

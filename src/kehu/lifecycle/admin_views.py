@@ -20,6 +20,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError, KehuError
 from kehu.lifecycle.admin_forms import (
+    ModelCreateForm,
     ModelForm,
     ModelToggleForm,
     RuleForm,
@@ -37,7 +38,13 @@ from kehu.lifecycle.admin_selectors import (
     rule_draft_preview,
 )
 from kehu.lifecycle.models import LifecycleModel, Rule, Stage
-from kehu.lifecycle.services import model_update, rule_draft, rule_save, stage_save
+from kehu.lifecycle.services import (
+    model_create,
+    model_update,
+    rule_draft,
+    rule_save,
+    stage_save,
+)
 
 NEW_RULE = {"priority": 100, "is_active": True, "condition": '{\n  "all": [\n  ]\n}'}
 
@@ -98,6 +105,52 @@ def model_toggle_view(request: HttpRequest, key: str) -> HttpResponse:
         return redirect("lifecycle:models")
     context = {"rows": models_overview(), "error": error, "error_key": model.key}
     return render(request, "lifecycle/models.html#models", context)
+
+
+def _copy_initial(source: LifecycleModel | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    taken = set(LifecycleModel.objects.values_list("key", flat=True))
+    key = next(
+        candidate
+        for candidate in (f"{source.key[:30]}_copy{n or ''}" for n in range(len(taken) + 1))
+        if candidate not in taken
+    )
+    name = _("%(name)s（副本）") % {"name": source.name}
+    return {"copy_from": source.key, "key": key, "name": name, "description": source.description}
+
+
+@login_required
+def model_new_view(request: HttpRequest) -> HttpResponse:
+    """A new model, empty or a copy of another (``?copy=KEY`` fills the form)."""
+    actor = _admin(request)
+    models = list(LifecycleModel.objects.order_by("position", "pk"))
+    if request.method != "POST":
+        source = next((m for m in models if m.key == request.GET.get("copy")), None)
+        form = ModelCreateForm(initial=_copy_initial(source), models=models)
+        return render(request, "lifecycle/model_new.html", {"form": form})
+    form = ModelCreateForm(request.POST, models=models)
+    if form.is_valid():
+        data = form.cleaned_data
+        source = next((m for m in models if m.key == data["copy_from"]), None)
+        try:
+            model = model_create(
+                actor=actor,
+                key=data["key"],
+                name=data["name"],
+                description=data["description"],
+                copy_from=source,
+            )
+        except (ValidationError, KehuError) as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("已创建模型“%(name)s”（未启用）。检查阶段和规则后，在模型列表中启用。")
+                % {"name": model.name},
+            )
+            return redirect("lifecycle:model", model.key)
+    return render(request, "lifecycle/model_new.html", {"form": form}, status=422)
 
 
 # --- one model: stages and rules ----------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kehu.lifecycle import admin_views, views
+from kehu.lifecycle import admin_views, flag_views, views
 
 app_name = "lifecycle"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("analytics/", include("kehu.lifecycle.analytics_urls")),
     # Admin pages: models, stages, rules (admin_views).
     path("models/", admin_views.models_view, name="models"),
+    path("models/new/", admin_views.model_new_view, name="model_new"),
     path("models/<slug:key>/", admin_views.model_view, name="model"),
     path("models/<slug:key>/toggle/", admin_views.model_toggle_view, name="model_toggle"),
     path("models/<slug:key>/edit/", admin_views.model_edit_view, name="model_edit"),
@@ -29,4 +30,8 @@ urlpatterns = [
     path("rules/<int:rule_id>/", admin_views.rule_edit_view, name="rule"),
     path("rules/<int:rule_id>/preview/", admin_views.rule_preview_view, name="rule_preview"),
     path("rules/<int:rule_id>/toggle/", admin_views.rule_toggle_view, name="rule_toggle"),
+    # Manual flags (flag_views).
+    path("flags/", flag_views.flags_view, name="flag_list"),
+    path("flags/<slug:key>/", flag_views.flag_edit_view, name="flag_edit"),
+    path("flags/<slug:key>/retire/", flag_views.flag_retire_view, name="flag_retire"),
 ]
