@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -37,6 +38,7 @@ from kehu.lifecycle.admin_selectors import (
     operator_reference,
     rule_draft_preview,
 )
+from kehu.lifecycle.apply import apply_panel, daily_next
 from kehu.lifecycle.models import LifecycleModel, Rule, Stage
 from kehu.lifecycle.services import (
     model_create,
@@ -176,6 +178,7 @@ def _model_context(model: LifecycleModel, **extra: Any) -> dict[str, Any]:
         "stage_rows": stage_rows,
         "new_form": new_form,
         "model_form": model_form,
+        "apply": apply_panel(model),
         **extra,
     }
 
@@ -288,6 +291,21 @@ def _editor_context(
     }
 
 
+def _rule_saved_text(rule: Rule, model: LifecycleModel) -> str:
+    """Saved — and when it will move anyone: a model that is off, never; otherwise at the
+    next daily run, or now if the admin applies it (the panel the page scrolls to)."""
+    name = {"name": rule.name}
+    if not model.is_active:
+        return _("规则“%(name)s”已保存。模型未启用，启用后才会移动客户。") % name
+    when = daily_next()
+    if when is None:
+        return _("规则“%(name)s”已保存。") % name
+    return _(
+        "规则“%(name)s”已保存。它将在下次每日评估（%(time)s）时应用到所有客户；"
+        "也可以在下面现在就应用。"
+    ) % {**name, "time": when.strftime("%Y-%m-%d %H:%M")}
+
+
 def _rule_editor(
     request: HttpRequest, actor: User, model: LifecycleModel, rule: Rule | None
 ) -> HttpResponse:
@@ -312,8 +330,8 @@ def _rule_editor(
         except (ValidationError, KehuError) as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("规则“%(name)s”已保存。") % {"name": saved.name})
-            return redirect("lifecycle:model", model.key)
+            messages.success(request, _rule_saved_text(saved, model))
+            return redirect(reverse("lifecycle:model", args=[model.key]) + "#apply")
     return render(
         request, "lifecycle/rule_form.html", _editor_context(model, rule, form), status=422
     )

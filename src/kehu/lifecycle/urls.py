@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kehu.lifecycle import admin_views, flag_views, views
+from kehu.lifecycle import admin_views, apply_views, flag_views, views
 
 app_name = "lifecycle"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("models/<slug:key>/toggle/", admin_views.model_toggle_view, name="model_toggle"),
     path("models/<slug:key>/edit/", admin_views.model_edit_view, name="model_edit"),
     path("models/<slug:key>/stages/new/", admin_views.stage_new_view, name="stage_new"),
+    path("models/<slug:key>/apply/", apply_views.apply_view, name="apply"),
+    path(
+        "models/<slug:key>/apply/<int:run_id>/",
+        apply_views.apply_progress_view,
+        name="apply_progress",
+    ),
     path(
         "models/<slug:key>/stages/<int:stage_id>/",
         admin_views.stage_edit_view,
