@@ -175,3 +175,18 @@ def test_reminders_run_once_per_minute_however_many_workers_enqueue_them(due_tas
     again = job_run_due("reminders", now=minute + dt.timedelta(minutes=1))
     assert again is not None and again.result == {"created": 0, "emailed": 0, "failed": 0}
     assert len(mailoutbox) == 12
+
+
+def test_the_next_slot_after_a_moment():
+    """What a page says: "the daily job next runs at …" (local time of the business)."""
+    daily = DailyAt(5, 0)
+    before = dt.datetime(2026, 3, 1, 4, 59, tzinfo=SHANGHAI)
+    at = dt.datetime(2026, 3, 1, 5, 0, tzinfo=SHANGHAI)
+    assert daily.next_after(before) == dt.datetime(2026, 3, 1, 5, 0, tzinfo=SHANGHAI)
+    assert daily.next_after(at) == dt.datetime(2026, 3, 2, 5, 0, tzinfo=SHANGHAI)
+    assert daily.next_after(dt.datetime(2026, 2, 28, 23, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 3, 2, 5, 0, tzinfo=SHANGHAI
+    )  # 07:00 on 1 March in Shanghai
+    assert Every(5).next_after(dt.datetime(2026, 3, 1, 4, 7, 30, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 3, 1, 4, 10, tzinfo=dt.UTC
+    )

@@ -97,8 +97,17 @@ class SampleOut(Schema):
 
 
 class PreviewOut(Schema):
-    count: int
-    samples: list[SampleOut]
+    count: int = Field(description="Customers in the audience that you may message.")
+    recipients: int = Field(
+        description="Of them, who will receive it: consent (for marketing and care, granted "
+        "on the channel; never withdrawn) and an address on the channel."
+    )
+    skipped: int = Field(description="count - recipients")
+    skipped_by_reason: dict[str, int] = Field(description="no_consent, withdrawn, no_address")
+    scope: Literal["all", "team", "own", "none"] = Field(
+        description="Whose customers your sends reach: all (admins), team (managers), own."
+    )
+    samples: list[SampleOut] = Field(description="The first recipients' messages.")
 
 
 def _campaign_out(campaign: Campaign) -> dict[str, Any]:
@@ -178,7 +187,17 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Any:
             }
             for r in preview.samples
         ]
-        return Status(200, {"count": preview.count, "samples": samples})
+        return Status(
+            200,
+            {
+                "count": preview.count,
+                "recipients": preview.receiving,
+                "skipped": preview.reach.skipped_total,
+                "skipped_by_reason": preview.reach.skipped,
+                "scope": preview.scope,
+                "samples": samples,
+            },
+        )
     campaign = campaign_create(
         actor=actor,
         name=payload.name,

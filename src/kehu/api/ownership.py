@@ -7,14 +7,17 @@ Refusals are 409 with a code that says why: ``taken``, ``already_yours``, ``bloc
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Header, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kehu.accounts.models import User
+from kehu.accounts.selectors import access_user
 from kehu.api.auth import actor_of
 from kehu.api.customers import (
     MAX_ID,
@@ -25,11 +28,22 @@ from kehu.api.customers import (
     Storable,
     customer_or_404,
     detail_response,
+    version_from,
 )
 from kehu.api.errors import ApiError, error_responses
+from kehu.customers.access import can_edit_pool_policy, can_reassign, can_view_pool_policy
 from kehu.customers.duplicates import REASONS
 from kehu.customers.merge import customer_merge, merge_undo
-from kehu.customers.ownership import OwnershipError, customer_transfer, pool_claim, pool_release
+from kehu.customers.models import PoolPolicy
+from kehu.customers.ownership import (
+    OwnershipError,
+    customer_transfer,
+    pool_claim,
+    pool_policy,
+    pool_release,
+    user_customers_transfer,
+)
+from kehu.customers.pool_policy import MAX_BLOCK_DAYS, MAX_CAP, MAX_DAYS, pool_policy_update
 from kehu.customers.selectors import PageOutOfRange, duplicate_pairs
 
 router = Router(tags=["ownership and duplicates"])
@@ -238,3 +252,116 @@ def merge_undo_endpoint(request: HttpRequest, response: HttpResponse, merge_id: 
         raise ApiError(404, "not_found", _("未找到。"))
     record = merge_undo(actor=actor, merge_id=merge_id)
     return detail_response(response, record.survivor, actor)
+
+
+# --- a departing user's customers ------------------------------------------------------------
+
+
+class TransferResultOut(Schema):
+    moved: list[int] = Field(description="Ids of the customers that changed owner.")
+    skipped: dict[str, str] = Field(
+        description="Customer id → why not (``not_found``, ``already_owner``)."
+    )
+
+
+@router.post(
+    "/users/{user_id}/customers/transfer",
+    response={200: TransferResultOut, **error_responses(403, 404, 409)},
+    summary="Give every customer of a user (leaving, changing teams) to another user",
+    description=(
+        "Managers and admins; a manager moves the team's customers to a team member. "
+        "Every change is recorded with the reason. A user you may not see answers 404."
+    ),
+)
+def user_customers_transfer_endpoint(
+    request: HttpRequest, user_id: int, payload: TransferIn
+) -> Any:
+    actor = actor_of(request)
+    if not 1 <= user_id <= MAX_ID:
+        raise ApiError(404, "not_found", _("未找到。"))
+    from_user = access_user(actor, user_id)
+    if not can_reassign(actor):
+        raise PermissionDenied
+    to_user = User.objects.filter(pk=payload.to_user).first()
+    if to_user is None:
+        raise ApiError(
+            422, "invalid", _("没有这个用户。"), errors={"to_user": [_("没有这个用户。")]}
+        )
+    result = user_customers_transfer(
+        actor=actor, from_user=from_user, to_user=to_user, reason=payload.reason
+    )
+    return {"moved": result.moved, "skipped": {str(k): v for k, v in result.skipped.items()}}
+
+
+# --- the pool's rules (公海规则) ----------------------------------------------------------------
+
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+
+
+class PoolPolicyOut(Schema):
+    followup_days: int = Field(description="No follow-up for this many days: back to the pool.")
+    deal_days: int = Field(description="No deal this many days after the claim: back to the pool.")
+    notice_days: int = Field(description="The owner is told this many days before.")
+    reclaim_block_days: int = Field(description="Who released a customer may not claim it back.")
+    cap_sales: int
+    cap_manager: int
+    cap_admin: int
+    enabled: bool = Field(description="false: nothing returns to the pool by itself.")
+    version: int = Field(description="Send it back with a change (optimistic locking).")
+    updated_at: dt.datetime
+
+
+class PoolPolicyPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+    followup_days: Days | None = None
+    deal_days: Days | None = None
+    notice_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] | None = None
+    reclaim_block_days: Annotated[int, Field(ge=0, le=MAX_BLOCK_DAYS)] | None = None
+    cap_sales: Annotated[int, Field(ge=0, le=MAX_CAP)] | None = None
+    cap_manager: Annotated[int, Field(ge=0, le=MAX_CAP)] | None = None
+    cap_admin: Annotated[int, Field(ge=0, le=MAX_CAP)] | None = None
+    enabled: bool | None = None
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
+        None, description="The version read (or send If-Match); without it 428."
+    )
+
+
+def _policy_out(response: HttpResponse, policy: PoolPolicy) -> PoolPolicy:
+    response["ETag"] = f'"{policy.version}"'
+    return policy
+
+
+@router.get(
+    "/pool/policy",
+    response={200: PoolPolicyOut, **error_responses(403)},
+    summary="The public pool's rules: caps, reclaim days, notice days, re-claim block",
+    description="Salespeople, managers and admins read them; the service team and analysts 403.",
+)
+def pool_policy_read(request: HttpRequest, response: HttpResponse) -> Any:
+    if not can_view_pool_policy(actor_of(request)):
+        raise PermissionDenied
+    return _policy_out(response, pool_policy())
+
+
+@router.patch(
+    "/pool/policy",
+    response={200: PoolPolicyOut, **error_responses(403, 409, 428)},
+    summary="Change the public pool's rules (admins; send the version you read)",
+    description=(
+        "Only the fields sent change. ``notice_days`` must stay below both reclaim periods "
+        "(422 ``invalid``); a stale version answers 409 ``conflict`` and changes nothing."
+    ),
+)
+def pool_policy_patch(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: PoolPolicyPatch,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Any:
+    actor = actor_of(request)
+    if not can_edit_pool_policy(actor):
+        raise PermissionDenied
+    version = version_from(payload.version, if_match, required=True)
+    assert version is not None
+    data = payload.model_dump(exclude={"version"}, exclude_none=True)
+    return _policy_out(response, pool_policy_update(actor=actor, data=data, version=version))

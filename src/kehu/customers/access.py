@@ -87,6 +87,15 @@ def can_restore(user: User) -> bool:
     return user.is_admin_role
 
 
+def can_view_pool_policy(user: User) -> bool:
+    """The pool's rules (公海规则): whoever may claim from the pool reads them."""
+    return user.is_active and (user.is_admin_role or user.role in (Role.MANAGER, Role.SALES))
+
+
+def can_edit_pool_policy(user: User) -> bool:
+    return user.is_admin_role
+
+
 def access_customer(
     user: User, customer_id: object, *, write: bool = False, include_deleted: bool = False
 ) -> Customer:

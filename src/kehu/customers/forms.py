@@ -6,13 +6,16 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by, users_visible_to
 from kehu.customers.access import can_reassign
-from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind
+from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind, PoolPolicy
 from kehu.customers.phones import phone_normalize
+from kehu.customers.pool_policy import POLICY_FIELDS
 from kehu.customers.services import EDITABLE_FIELDS
 
 WIDGETS = {
@@ -131,11 +134,24 @@ class ReasonForm(forms.Form):
     )
 
 
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A user as "name · team", with the number of customers they own when annotated."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = obj.label + (f" · {obj.team.name}" if obj.team_id else "")
+        owned = getattr(obj, "customers_owned", None)
+        if owned is None:
+            return label
+        return gettext("%(user)s（%(n)d 个客户）") % {"user": label, "n": owned}
+
+
 class TransferForm(forms.Form):
     """Give one customer (or every customer of a departing user) to someone else."""
 
-    to_user = forms.ModelChoiceField(label=_("转给"), queryset=User.objects.none())
-    reason = forms.CharField(label=_("原因"), max_length=500)
+    to_user = UserChoiceField(label=_("转给"), queryset=User.objects.none())
+    reason = forms.CharField(
+        label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
 
     def __init__(self, *args: Any, actor: User, departing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,10 +159,15 @@ class TransferForm(forms.Form):
         to_user = self.fields["to_user"]
         assert isinstance(to_user, forms.ModelChoiceField)
         to_user.queryset = people
+        to_user.widget.attrs["class"] = "form-select"
         if departing:
-            self.fields["from_user"] = forms.ModelChoiceField(
-                label=_("原负责人"), queryset=users_visible_to(actor).order_by("username")
+            owned = Count("owned_customers", filter=Q(owned_customers__deleted_at__isnull=True))
+            self.fields["from_user"] = UserChoiceField(
+                label=_("原负责人"),
+                queryset=users_visible_to(actor).annotate(customers_owned=owned),
+                widget=forms.Select(attrs={"class": "form-select"}),
             )
+            self.fields["reason"].widget.attrs["placeholder"] = _("例如：离职交接")
             self.order_fields(["from_user", "to_user", "reason"])
 
     def clean(self) -> dict[str, Any]:
@@ -154,3 +175,28 @@ class TransferForm(forms.Form):
         if data.get("from_user") and data.get("from_user") == data.get("to_user"):
             raise ValidationError(_("原负责人和新负责人不能相同。"))
         return data
+
+
+class PoolPolicyForm(forms.ModelForm):
+    """The pool's rules (admins), with the version read for optimistic locking."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    class Meta:
+        model = PoolPolicy
+        fields = list(POLICY_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs.setdefault("class", "form-control")
+                field.widget.attrs.setdefault("inputmode", "numeric")
+
+    def _post_clean(self) -> None:  # the service validates (pool_policy_check)
+        pass
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in POLICY_FIELDS}

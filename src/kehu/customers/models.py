@@ -385,13 +385,28 @@ class PoolPolicy(models.Model):
     deal_days = models.PositiveIntegerField(
         _("未成交收回天数"), default=90, help_text=_("领取后超过这么多天未成交，客户自动退回公海")
     )
-    notice_days = models.PositiveIntegerField(_("提前提醒天数"), default=3)
-    reclaim_block_days = models.PositiveIntegerField(_("退回后禁止重新领取天数"), default=7)
-    cap_sales = models.PositiveIntegerField(_("销售最多客户数"), default=500)
+    notice_days = models.PositiveIntegerField(
+        _("提前提醒天数"), default=3, help_text=_("客户自动退回公海前这么多天提醒负责人")
+    )
+    reclaim_block_days = models.PositiveIntegerField(
+        _("退回后禁止重新领取天数"),
+        default=7,
+        help_text=_("退回（或被收回）客户的人这么多天内不能再领取该客户"),
+    )
+    cap_sales = models.PositiveIntegerField(
+        _("销售最多客户数"), default=500, help_text=_("达到上限后不能再从公海领取")
+    )
     cap_manager = models.PositiveIntegerField(_("经理最多客户数"), default=2000)
     cap_admin = models.PositiveIntegerField(_("管理员最多客户数"), default=100000)
-    enabled = models.BooleanField(_("启用自动收回"), default=True)
+    enabled = models.BooleanField(
+        _("启用自动收回"), default=True, help_text=_("关闭后不再自动退回客户，也不再发提醒")
+    )
     updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Two admins may edit the rules at once: a save names the version it read.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("公海规则")

@@ -17,10 +17,17 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role
 from kehu.accounts.selectors import request_actor
-from kehu.core.errors import KehuError
-from kehu.customers.access import access_customer, can_reassign, can_restore, visibility_q
+from kehu.core.errors import ConflictError, KehuError
+from kehu.customers.access import (
+    access_customer,
+    can_edit_pool_policy,
+    can_reassign,
+    can_restore,
+    can_view_pool_policy,
+    visibility_q,
+)
 from kehu.customers.duplicates import duplicate_dismiss
-from kehu.customers.forms import ReasonForm, TransferForm
+from kehu.customers.forms import PoolPolicyForm, ReasonForm, TransferForm
 from kehu.customers.merge import MERGE_FIELDS, customer_merge, merge_undo
 from kehu.customers.models import Customer, CustomerMerge, SourceChannel
 from kehu.customers.ownership import (
@@ -28,9 +35,11 @@ from kehu.customers.ownership import (
     owned_count,
     ownership_cap,
     pool_claim,
+    pool_policy,
     pool_release,
     user_customers_transfer,
 )
+from kehu.customers.pool_policy import pool_policy_update
 from kehu.customers.selectors import (
     CustomerFilters,
     PageOutOfRange,
@@ -75,6 +84,8 @@ def pool_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "may_claim": may_claim,
+        "may_view_rules": can_view_pool_policy(actor),
+        "may_reassign": can_reassign(actor),
         "owned": owned_count(actor) if may_claim else 0,
         "cap": ownership_cap(actor) if may_claim else 0,
         "sources": [c for c in SourceChannel.choices if c[0]],
@@ -175,6 +186,67 @@ def transfer_all_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("customers:transfer_all")
     return render(request, "customers/transfer_all.html", {"form": form})
+
+
+# --- the pool's rules (公海规则) ---------------------------------------------------------
+
+
+def _reclaim_schedule() -> str:
+    from kehu.jobs.schedule import job_get
+
+    try:
+        return job_get("pool_reclaim").schedule.describe()
+    except KeyError:
+        return ""
+
+
+def _policy_page(
+    request: HttpRequest, form: PoolPolicyForm | None, *, status: int = 200, conflict: bool = False
+) -> HttpResponse:
+    actor = request_actor(request)
+    policy = pool_policy()
+    context = {
+        "policy": policy,
+        "form": form,
+        "schedule": _reclaim_schedule(),
+        "cap": ownership_cap(actor, policy),
+        "owned": owned_count(actor),
+        "conflict": conflict,
+    }
+    return render(request, "customers/pool_policy.html", context, status=status)
+
+
+def _fresh_policy_form() -> PoolPolicyForm:
+    policy = pool_policy()
+    return PoolPolicyForm(instance=policy, initial={"version": policy.version})
+
+
+@login_required
+def pool_policy_view(request: HttpRequest) -> HttpResponse:
+    """The pool's rules: admins change them, salespeople and managers read them."""
+    actor = request_actor(request)
+    if not can_view_pool_policy(actor):
+        raise PermissionDenied
+    editable = can_edit_pool_policy(actor)
+    if request.method != "POST":
+        return _policy_page(request, _fresh_policy_form() if editable else None)
+    if not editable:
+        raise PermissionDenied
+    form = PoolPolicyForm(request.POST, instance=pool_policy())
+    if not form.is_valid():
+        return _policy_page(request, form, status=422)
+    try:
+        pool_policy_update(
+            actor=actor, data=form.data_for_service(), version=form.cleaned_data["version"]
+        )
+    except ConflictError:
+        return _policy_page(request, _fresh_policy_form(), status=409, conflict=True)
+    except ValidationError as error:
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _policy_page(request, form, status=422)
+    messages.success(request, _("公海规则已保存，立即生效。"))
+    return redirect("customers:pool_policy")
 
 
 # --- duplicates and merge ----------------------------------------------------------------

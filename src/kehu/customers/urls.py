@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:customer_id>/restore/", views.customer_restore_view, name="restore"),
     # the public pool, transfers, duplicates and merges
     path("pool/", ownership_views.pool_view, name="pool"),
+    path("pool/rules/", ownership_views.pool_policy_view, name="pool_policy"),
     path("<int:customer_id>/claim/", ownership_views.claim_view, name="claim"),
     path("<int:customer_id>/release/", ownership_views.release_view, name="release"),
     path("<int:customer_id>/transfer/", ownership_views.transfer_view, name="transfer"),

@@ -83,6 +83,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "can_create": can_create(actor),
+        "may_reassign": can_reassign(actor),
         "owners": users_assignable_by(actor) if not actor.is_read_only else [],
         "teams": teams_visible_to(actor),
         "tags": Tag.objects.all(),

@@ -28,6 +28,8 @@ class JobRunAdmin(admin.ModelAdmin):
         "error",
         "host",
         "pid",
+        "progress_done",
+        "progress_total",
     )
     readonly_fields = fields
 

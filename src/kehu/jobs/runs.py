@@ -5,7 +5,7 @@
 1. marks runs of ``name`` whose worker is gone as interrupted: a run on this machine
    whose process no longer exists at once, any other once it is older than ``lease``;
 2. inserts the ``running`` row and commits it before the work starts. The row is the
-   lock (``jobrun_one_running``): if another worker holds it, the insert fails and
+   lock (``jobrun_one_open``): if another worker holds it, the insert fails and
    the run is skipped (``None``);
 3. runs ``func`` and records the end: ``ok`` with its result, ``error`` with the
    traceback (the exception is re-raised), ``interrupted`` for a ``BaseException``
@@ -15,6 +15,13 @@ A worker killed outright records nothing more; its row stays ``running`` until t
 next run of the job (or ``kehu jobs`` starting on the same machine) sees it is dead.
 The jobs themselves must still be safe to run twice or concurrently: a lease can run
 out under a run that is only slow.
+
+A run someone asks for (a button) and then watches: ``run_request(name, enqueue)``
+writes a ``queued`` row and, once that is committed, hands its id to the Huey task
+(``enqueue``); while it is queued or running, asking again returns the same run (the
+same lock). The task calls ``run_claimed(run_id, func)``: it takes the queued row (a
+task delivered twice runs once), runs ``func(progress)`` and records the end as above;
+``progress`` writes how far it has got into the row, for the page that polls it.
 """
 
 from __future__ import annotations
@@ -185,3 +192,91 @@ def recorded(
         return wrapper
 
     return decorator
+
+
+# --- runs someone asks for and watches ----------------------------------------------------------
+
+OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def run_open(name: str) -> JobRun | None:
+    """The run of ``name`` that is queued or running, if any."""
+    return JobRun.objects.filter(name=name, status__in=OPEN).first()
+
+
+def _lost_mark(name: str, lease: dt.timedelta, now: dt.datetime) -> None:
+    """Open runs of ``name`` nobody will finish: a worker of this machine that is gone,
+    or a run (queued or running) older than ``lease`` — the queue lost it, or the
+    worker died elsewhere."""
+    running = list(JobRun.objects.filter(name=name, status=JobStatus.RUNNING))
+    dead = _dead_here(running, own_pid_is_dead=False)
+    if dead:
+        _interrupt(dead, now, "worker gone (its process no longer exists)")
+    JobRun.objects.filter(name=name, status__in=OPEN, started_at__lt=now - lease).update(
+        status=JobStatus.INTERRUPTED,
+        finished_at=now,
+        error=f"not finished within the {lease} lease (queue or worker lost)",
+    )
+
+
+def run_request(
+    name: str, *, enqueue: Callable[[int], Any], lease: dt.timedelta = DEFAULT_LEASE
+) -> tuple[JobRun, bool]:
+    """The open run of ``name``, or a new queued one handed to ``enqueue(run_id)`` once
+    committed; and whether it is new. Two requests at once get the same run."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lost_mark(name, lease, now)
+        found = run_open(name)
+        if found is not None:
+            return found, False
+        try:
+            with transaction.atomic():
+                run = JobRun.objects.create(name=name, status=JobStatus.QUEUED, started_at=now)
+        except IntegrityError:  # asked for a moment ago by someone else
+            found = run_open(name)
+            if found is None:
+                raise
+            return found, False
+    transaction.on_commit(lambda: enqueue(run.pk))
+    return run, True
+
+
+class Progress:
+    """How far a run has got: ``start(total)``, then ``advance(n)`` as work is done.
+    Each call is one UPDATE of the run's row (call it per batch, not per item)."""
+
+    def __init__(self, run: JobRun) -> None:
+        self.run = run
+        self.done = 0
+
+    def start(self, total: int) -> None:
+        self.done = 0
+        JobRun.objects.filter(pk=self.run.pk).update(progress_total=total, progress_done=0)
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        JobRun.objects.filter(pk=self.run.pk).update(progress_done=self.done)
+
+
+def run_claimed(run_id: int, func: Callable[[Progress], Any]) -> JobRun | None:
+    """Run the queued run ``run_id`` (what ``enqueue``'s task calls), recorded like
+    ``run_recorded``; ``None`` if it is not queued any more (taken by another delivery
+    of the task, or given up as lost)."""
+    claimed = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), host=this_host(), pid=os.getpid()
+    )
+    if not claimed:
+        logger.info("job run %s is not queued any more: skipped", run_id)
+        return None
+    run = JobRun.objects.get(pk=run_id)
+    try:
+        result = func(Progress(run))
+    except Exception:
+        _finish(run, JobStatus.ERROR, error=traceback.format_exc())
+        raise
+    except BaseException as exc:
+        _finish(run, JobStatus.INTERRUPTED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(run, JobStatus.OK, result=result)
+    return run

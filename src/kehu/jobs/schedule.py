@@ -51,6 +51,10 @@ class Every:
         """Huey's test: ``moment`` is naive UTC (``HUEY["utc"]``)."""
         return bool(crontab(minute=f"*/{self.minutes}")(moment))
 
+    def next_after(self, now: dt.datetime) -> dt.datetime:
+        """The first slot after ``now``."""
+        return self.latest(now) + dt.timedelta(minutes=self.minutes)
+
     def describe(self) -> str:
         if self.minutes == 1:
             return _("每分钟")
@@ -72,6 +76,12 @@ class DailyAt:
         if slot > local:
             slot = dt.datetime.combine(local.date() - dt.timedelta(days=1), at, tzinfo=zone)
         return slot
+
+    def next_after(self, now: dt.datetime) -> dt.datetime:
+        """The first slot after ``now`` (local time of day, the next day's date)."""
+        latest = self.latest(now)
+        at = dt.time(self.hour, self.minute)
+        return dt.datetime.combine(latest.date() + dt.timedelta(days=1), at, tzinfo=latest.tzinfo)
 
     def fires(self, moment: dt.datetime) -> bool:
         local = moment.replace(tzinfo=_UTC).astimezone(timezone.get_default_timezone())

@@ -173,3 +173,62 @@ class ModelToggleForm(forms.Form):
 class RuleToggleForm(forms.Form):
     is_active = forms.BooleanField(required=False)
     version = forms.IntegerField(min_value=1)
+
+
+class FlagForm(forms.Form):
+    """A manual flag: its key (fixed once created), name, colour and description."""
+
+    key = forms.SlugField(
+        label=_("标识"),
+        max_length=40,
+        required=False,
+        help_text=_("英文字母、数字、-、_；规则中写作 has 的值，创建后不能修改"),
+    )
+    name = forms.CharField(label=_("名称"), max_length=50)
+    color = forms.CharField(
+        label=_("颜色"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color", "class": "form-control form-control-color"}),
+    )
+    description = forms.CharField(label=_("说明"), max_length=500, required=False)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, new: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if new:
+            self.fields["key"].required = True
+            del self.fields["version"]
+        else:
+            del self.fields["key"]
+            self.fields["version"].required = True
+        _style(self)
+
+    def flag_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ("name", "color", "description")}
+
+
+class FlagRetireForm(forms.Form):
+    retired = forms.BooleanField(required=False)
+    version = forms.IntegerField(min_value=1)
+
+
+class ModelCreateForm(forms.Form):
+    """A new lifecycle model: empty, or a copy of another one's stages and rules."""
+
+    copy_from = forms.ChoiceField(label=_("从哪里开始"), required=False)
+    key = forms.SlugField(
+        label=_("标识"), max_length=40, help_text=_("英文字母、数字、-、_；创建后不能修改")
+    )
+    name = forms.CharField(label=_("名称"), max_length=100)
+    description = forms.CharField(
+        label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, models: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: list[tuple[str, str]] = [("", str(_("空白模型（之后添加阶段和规则）")))]
+        choices += [
+            (m.key, str(_("复制“%(name)s”的阶段和规则")) % {"name": m.name}) for m in models
+        ]
+        self.fields["copy_from"].choices = choices  # type: ignore[attr-defined]
+        _style(self)

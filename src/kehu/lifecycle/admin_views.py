@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError, KehuError
 from kehu.lifecycle.admin_forms import (
+    ModelCreateForm,
     ModelForm,
     ModelToggleForm,
     RuleForm,
@@ -36,8 +38,15 @@ from kehu.lifecycle.admin_selectors import (
     operator_reference,
     rule_draft_preview,
 )
+from kehu.lifecycle.apply import apply_panel, daily_next
 from kehu.lifecycle.models import LifecycleModel, Rule, Stage
-from kehu.lifecycle.services import model_update, rule_draft, rule_save, stage_save
+from kehu.lifecycle.services import (
+    model_create,
+    model_update,
+    rule_draft,
+    rule_save,
+    stage_save,
+)
 
 NEW_RULE = {"priority": 100, "is_active": True, "condition": '{\n  "all": [\n  ]\n}'}
 
@@ -100,6 +109,52 @@ def model_toggle_view(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "lifecycle/models.html#models", context)
 
 
+def _copy_initial(source: LifecycleModel | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    taken = set(LifecycleModel.objects.values_list("key", flat=True))
+    key = next(
+        candidate
+        for candidate in (f"{source.key[:30]}_copy{n or ''}" for n in range(len(taken) + 1))
+        if candidate not in taken
+    )
+    name = _("%(name)s（副本）") % {"name": source.name}
+    return {"copy_from": source.key, "key": key, "name": name, "description": source.description}
+
+
+@login_required
+def model_new_view(request: HttpRequest) -> HttpResponse:
+    """A new model, empty or a copy of another (``?copy=KEY`` fills the form)."""
+    actor = _admin(request)
+    models = list(LifecycleModel.objects.order_by("position", "pk"))
+    if request.method != "POST":
+        source = next((m for m in models if m.key == request.GET.get("copy")), None)
+        form = ModelCreateForm(initial=_copy_initial(source), models=models)
+        return render(request, "lifecycle/model_new.html", {"form": form})
+    form = ModelCreateForm(request.POST, models=models)
+    if form.is_valid():
+        data = form.cleaned_data
+        source = next((m for m in models if m.key == data["copy_from"]), None)
+        try:
+            model = model_create(
+                actor=actor,
+                key=data["key"],
+                name=data["name"],
+                description=data["description"],
+                copy_from=source,
+            )
+        except (ValidationError, KehuError) as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("已创建模型“%(name)s”（未启用）。检查阶段和规则后，在模型列表中启用。")
+                % {"name": model.name},
+            )
+            return redirect("lifecycle:model", model.key)
+    return render(request, "lifecycle/model_new.html", {"form": form}, status=422)
+
+
 # --- one model: stages and rules ----------------------------------------------------------------
 
 
@@ -123,6 +178,7 @@ def _model_context(model: LifecycleModel, **extra: Any) -> dict[str, Any]:
         "stage_rows": stage_rows,
         "new_form": new_form,
         "model_form": model_form,
+        "apply": apply_panel(model),
         **extra,
     }
 
@@ -235,6 +291,21 @@ def _editor_context(
     }
 
 
+def _rule_saved_text(rule: Rule, model: LifecycleModel) -> str:
+    """Saved — and when it will move anyone: a model that is off, never; otherwise at the
+    next daily run, or now if the admin applies it (the panel the page scrolls to)."""
+    name = {"name": rule.name}
+    if not model.is_active:
+        return _("规则“%(name)s”已保存。模型未启用，启用后才会移动客户。") % name
+    when = daily_next()
+    if when is None:
+        return _("规则“%(name)s”已保存。") % name
+    return _(
+        "规则“%(name)s”已保存。它将在下次每日评估（%(time)s）时应用到所有客户；"
+        "也可以在下面现在就应用。"
+    ) % {**name, "time": when.strftime("%Y-%m-%d %H:%M")}
+
+
 def _rule_editor(
     request: HttpRequest, actor: User, model: LifecycleModel, rule: Rule | None
 ) -> HttpResponse:
@@ -259,8 +330,8 @@ def _rule_editor(
         except (ValidationError, KehuError) as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("规则“%(name)s”已保存。") % {"name": saved.name})
-            return redirect("lifecycle:model", model.key)
+            messages.success(request, _rule_saved_text(saved, model))
+            return redirect(reverse("lifecycle:model", args=[model.key]) + "#apply")
     return render(
         request, "lifecycle/rule_form.html", _editor_context(model, rule, form), status=422
     )

@@ -196,6 +196,13 @@ class Flag(TimeStampedModel):
         _("颜色"), max_length=7, default="#6c757d", validators=[COLOR_VALIDATOR]
     )
     description = models.CharField(_("说明"), max_length=500, blank=True)
+    # Retired: nobody sets it any more; customers who have it keep it (rules may read it)
+    # until someone clears it.
+    retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name", "id"]

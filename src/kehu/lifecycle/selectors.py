@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kehu.customers.models import Customer
 from kehu.lifecycle.models import (
@@ -68,6 +68,10 @@ def customer_lifecycle(customer: Customer, *, history: int = HISTORY_LIMIT) -> l
 
 
 def customer_flags(customer: Customer) -> tuple[list[Flag], set[int]]:
-    flags = list(Flag.objects.order_by("name", "pk"))
+    """The flags one may set (the live ones) and those the customer has, retired or not;
+    and the ids of those the customer has."""
     on = set(CustomerFlag.objects.filter(customer=customer).values_list("flag_id", flat=True))
+    flags = list(
+        Flag.objects.filter(Q(retired_at__isnull=True) | Q(pk__in=on)).order_by("name", "pk")
+    )
     return flags, on

@@ -133,6 +133,8 @@ def flag_set(*, actor: User, customer: Customer, flag: Flag, on: bool) -> bool:
     Returns whether anything changed."""
     if not can_write(actor, customer) or customer.deleted_at is not None:
         raise PermissionDenied
+    if on and flag.retired_at is not None:
+        raise ValidationError({"flag": [_("标记“%(name)s”已停用。") % {"name": flag.name}]})
     now = timezone.now()
     if on:
         _row, created = CustomerFlag.objects.get_or_create(
@@ -300,6 +302,72 @@ def model_update(
     locked.version += 1
     locked.save()
     return locked
+
+
+RESERVED_MODEL_KEYS = frozenset({"new"})  # /lifecycle/models/new/ is the creation page
+
+
+@transaction.atomic
+def model_create(
+    *,
+    actor: User,
+    key: str,
+    name: str,
+    description: str = "",
+    copy_from: LifecycleModel | None = None,
+) -> LifecycleModel:
+    """A new lifecycle model, switched off: empty, or a copy of ``copy_from`` (its stages
+    and rules, active or not). Nobody is placed in it until it is switched on."""
+    _require_admin(actor)
+    model = LifecycleModel(
+        key=(key or "").strip(),
+        name=(name or "").strip(),
+        description=(description or "").strip(),
+        is_active=False,
+        is_default=False,
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        model.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if model.key in RESERVED_MODEL_KEYS:
+        errors.setdefault("key", []).append(_("该标识保留给系统使用。"))
+    if errors:
+        raise ValidationError(errors)
+    last = LifecycleModel.objects.order_by("-position").values_list("position", flat=True).first()
+    model.position = min((last or 0) + 1, 32767)
+    model.save()
+    if copy_from is not None:
+        _model_copy(copy_from, model)
+    return model
+
+
+def _model_copy(source: LifecycleModel, target: LifecycleModel) -> None:
+    stages = {}
+    for stage in Stage.objects.filter(model=source).order_by("position", "pk"):
+        stages[stage.pk] = Stage.objects.create(
+            model=target,
+            key=stage.key,
+            name=stage.name,
+            color=stage.color,
+            description=stage.description,
+            position=stage.position,
+            kind=stage.kind,
+        )
+    Rule.objects.bulk_create(
+        Rule(
+            model=target,
+            name=rule.name,
+            from_stages=list(rule.from_stages or ()),
+            to_stage=stages[rule.to_stage_id],
+            condition=rule.condition,
+            priority=rule.priority,
+            is_active=rule.is_active,
+            time_dependent=rule.time_dependent,
+        )
+        for rule in Rule.objects.filter(model=source).order_by("priority", "pk")
+    )
 
 
 @transaction.atomic

@@ -1,6 +1,9 @@
 """The daily lifecycle job: everyone re-evaluated for rules that depend on elapsed time
 ("no order for 2× the usual gap"). Idempotent: a second run, or a run resumed after a
-worker died half-way, writes nothing more (evaluation is a fixed point)."""
+worker died half-way, writes nothing more (evaluation is a fixed point).
+
+And the "apply now" of a model's rules (``apply.py``): the same evaluation for one
+model, asked for from the model page, its progress recorded in its run."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from kehu.jobs.schedule import DailyAt, periodic_job
 from kehu.lifecycle import analytics_jobs  # noqa: F401  (its job: the analytics summaries)
+from kehu.lifecycle.apply import lifecycle_apply_run
 from kehu.lifecycle.engine import lifecycle_recompute
 
 
@@ -19,3 +24,10 @@ from kehu.lifecycle.engine import lifecycle_recompute
 def lifecycle_daily() -> dict[str, Any]:
     """Re-evaluate every customer in the active lifecycle models (生命周期每日评估)."""
     return dataclasses.asdict(lifecycle_recompute(now=timezone.now()))
+
+
+@db_task(name="lifecycle.apply")
+def lifecycle_apply(run_id: int, model_key: str) -> None:
+    """Apply one model's rules to every customer now (the run was queued by
+    ``apply.lifecycle_apply_request``; a second delivery of the task does nothing)."""
+    lifecycle_apply_run(run_id, model_key)

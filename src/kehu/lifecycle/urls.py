@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kehu.lifecycle import admin_views, views
+from kehu.lifecycle import admin_views, apply_views, flag_views, views
 
 app_name = "lifecycle"
 
@@ -11,10 +11,17 @@ urlpatterns = [
     path("analytics/", include("kehu.lifecycle.analytics_urls")),
     # Admin pages: models, stages, rules (admin_views).
     path("models/", admin_views.models_view, name="models"),
+    path("models/new/", admin_views.model_new_view, name="model_new"),
     path("models/<slug:key>/", admin_views.model_view, name="model"),
     path("models/<slug:key>/toggle/", admin_views.model_toggle_view, name="model_toggle"),
     path("models/<slug:key>/edit/", admin_views.model_edit_view, name="model_edit"),
     path("models/<slug:key>/stages/new/", admin_views.stage_new_view, name="stage_new"),
+    path("models/<slug:key>/apply/", apply_views.apply_view, name="apply"),
+    path(
+        "models/<slug:key>/apply/<int:run_id>/",
+        apply_views.apply_progress_view,
+        name="apply_progress",
+    ),
     path(
         "models/<slug:key>/stages/<int:stage_id>/",
         admin_views.stage_edit_view,
@@ -29,4 +36,8 @@ urlpatterns = [
     path("rules/<int:rule_id>/", admin_views.rule_edit_view, name="rule"),
     path("rules/<int:rule_id>/preview/", admin_views.rule_preview_view, name="rule_preview"),
     path("rules/<int:rule_id>/toggle/", admin_views.rule_toggle_view, name="rule_toggle"),
+    # Manual flags (flag_views).
+    path("flags/", flag_views.flags_view, name="flag_list"),
+    path("flags/<slug:key>/", flag_views.flag_edit_view, name="flag_edit"),
+    path("flags/<slug:key>/retire/", flag_views.flag_retire_view, name="flag_retire"),
 ]

@@ -54,5 +54,8 @@ def customer_flags_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = access_customer(actor, customer_id, write=True)
     flag = Flag.objects.filter(key=request.POST.get("flag", "")).first()
     if flag is not None:
-        flag_set(actor=actor, customer=customer, flag=flag, on=request.POST.get("on") == "1")
+        try:
+            flag_set(actor=actor, customer=customer, flag=flag, on=request.POST.get("on") == "1")
+        except ValidationError as error:
+            return _card(request, customer_id, "；".join(error.messages))
     return _card(request, customer_id)

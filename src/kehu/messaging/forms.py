@@ -69,7 +69,12 @@ class CampaignForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("类型"), choices=[("", _("（全部）")), *CustomerKind.choices], required=False
     )
-    source = forms.ChoiceField(label=_("来源渠道"), choices=SourceChannel.choices, required=False)
+    # The empty choice means "any channel": SourceChannel's own empty choice is "未知".
+    source = forms.ChoiceField(
+        label=_("来源渠道"),
+        choices=[("", _("全部渠道")), *[c for c in SourceChannel.choices if c[0]]],
+        required=False,
+    )
     industry = forms.CharField(label=_("行业"), max_length=64, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

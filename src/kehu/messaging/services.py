@@ -38,6 +38,7 @@ from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.search import search_page
 from kehu.customers.selectors import CustomerFilters
 from kehu.messaging.access import can_change_consent, can_send, sendable_q
+from kehu.messaging.audience import Reach, SendScope, audience_reach, recipient_block, send_scope
 from kehu.messaging.models import (
     Campaign,
     CampaignStatus,
@@ -58,19 +59,9 @@ SMS_OPT_OUT = "回T退订"
 UNSUBSCRIBE_SALT = "kehu.messaging.unsubscribe"
 CHUNK = 500
 MAX_AUDIENCE = 1_000_000
-NEEDS_GRANT = frozenset({Purpose.MARKETING, Purpose.CARE})
 
 
-# --- consent --------------------------------------------------------------------------
-
-
-def consent_blocks(purpose: str, status: str | None) -> SkipReason | None:
-    """Why consent ``status`` (``None`` = never recorded) stops a ``purpose`` message."""
-    if status == ConsentStatus.WITHDRAWN:
-        return SkipReason.WITHDRAWN
-    if purpose in NEEDS_GRANT and status != ConsentStatus.GRANTED:
-        return SkipReason.NO_CONSENT
-    return None
+# --- consent (who may be sent what: ``audience.recipient_block``) -------------------------
 
 
 @transaction.atomic
@@ -287,9 +278,7 @@ def _plan(
             continue
         row = Recipient(campaign=campaign, customer=customer, created_at=now, updated_at=now)
         row.address = customer.email if channel == Channel.EMAIL else phones.get(customer_id, "")
-        blocked = consent_blocks(purpose, consents.get(customer_id))
-        if blocked is None and not row.address:
-            blocked = SkipReason.NO_ADDRESS
+        blocked = recipient_block(purpose, consents.get(customer_id), bool(row.address))
         if blocked is None:
             values = customer_values(customer, customer.owner.label if customer.owner else "")
             values.update(extra.get(customer_id, {}))
@@ -475,8 +464,13 @@ def campaign_create(
 @dataclass
 class Preview:
     count: int  # customers in the audience the sender may message
-    samples: list[Recipient]  # the first ones, rendered (unsaved)
-    skipped_in_sample: int = 0
+    reach: Reach  # of them: who will receive it, who is skipped and why
+    samples: list[Recipient]  # the first who will receive it, rendered (unsaved)
+    scope: str = SendScope.NONE  # whose customers the sender's sends can reach
+
+    @property
+    def receiving(self) -> int:
+        return self.reach.receiving
 
 
 def campaign_preview(
@@ -489,15 +483,17 @@ def campaign_preview(
     body: str = "",
     limit: int = 5,
 ) -> Preview:
-    """The count and the first ``limit`` recipients as they would get the message."""
+    """Who would get the message — exactly: the customers with consent and an address on
+    the channel — and who would be skipped, by reason, over the whole audience; and the
+    first ``limit`` messages as they would be sent."""
     channel, purpose = _validate(
         actor=actor, channel=channel, purpose=purpose, subject=subject, body=body, extra_keys=()
     )
     ids = audience_ids(actor, audience, purpose)
+    reach = audience_reach(ids, channel=channel, purpose=purpose, keep=limit)
     draft = Campaign(channel=channel, purpose=purpose, subject=subject, body=body)
-    samples = _plan(campaign=draft, customer_ids=ids[:limit], extra={})
-    skipped = sum(1 for s in samples if s.status == RecipientStatus.SKIPPED)
-    return Preview(count=len(ids), samples=samples, skipped_in_sample=skipped)
+    samples = _plan(campaign=draft, customer_ids=reach.first, extra={})
+    return Preview(count=len(ids), reach=reach, samples=samples, scope=send_scope(actor))
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
 from kehu.customers.access import access_customer
 from kehu.messaging.access import access_campaign, can_change_consent, can_send_any
+from kehu.messaging.audience import send_scope
 from kehu.messaging.forms import CampaignForm, ConsentForm, TemplateForm
 from kehu.messaging.models import ConsentSource, RecipientStatus
 from kehu.messaging.selectors import (
@@ -83,7 +84,7 @@ def campaign_new_view(request: HttpRequest) -> HttpResponse:
         except (ValidationError, KehuError) as error:
             _form_errors(form, error)
     status = 422 if request.method == "POST" and form.errors else 200
-    context = {"form": form, "preview": preview}
+    context = {"form": form, "preview": preview, "scope": send_scope(actor)}
     return render(request, "messaging/campaign_new.html", context, status=status)
 
 
