@@ -20,6 +20,7 @@ from kehu.care.access import care_items_q
 from kehu.care.agenda import Entry, agenda_compute, festivals_on, next_festival
 from kehu.care.cadence import customer_cadence_days
 from kehu.care.models import AgendaDay, CareItem, CareRule, Festival, Reason
+from kehu.core.dates import birthday_usable
 from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
@@ -139,6 +140,9 @@ def _check_page(page: int, count: int, page_size: int) -> None:
 class CareDates:
     birthday: dt.date | None = None
     birthday_note: str = ""
+    # A stored birthday nothing can be computed from (0001-01-01, 9999-12-31 in an old
+    # row): shown as it is, with a word, instead of a next birthday.
+    bad_birthday: dt.date | None = None
     festival: dt.date | None = None
     festival_names: str = ""
     cadence_days: int | None = None
@@ -149,10 +153,13 @@ class CareDates:
 
 def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> CareDates:
     """The customer's next care dates: birthday (solar date, with the lunar note),
-    festival, and when the contact cadence falls due."""
+    festival, and when the contact cadence falls due. Whatever a stored row holds, the
+    card shows: what cannot be computed from it is left out."""
     today = today or timezone.localdate()
     dates = CareDates()
-    if customer.birthday:
+    if customer.birthday and not birthday_usable(customer.birthday, today):
+        dates.bad_birthday = customer.birthday
+    elif customer.birthday:
         dates.birthday, dates.birthday_note = _next_birthday(
             customer.birthday, customer.birthday_is_lunar, today
         )
@@ -164,13 +171,16 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
     dates.cadence_days = customer_cadence_days(customer, tier_of(customer.pk))
     base = customer.last_contact_at or customer.created_at
     if base:
-        start = timezone.localtime(base).date()
-        dates.cadence_due = start + dt.timedelta(days=dates.cadence_days)
-        dates.last_contact = (
-            timezone.localtime(customer.last_contact_at).date()
-            if customer.last_contact_at
-            else None
-        )
+        try:
+            start = timezone.localtime(base).date()
+            dates.cadence_due = start + dt.timedelta(days=dates.cadence_days)
+            dates.last_contact = (
+                timezone.localtime(customer.last_contact_at).date()
+                if customer.last_contact_at
+                else None
+            )
+        except OverflowError:  # a last contact stored at the end of year 9999
+            dates.cadence_due = dates.last_contact = None
     dates.upcoming = list(
         CareItem.objects.filter(customer=customer, occurs_on__gte=today - dt.timedelta(days=7))
         .select_related("task")

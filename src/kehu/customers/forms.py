@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by, users_visible_to
+from kehu.core.dates import BirthdayField
 from kehu.customers.access import can_reassign
 from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind
 from kehu.customers.phones import phone_normalize
 from kehu.customers.services import EDITABLE_FIELDS
 
 WIDGETS = {
-    "birthday": forms.DateInput(attrs={"type": "date"}),
     "notes": forms.Textarea(attrs={"rows": 3}),
 }
 
@@ -29,6 +29,7 @@ class CustomerForm(forms.ModelForm):
         help_text=_("每行一个号码，第一个为主号码"),
     )
     tags = forms.CharField(label=_("标签"), required=False, help_text=_("用逗号分隔"))
+    birthday = BirthdayField(label=_("生日"), required=False)
     owner = forms.ModelChoiceField(
         label=_("负责人"),
         queryset=User.objects.none(),

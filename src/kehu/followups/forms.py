@@ -8,20 +8,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.core.dates import BusinessDateTimeField
 from kehu.followups.models import Task
 from kehu.followups.services import task_assignees
 
 
 class TaskForm(forms.ModelForm):
     assignee = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none())
+    due_at = BusinessDateTimeField(label=_("截止时间"))
 
     class Meta:
         model = Task
         fields = ("kind", "title", "due_at", "assignee", "notes")
         widgets = {
-            "due_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            ),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
+from kehu.core.dates import business_moment_check
 from kehu.core.errors import ConflictError
 from kehu.customers.access import can_log_interaction, can_reassign
 from kehu.customers.models import Customer
@@ -50,7 +52,11 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(TASK_FIELDS)
     if unknown:
         raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
-    return {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    due_at = cleaned.get("due_at")
+    if isinstance(due_at, dt.datetime):
+        business_moment_check(due_at, "due_at")
+    return cleaned
 
 
 def _assignee_check(actor: User, assignee: User) -> None:
