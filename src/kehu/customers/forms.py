@@ -137,6 +137,9 @@ class TransferForm(forms.Form):
 
     to_user = forms.ModelChoiceField(label=_("转给"), queryset=User.objects.none())
     reason = forms.CharField(label=_("原因"), max_length=500)
+    move_tasks = forms.BooleanField(
+        label=_("未完成的回访任务一并转给新负责人"), required=False, initial=True
+    )
 
     def __init__(self, *args: Any, actor: User, departing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,7 +151,7 @@ class TransferForm(forms.Form):
             self.fields["from_user"] = forms.ModelChoiceField(
                 label=_("原负责人"), queryset=users_visible_to(actor).order_by("username")
             )
-            self.order_fields(["from_user", "to_user", "reason"])
+            self.order_fields(["from_user", "to_user", "reason", "move_tasks"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -17,3 +17,8 @@ class FollowupsConfig(AppConfig):
         from kehu.followups.selectors import task_events
 
         register_timeline_source("task", _("回访"), task_events)
+
+        from kehu.core.events import subscribe_many
+        from kehu.followups.services import tasks_follow_owner
+
+        subscribe_many("owner_changed", "followups.tasks_follow_owner", tasks_follow_owner)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
-from kehu.customers.access import visibility_q
+from kehu.customers.access import user_sees_customer_q, visibility_q
 from kehu.customers.models import Customer
 from kehu.customers.search import q_through
 from kehu.customers.timeline import Cursor, TimelineEvent
@@ -21,13 +21,21 @@ UPCOMING = dt.timedelta(days=7)
 
 
 def tasks_visible_to(user: User) -> QuerySet[Task]:
-    """Tasks of customers the user sees, and tasks given to the user."""
+    """Tasks of customers the user sees. A task's visibility follows its customer: a
+    task still given to someone who no longer sees the customer (transferred without
+    its tasks) is not theirs to see, in lists, the API or the calendar feed."""
     if not user.is_active:
         return Task.objects.none()
     alive = Task.objects.filter(customer__deleted_at__isnull=True)
     if user.sees_all_customers:
-        return alive  # (Q() | Q(...) would narrow "everything" to the right-hand side)
-    return alive.filter(q_through(visibility_q(user), "customer__") | Q(assignee=user))
+        return alive
+    return alive.filter(q_through(visibility_q(user), "customer__"))
+
+
+def assignee_sees_customer() -> Q:
+    """A filter over Task: the tasks whose assignee may see the customer (reminders
+    go only to them)."""
+    return user_sees_customer_q("assignee__", "customer__")
 
 
 @dataclass
@@ -81,11 +89,11 @@ def notifications_of(user: User) -> QuerySet[Notification]:
 
 
 def calendar_tasks(user: User) -> list[Task]:
-    """What a calendar feed shows: the user's open tasks (overdue ones too)."""
+    """What a calendar feed shows: the user's open tasks (overdue ones too) of the
+    customers the user sees."""
     return list(
-        Task.objects.filter(
-            assignee=user, status=TaskStatus.OPEN, customer__deleted_at__isnull=True
-        )
+        tasks_visible_to(user)
+        .filter(assignee=user, status=TaskStatus.OPEN)
         .select_related("customer")
         .order_by("due_at")[:1000]
     )

@@ -10,14 +10,20 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.dates import business_moment_check
 from kehu.core.errors import ConflictError
-from kehu.customers.access import can_log_interaction, can_reassign
+from kehu.core.events import CustomerEvents
+from kehu.customers.access import (
+    can_log_interaction,
+    can_reassign,
+    user_sees_customer_q,
+    visibility_q,
+)
 from kehu.customers.models import Customer
 from kehu.followups.models import CalendarFeed, Task, TaskStatus
 
@@ -59,9 +65,15 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _assignee_check(actor: User, assignee: User) -> None:
+def _assignee_check(actor: User, assignee: User, customer: Customer) -> None:
+    """Whom the actor may give tasks, and only someone who sees the customer: a task's
+    visibility follows its customer, so a task its assignee cannot see is lost."""
     if not task_assignees(actor).filter(pk=assignee.pk).exists():
         raise ValidationError({"assignee": _("不能把任务分配给该用户。")})
+    if not Customer.objects.filter(visibility_q(assignee), pk=customer.pk).exists():
+        raise ValidationError(
+            {"assignee": _("该用户看不到这个客户，请先把客户转给他，或另选负责人。")}
+        )
 
 
 @transaction.atomic
@@ -77,7 +89,7 @@ def task_create(
     if not can_log_interaction(actor, customer):
         raise PermissionDenied
     assignee = assignee or actor
-    _assignee_check(actor, assignee)
+    _assignee_check(actor, assignee, customer)
     task = Task(
         customer=customer, assignee=assignee, created_by=actor, purpose=purpose, **_clean(data)
     )
@@ -104,7 +116,7 @@ def task_update(
     for key, value in _clean(data).items():
         setattr(fresh, key, value)
     if assignee is not None and assignee.pk != fresh.assignee_id:
-        _assignee_check(actor, assignee)
+        _assignee_check(actor, assignee, fresh.customer)
         fresh.assignee = assignee
     fresh.full_clean(exclude=["customer", "assignee", "created_by"])
     values = {k: getattr(fresh, k) for k in TASK_FIELDS}
@@ -150,6 +162,32 @@ def task_delete(*, actor: User, task: Task) -> None:
     if not can_change_task(actor, task):
         raise PermissionDenied
     task.delete()
+
+
+def tasks_follow_owner(event: CustomerEvents) -> None:
+    """``owner_changed``: customers changed hands. With ``move_tasks`` (the default;
+    a transfer's checkbox), their open tasks go to the new owner: those of the previous
+    owner, and any whose assignee no longer sees the customer (who could not open or
+    finish them). Nothing moves to the pool (a release or reclaim): whoever had the
+    tasks still sees a pool customer."""
+    to_user_id = event.data.get("to_user_id")
+    if to_user_id is None or not event.data.get("move_tasks", True):
+        return
+    previous: dict[int, int | None] = event.data.get("previous_owner_ids") or {}
+    from_owner = Q(pk__in=[])
+    for customer_id, owner_id in previous.items():
+        if owner_id is not None and owner_id != to_user_id:
+            from_owner |= Q(customer_id=customer_id, assignee_id=owner_id)
+    stranded = ~user_sees_customer_q("assignee__", "customer__")
+    for start in range(0, len(event.customer_ids), 500):
+        ids = event.customer_ids[start : start + 500]
+        moving = Task.objects.filter(customer_id__in=ids, status=TaskStatus.OPEN).filter(
+            from_owner | stranded
+        )
+        # An UPDATE cannot join, so the ids first (a few per customer).
+        Task.objects.filter(pk__in=list(moving.values_list("pk", flat=True))).update(
+            assignee_id=to_user_id, version=F("version") + 1, updated_at=timezone.now()
+        )
 
 
 # --- calendar feeds ----------------------------------------------------------------------
