@@ -155,3 +155,19 @@ def test_filters_refuse_a_bad_date_and_say_the_range(org):
     assert response.context["filters"].date_from is None  # shown, not applied
     response = client.get(reverse("lifecycle:analytics"), {"start": "0001-01-01"})
     assert "时间应在 1900 年至 2100 年之间。" in response.content.decode()
+
+
+def test_date_pickers_get_iso_values_in_every_language(org, customer):
+    """``type=date`` reads ISO only: the zh-Hans input format (2025/03/01) showed empty."""
+    from django import forms
+
+    class Form(forms.Form):
+        day = BusinessDateField()
+        birthday = BirthdayField()
+
+    html = str(Form(initial={"day": dt.date(2025, 3, 1), "birthday": dt.date(1990, 8, 15)}))
+    assert 'value="2025-03-01"' in html and 'value="1990-08-15"' in html
+    customer.birthday = dt.date(1990, 8, 15)
+    customer.save(update_fields=["birthday"])
+    page = client_for(org.sales).get(reverse("customers:edit", args=[customer.pk]))
+    assert 'value="1990-08-15"' in page.content.decode()

@@ -127,7 +127,8 @@ class BusinessDateField(forms.DateField):
     """A date between 1900-01-01 and 2100-12-31 (the browser's date picker says so too)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        # ``type=date`` takes ISO only (the locale's 2025/03/01 would show empty).
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
