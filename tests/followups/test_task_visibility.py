@@ -49,7 +49,7 @@ def _feed_titles(user) -> list[str]:
 def _refused_everywhere(user, task) -> None:
     """``user`` sees ``task`` nowhere: my work, the API (list and read), the calendar."""
     work = my_work(user, now=timezone.now() - dt.timedelta(days=3))
-    assert task not in work.overdue + work.today + work.upcoming
+    assert all(task not in group for group in work.groups)
     assert not tasks_visible_to(user).filter(pk=task.pk).exists()
     api = api_client_for(user)
     assert task.pk not in [t["id"] for t in api.get("/api/v1/tasks").json()["items"]]

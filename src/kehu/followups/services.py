@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
-from kehu.core.dates import business_moment_check
+from kehu.core.dates import business_date_check, business_moment_check
 from kehu.core.errors import ConflictError
 from kehu.core.events import CustomerEvents
 from kehu.customers.access import (
@@ -26,6 +27,7 @@ from kehu.customers.access import (
 )
 from kehu.customers.models import Customer
 from kehu.followups.models import CalendarFeed, Task, TaskStatus
+from kehu.followups.selectors import tasks_visible_to
 
 TASK_FIELDS = ("kind", "title", "notes", "due_at")
 
@@ -162,6 +164,97 @@ def task_delete(*, actor: User, task: Task) -> None:
     if not can_change_task(actor, task):
         raise PermissionDenied
     task.delete()
+
+
+# --- several at once (my work's bulk bar) -----------------------------------------------
+
+MAX_BULK = 200
+
+
+class Refusal:
+    """Why one task of a bulk action was left alone (``BulkResult.refused``)."""
+
+    NOT_FOUND = "not_found"  # no such task, or not one the actor sees
+    FORBIDDEN = "forbidden"  # seen, but not the actor's to change
+    FINISHED = "finished"  # done or skipped already
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # task id → ``Refusal``
+
+
+def _bulk_tasks(actor: User, task_ids: Iterable[int]) -> tuple[list[Task], BulkResult]:
+    """The open tasks among ``task_ids`` the actor may change, locked; the others are
+    in the result's ``refused`` with the reason."""
+    ids = list(dict.fromkeys(int(i) for i in task_ids))
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"tasks": _("一次最多处理 %(n)d 项。") % {"n": MAX_BULK}})
+    result = BulkResult()
+    found = {
+        t.pk: t
+        for t in tasks_visible_to(actor)
+        .filter(pk__in=ids)
+        .select_related("assignee")
+        .select_for_update(of=("self",))
+    }
+    allowed: list[Task] = []
+    for task_id in ids:
+        task = found.get(task_id)
+        if task is None:
+            result.refused[task_id] = Refusal.NOT_FOUND
+        elif not can_change_task(actor, task):
+            result.refused[task_id] = Refusal.FORBIDDEN
+        elif task.status != TaskStatus.OPEN:
+            result.refused[task_id] = Refusal.FINISHED
+        else:
+            allowed.append(task)
+    return allowed, result
+
+
+@transaction.atomic
+def tasks_finish(
+    *, actor: User, task_ids: Iterable[int], status: str, result: str = ""
+) -> BulkResult:
+    """Finish (done or skipped) several tasks at once, each checked as ``task_finish``
+    checks one; those refused are reported by id with the reason."""
+    if status not in (TaskStatus.DONE, TaskStatus.SKIPPED):
+        raise ValidationError({"status": _("状态只能是已完成或已跳过。")})
+    text = (result or "").strip()
+    if len(text) > 5000:
+        raise ValidationError({"result": _("结果最多 5000 个字符。")})
+    tasks, outcome = _bulk_tasks(actor, task_ids)
+    if not tasks:
+        return outcome
+    now = timezone.now()
+    Task.objects.filter(pk__in=[t.pk for t in tasks], status=TaskStatus.OPEN).update(
+        status=status, result=text, done_at=now, version=F("version") + 1, updated_at=now
+    )
+    if status == TaskStatus.DONE:
+        Customer.objects.filter(pk__in={t.customer_id for t in tasks}).update(last_contact_at=now)
+    outcome.done = [t.pk for t in tasks]
+    return outcome
+
+
+@transaction.atomic
+def tasks_postpone(*, actor: User, task_ids: Iterable[int], until: dt.date) -> BulkResult:
+    """Move several open tasks to the day ``until`` (today or later), each at its own
+    time of day; those refused are reported by id with the reason."""
+    business_date_check(until, "until")
+    if until < timezone.localdate():
+        raise ValidationError({"until": _("推迟到的日期不能早于今天。")})
+    tasks, outcome = _bulk_tasks(actor, task_ids)
+    now = timezone.now()
+    zone = timezone.get_current_timezone()
+    for task in tasks:
+        local = timezone.localtime(task.due_at, zone)
+        task.due_at = dt.datetime.combine(until, local.timetz().replace(tzinfo=None), zone)
+        task.version += 1
+        task.updated_at = now
+    Task.objects.bulk_update(tasks, ["due_at", "version", "updated_at"])
+    outcome.done = [t.pk for t in tasks]
+    return outcome
 
 
 def tasks_follow_owner(event: CustomerEvents) -> None:
