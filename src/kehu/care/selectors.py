@@ -8,10 +8,11 @@ e.g. next week's birthdays): the same rules, the same reasons.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -115,6 +116,143 @@ def agenda_page(
         if e.customer_id in customers
     ]
     return AgendaPage(day, rows, len(entries), page, page_size, stored=False)
+
+
+GROUP_PAGE_SIZE = 25
+
+
+@dataclass
+class AgendaGroup(PageNav):
+    """The lines of one reason (birthdays, festivals, cadence…): a page of them."""
+
+    reason: str
+    rows: list[AgendaRow]
+    count: int
+    page: int
+    page_size: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def reason_label(self) -> str:
+        return str(Reason(self.reason).label)
+
+    @property
+    def param(self) -> str:
+        """The query parameter of this group's page number."""
+        return f"{self.reason}_page"
+
+
+@dataclass
+class AgendaGroups:
+    day: dt.date
+    groups: list[AgendaGroup]  # the reasons with lines, in ``Reason`` order
+    stored: bool
+
+    @property
+    def count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+def agenda_groups(
+    user: User,
+    day: dt.date,
+    *,
+    pages: Mapping[str, int] | None = None,
+    page: int = 1,
+    page_size: int = GROUP_PAGE_SIZE,
+    reason: str | None = None,
+) -> AgendaGroups:
+    """The day's agenda grouped by reason, each group a page of its own (``pages``:
+    reason → page; ``page``: the page of every group without one, clamped to its last).
+    A fixed number of queries: the counts, then a page per reason. ``PageOutOfRange``
+    for a page past the end."""
+    pages = pages or {}
+    if day_is_built(day):
+        items = care_items_visible_to(user).filter(agenda_date=day)
+        if reason:
+            items = items.filter(reason=reason)
+        counts = {
+            row["reason"]: row["n"]
+            for row in items.order_by().values("reason").annotate(n=Count("id"))
+        }
+        chosen = _pages_of(counts, pages, page, page_size)
+        groups = []
+        for key, number in chosen.items():
+            start = (number - 1) * page_size
+            rows = items.filter(reason=key).select_related(
+                "customer", "customer__owner", "rule", "task", "task__assignee"
+            )
+            groups.append(
+                AgendaGroup(
+                    key,
+                    [
+                        AgendaRow(i.customer, i.reason, i.note, i.occurs_on, i.rule, i)
+                        for i in rows.order_by("id")[start : start + page_size]
+                    ],
+                    counts[key],
+                    number,
+                    page_size,
+                )
+            )
+        return AgendaGroups(day, groups, stored=True)
+    by_reason: dict[str, list[Entry]] = {}
+    for entry in agenda_preview(user, day):
+        if not reason or entry.reason == reason:
+            by_reason.setdefault(entry.reason, []).append(entry)
+    chosen = _pages_of({k: len(v) for k, v in by_reason.items()}, pages, page, page_size)
+    slices = {
+        key: by_reason[key][(number - 1) * page_size : number * page_size]
+        for key, number in chosen.items()
+    }
+    shown = [e for entries in slices.values() for e in entries]
+    customers = Customer.objects.select_related("owner").in_bulk([e.customer_id for e in shown])
+    rules = CareRule.objects.in_bulk({e.rule_id for e in shown})
+    groups = [
+        AgendaGroup(
+            key,
+            [
+                AgendaRow(
+                    customers[e.customer_id],
+                    e.reason,
+                    e.note,
+                    e.occurs_on,
+                    rules.get(e.rule_id),
+                    None,
+                )
+                for e in entries
+                if e.customer_id in customers
+            ],
+            len(by_reason[key]),
+            chosen[key],
+            page_size,
+        )
+        for key, entries in slices.items()
+    ]
+    return AgendaGroups(day, groups, stored=False)
+
+
+def _pages_of(
+    counts: Mapping[str, int], pages: Mapping[str, int], page: int, page_size: int
+) -> dict[str, int]:
+    """Reason → the page shown, in ``Reason`` order, for the reasons with lines."""
+    chosen: dict[str, int] = {}
+    widest = 1
+    for key in REASON_ORDER:
+        count = counts.get(key, 0)
+        if not count:
+            continue
+        last = max(1, -(-count // page_size))
+        widest = max(widest, last)
+        asked = pages.get(key)
+        if asked is not None and not 1 <= asked <= last:
+            raise PageOutOfRange
+        chosen[key] = asked if asked is not None else min(page, last)
+    if not 1 <= page <= widest:
+        raise PageOutOfRange
+    return chosen
 
 
 def agenda_preview(user: User, day: dt.date) -> list[Entry]:
