@@ -233,3 +233,20 @@ def test_the_bulk_transfer_page_offers_the_checkbox(org):
         },
     )
     assert Task.objects.get(pk=task.pk).assignee == org.east_sales2
+
+
+def test_a_departing_user_with_many_customers_hands_over_every_task(org):
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"客户{i}", kind="person", owner=org.sales, team=org.east)
+        for i in range(1100)
+    )
+    due = timezone.now() + dt.timedelta(days=1)
+    Task.objects.bulk_create(
+        Task(customer=c, assignee=org.sales, kind="call", title="回访", due_at=due)
+        for c in customers
+    )
+    result = user_customers_transfer(
+        actor=org.manager, from_user=org.sales, to_user=org.east_sales2, reason="离职"
+    )
+    assert len(result.moved) == 1100
+    assert set(Task.objects.values_list("assignee_id", flat=True)) == {org.east_sales2.pk}

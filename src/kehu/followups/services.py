@@ -257,6 +257,9 @@ def tasks_postpone(*, actor: User, task_ids: Iterable[int], until: dt.date) -> B
     return outcome
 
 
+FOLLOW_CHUNK = 200
+
+
 def tasks_follow_owner(event: CustomerEvents) -> None:
     """``owner_changed``: customers changed hands. With ``move_tasks`` (the default;
     a transfer's checkbox), their open tasks go to the new owner: those of the previous
@@ -267,13 +270,19 @@ def tasks_follow_owner(event: CustomerEvents) -> None:
     if to_user_id is None or not event.data.get("move_tasks", True):
         return
     previous: dict[int, int | None] = event.data.get("previous_owner_ids") or {}
-    from_owner = Q(pk__in=[])
-    for customer_id, owner_id in previous.items():
-        if owner_id is not None and owner_id != to_user_id:
-            from_owner |= Q(customer_id=customer_id, assignee_id=owner_id)
     stranded = ~user_sees_customer_q("assignee__", "customer__")
-    for start in range(0, len(event.customer_ids), 500):
-        ids = event.customer_ids[start : start + 500]
+    for start in range(0, len(event.customer_ids), FOLLOW_CHUNK):
+        ids = event.customer_ids[start : start + FOLLOW_CHUNK]
+        # The previous owner's tasks, one term per owner (a departing user's thousands
+        # of customers: one owner; SQLite refuses an expression thousands of ORs deep).
+        by_owner: dict[int, list[int]] = {}
+        for customer_id in ids:
+            owner_id = previous.get(customer_id)
+            if owner_id is not None and owner_id != to_user_id:
+                by_owner.setdefault(owner_id, []).append(customer_id)
+        from_owner = Q(pk__in=[])
+        for owner_id, owned in by_owner.items():
+            from_owner |= Q(assignee_id=owner_id, customer_id__in=owned)
         moving = Task.objects.filter(customer_id__in=ids, status=TaskStatus.OPEN).filter(
             from_owner | stranded
         )
