@@ -43,7 +43,10 @@ def test_create_finish_and_refusals(org):
     assert task.assignee == org.sales
     with pytest.raises(ValidationError):  # sales give tasks only to themselves
         _task(org, customer, due=timezone.now(), assignee=org.east_sales2)
-    task2 = _task(org, customer, due=timezone.now(), assignee=org.east_sales2, actor=org.manager)
+    with pytest.raises(ValidationError):  # a colleague who does not see the customer
+        _task(org, customer, due=timezone.now(), assignee=org.east_sales2, actor=org.manager)
+    theirs = make_customer(org.east_sales2, name="乙")
+    task2 = _task(org, theirs, due=timezone.now(), assignee=org.east_sales2, actor=org.manager)
     with pytest.raises(ValidationError):  # other team
         _task(org, customer, due=timezone.now(), assignee=org.west_sales, actor=org.manager)
     with pytest.raises(PermissionDenied):
@@ -73,9 +76,8 @@ def test_my_work_sections_and_team_view(org):
     _task(org, customer, due=now - dt.timedelta(days=2))
     _task(org, customer, due=now + dt.timedelta(days=3))
     _task(org, customer, due=now + dt.timedelta(days=30))  # beyond a week
-    _task(
-        org, customer, due=now - dt.timedelta(days=1), assignee=org.east_sales2, actor=org.manager
-    )
+    theirs = make_customer(org.east_sales2, name="乙")
+    _task(org, theirs, due=now - dt.timedelta(days=1), assignee=org.east_sales2, actor=org.manager)
     mine = my_work(org.sales, now=now)
     assert len(mine.overdue) == 1 and len(mine.upcoming) == 1
     team = my_work(org.manager, team=True, now=now)

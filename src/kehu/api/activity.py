@@ -24,6 +24,7 @@ from kehu.api.customers import (
     version_from,
 )
 from kehu.api.errors import ApiError, error_responses
+from kehu.core.dates import ApiDateTime
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.timeline import Cursor, customer_timeline, timeline_kinds
 from kehu.followups.models import Task, TaskKind, TaskStatus
@@ -47,7 +48,7 @@ class InteractionIn(Schema):
     customer_id: DbId
     kind: InteractionKind
     direction: Direction = Direction.OUTBOUND
-    occurred_at: dt.datetime | None = Field(None, description="ISO 8601; default now.")
+    occurred_at: ApiDateTime | None = Field(None, description="ISO 8601; default now.")
     duration_minutes: Annotated[int, Field(ge=0, le=100_000)] | None = None
     outcome: Text200 = ""
     notes: Text5000 = ""
@@ -184,7 +185,7 @@ class TaskIn(Schema):
     kind: TaskKind
     title: Text200 = ""
     notes: Text5000 = ""
-    due_at: dt.datetime
+    due_at: ApiDateTime
     assignee_id: DbId | None = Field(None, description="Default: yourself.")
 
 
@@ -193,7 +194,7 @@ class TaskPatchIn(Schema):
     kind: TaskKind | None = None
     title: Text200 | None = None
     notes: Text5000 | None = None
-    due_at: dt.datetime | None = None
+    due_at: ApiDateTime | None = None
     assignee_id: DbId | None = None
     version: DbId | None = None
 

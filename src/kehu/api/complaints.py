@@ -37,6 +37,7 @@ from kehu.complaints.access import access_complaint
 from kehu.complaints.models import Complaint
 from kehu.complaints.selectors import complaint_escalations, complaint_steps, customer_complaints
 from kehu.complaints.services import complaint_create, complaint_transition, complaint_update
+from kehu.core.dates import ApiDateTime
 
 router = Router(tags=["complaints"])
 
@@ -131,7 +132,7 @@ class ComplaintIn(Schema):
     category: Category = "other"
     severity: Severity = "medium"
     description: Description
-    received_at: dt.datetime | None = Field(None, description="ISO 8601 with zone; default now.")
+    received_at: ApiDateTime | None = Field(None, description="ISO 8601 with zone; default now.")
     order_id: DbId | None = None
     product_id: DbId | None = None
     handler_id: DbId | None = Field(None, description="Default: you, if you handle complaints.")

@@ -18,6 +18,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.api.auth import actor_of
 from kehu.api.errors import ApiError, ErrorOut, error_responses
+from kehu.core.dates import ApiBirthday
 from kehu.customers.access import access_customer, contact_data_hidden
 from kehu.customers.models import (
     CompanySize,
@@ -189,7 +190,7 @@ class CustomerFields(Schema):
     company_size: CompanySize | None = None
     source_channel: SourceChannel | None = None
     gender: Gender | None = None
-    birthday: dt.date | None = None
+    birthday: ApiBirthday | None = Field(None, description="YYYY-MM-DD, 1900-01-01 to today.")
     birthday_is_lunar: bool | None = None
     income_band: IncomeBand | None = None
     interests: Text255 | None = None

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
 from kehu.api.errors import ApiError, error_responses
+from kehu.core.dates import ApiDate
 from kehu.lifecycle import stats
 from kehu.lifecycle.analytics_forms import DEFAULT_DAYS, MAX_DAYS
 from kehu.lifecycle.analytics_selectors import (
@@ -31,10 +32,10 @@ class StatsQuery(Schema):
     model: Annotated[
         str, Field(max_length=40, description="Model key; default: the default model.")
     ] = ""
-    date_from: dt.date | None = Field(
+    date_from: ApiDate | None = Field(
         None, alias="from", description="First day (local); default 90 days before ``to``."
     )
-    date_to: dt.date | None = Field(
+    date_to: ApiDate | None = Field(
         None, alias="to", description="Last day (local); default today."
     )
 

@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import ConfigDict
 from pydantic.json_schema import SkipJsonSchema
 
 from kehu.api.auth import actor_of
@@ -37,6 +37,7 @@ from kehu.api.customers import (
     customer_or_404,
 )
 from kehu.api.errors import ApiError, error_responses
+from kehu.core.dates import ApiDateTime
 from kehu.core.money import money_text
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import access_order, can_record_orders
@@ -64,22 +65,9 @@ from kehu.orders.services import (
 router = Router(tags=["orders"])
 
 
-def _iso_datetime(value: Any) -> Any:
-    """ISO 8601 text only (not Unix timestamps), with a message people can act on."""
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(_("不是有效的 ISO 8601 日期时间，例如 2025-03-01T10:30:00+08:00。"))
-
-
 IsoDateTime = Annotated[
-    dt.datetime,
-    BeforeValidator(_iso_datetime),
-    Field(description="ISO 8601, e.g. 2025-03-01T10:30:00+08:00."),
+    ApiDateTime,
+    Field(description="ISO 8601, e.g. 2025-03-01T10:30:00+08:00; years 1900–2100."),
 ]
 Amount = Annotated[
     Decimal, Field(description='A decimal string such as "12.50" (exact), or a number.')

@@ -60,6 +60,13 @@ class TransferIn(Schema):
     model_config = ConfigDict(extra="forbid")
     to_user: DbId = Field(description="The new owner's user id.")
     reason: Reason
+    move_tasks: bool = Field(
+        True,
+        description=(
+            "The customer's open follow-up tasks go to the new owner too (those of the "
+            "previous owner, and any whose assignee would no longer see the customer)."
+        ),
+    )
 
 
 @router.post(
@@ -114,7 +121,11 @@ def customer_transfer_one(
             422, "invalid", _("没有这个用户。"), errors={"to_user": [_("没有这个用户。")]}
         )
     result = customer_transfer(
-        actor=actor, customer_ids=[customer.pk], to_user=to_user, reason=payload.reason
+        actor=actor,
+        customer_ids=[customer.pk],
+        to_user=to_user,
+        reason=payload.reason,
+        move_tasks=payload.move_tasks,
     )
     if result.skipped.get(customer.pk) == "not_found":  # gone meanwhile: as any missing id
         raise ApiError(404, "not_found", _("未找到。"))

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, model_validator
 from kehu.api.auth import actor_of
 from kehu.api.customers import DbId, Text32, Text100
 from kehu.api.errors import error_responses
+from kehu.core.dates import ApiDate
 from kehu.customers.models import Customer
 from kehu.customers.selectors import CustomerFilters
 from kehu.surveys.access import access_report, access_survey, can_send_surveys
@@ -150,8 +151,8 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 class ResultsQuery(Schema):
     group: Group = "month"
     period: Annotated[str, Field(max_length=7, description="A month, YYYY-MM.")] = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: ApiDate | None = None
+    date_to: ApiDate | None = None
     team: DbId | None = None
     owner: DbId | None = None
 

@@ -9,6 +9,8 @@ build the agenda    admins and managers (the "create today's tasks" button; the 
                     builds it anyway)
 send greetings      admins, managers, sales, service (not analysts: read only), to the
                     customers they see
+act on lines        the same roles: a task for a ticked line, its task done (each line
+                    checked: the customer's writers and the service team)
 edit rules,         admins only
 festivals, cadence
 ==================  =====================================================================
@@ -33,6 +35,16 @@ def can_build_agenda(user: User) -> bool:
 
 
 def can_send_greetings(user: User) -> bool:
+    return (
+        user.is_active
+        and not user.is_read_only
+        and (user.is_admin_role or user.role in (Role.MANAGER, Role.SALES, Role.SERVICE))
+    )
+
+
+def can_act_on_items(user: User) -> bool:
+    """Make tasks for agenda lines or mark their tasks done (each line checked again:
+    the customer's writers and the service team, as for any follow-up task)."""
     return (
         user.is_active
         and not user.is_read_only

@@ -30,6 +30,7 @@ from kehu.care import lunar
 from kehu.care.cadence import CadenceTable, cadence_table
 from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKind
 from kehu.care.texts import care_note, lunar_birthday_params
+from kehu.core.dates import FIRST_BIRTHDAY
 from kehu.core.days import day_start
 from kehu.customers.models import Customer
 from kehu.value.selectors import run_latest_good, tiers_between
@@ -366,8 +367,8 @@ def _match(
     target = plan.target
     if kind == RuleKind.BIRTHDAY:
         birthday = context.date(raw_birthday)
-        if birthday is None or birthday >= target:
-            return None
+        if birthday is None or not FIRST_BIRTHDAY <= birthday < target:
+            return None  # none, not born yet, or an old row's 0001-01-01
         if is_lunar:
             try:
                 key = lunar.birth_key(birthday)

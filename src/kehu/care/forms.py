@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.care.models import CadenceRule, CareRule, Festival, MessageChannel, Reason
+from kehu.core.dates import BusinessDateField
 
 MAX_DAYS_AHEAD = 366
 
@@ -27,9 +28,7 @@ def _style(form: forms.BaseForm) -> None:
 
 
 class AgendaFilterForm(forms.Form):
-    date = forms.DateField(
-        label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date = BusinessDateField(label=_("日期"), required=False)
     reason = forms.ChoiceField(
         label=_("原因"), required=False, choices=[("", _("全部原因")), *Reason.choices]
     )
@@ -49,7 +48,7 @@ class AgendaFilterForm(forms.Form):
 
 
 class BuildForm(forms.Form):
-    date = forms.DateField()
+    date = BusinessDateField()
 
     def clean_date(self) -> dt.date:
         day: dt.date = self.cleaned_data["date"]

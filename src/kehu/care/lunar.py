@@ -21,7 +21,7 @@ Lunar festivals use the same rules (always in the regular month); 除夕 is the 
 of the 12th lunar month, the eve of 春节, whether that month has 29 or 30 days.
 
 ``lunardate`` covers lunar years 1900–2099 (solar 1900-01-31 to 2100-02-08); dates
-outside raise ``LunarRangeError``.
+outside raise ``LunarRangeError`` (whatever a stored row holds: 0001-01-01, 9999-12-31).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import NamedTuple
 from lunardate import LunarDate
 
 FIRST_SOLAR = dt.date(1900, 1, 31)
+LAST_SOLAR = dt.date(2100, 2, 8)  # 农历 2099 年腊月三十: the tables' last day
 LAST_LUNAR_YEAR = 2099
 
 MONTH_NAMES = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
@@ -91,12 +92,14 @@ def solar_to_lunar(date: dt.date) -> LunarDay:
     """The lunar date of a solar date."""
     if date < FIRST_SOLAR:
         raise LunarRangeError(f"{date} is before the lunar tables (1900-01-31)")
+    if date > LAST_SOLAR:
+        # ``lunardate`` does not refuse these: it answers nonsense (9999-12-31 → day
+        # 2884992 of a month), which no table of birth keys has.
+        raise LunarRangeError(f"{date} is after the lunar tables (2100-02-08)")
     try:
         lunar = LunarDate.from_solar_date(date.year, date.month, date.day)
-    except (ValueError, IndexError) as error:  # pragma: no cover - past 2100
+    except (ValueError, IndexError) as error:  # pragma: no cover - inside the tables
         raise LunarRangeError(str(error)) from None
-    if lunar.year > LAST_LUNAR_YEAR:
-        raise LunarRangeError(f"{date} is after the lunar tables")
     return LunarDay(lunar.year, lunar.month, lunar.day, lunar.is_leap_month)
 
 

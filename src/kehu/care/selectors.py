@@ -8,10 +8,11 @@ e.g. next week's birthdays): the same rules, the same reasons.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from kehu.care.access import care_items_q
 from kehu.care.agenda import Entry, agenda_compute, festivals_on, next_festival
 from kehu.care.cadence import customer_cadence_days
 from kehu.care.models import AgendaDay, CareItem, CareRule, Festival, Reason
+from kehu.core.dates import birthday_usable
 from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
@@ -119,6 +121,143 @@ def agenda_page(
     return AgendaPage(day, rows, len(entries), page, page_size, stored=False)
 
 
+GROUP_PAGE_SIZE = 25
+
+
+@dataclass
+class AgendaGroup(PageNav):
+    """The lines of one reason (birthdays, festivals, cadence…): a page of them."""
+
+    reason: str
+    rows: list[AgendaRow]
+    count: int
+    page: int
+    page_size: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def reason_label(self) -> str:
+        return str(Reason(self.reason).label)
+
+    @property
+    def param(self) -> str:
+        """The query parameter of this group's page number."""
+        return f"{self.reason}_page"
+
+
+@dataclass
+class AgendaGroups:
+    day: dt.date
+    groups: list[AgendaGroup]  # the reasons with lines, in ``Reason`` order
+    stored: bool
+
+    @property
+    def count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+def agenda_groups(
+    user: User,
+    day: dt.date,
+    *,
+    pages: Mapping[str, int] | None = None,
+    page: int = 1,
+    page_size: int = GROUP_PAGE_SIZE,
+    reason: str | None = None,
+) -> AgendaGroups:
+    """The day's agenda grouped by reason, each group a page of its own (``pages``:
+    reason → page; ``page``: the page of every group without one, clamped to its last).
+    A fixed number of queries: the counts, then a page per reason. ``PageOutOfRange``
+    for a page past the end."""
+    pages = pages or {}
+    if day_is_built(day):
+        items = care_items_visible_to(user).filter(agenda_date=day)
+        if reason:
+            items = items.filter(reason=reason)
+        counts = {
+            row["reason"]: row["n"]
+            for row in items.order_by().values("reason").annotate(n=Count("id"))
+        }
+        chosen = _pages_of(counts, pages, page, page_size)
+        groups = []
+        for key, number in chosen.items():
+            start = (number - 1) * page_size
+            rows = items.filter(reason=key).select_related(
+                "customer", "customer__owner", "rule", "task", "task__assignee"
+            )
+            groups.append(
+                AgendaGroup(
+                    key,
+                    [
+                        AgendaRow(i.customer, i.reason, i.note, i.occurs_on, i.rule, i)
+                        for i in rows.order_by("id")[start : start + page_size]
+                    ],
+                    counts[key],
+                    number,
+                    page_size,
+                )
+            )
+        return AgendaGroups(day, groups, stored=True)
+    by_reason: dict[str, list[Entry]] = {}
+    for entry in agenda_preview(user, day):
+        if not reason or entry.reason == reason:
+            by_reason.setdefault(entry.reason, []).append(entry)
+    chosen = _pages_of({k: len(v) for k, v in by_reason.items()}, pages, page, page_size)
+    slices = {
+        key: by_reason[key][(number - 1) * page_size : number * page_size]
+        for key, number in chosen.items()
+    }
+    shown = [e for entries in slices.values() for e in entries]
+    customers = Customer.objects.select_related("owner").in_bulk([e.customer_id for e in shown])
+    rules = CareRule.objects.in_bulk({e.rule_id for e in shown})
+    groups = [
+        AgendaGroup(
+            key,
+            [
+                AgendaRow(
+                    customers[e.customer_id],
+                    e.reason,
+                    e.note,
+                    e.occurs_on,
+                    rules.get(e.rule_id),
+                    None,
+                )
+                for e in entries
+                if e.customer_id in customers
+            ],
+            len(by_reason[key]),
+            chosen[key],
+            page_size,
+        )
+        for key, entries in slices.items()
+    ]
+    return AgendaGroups(day, groups, stored=False)
+
+
+def _pages_of(
+    counts: Mapping[str, int], pages: Mapping[str, int], page: int, page_size: int
+) -> dict[str, int]:
+    """Reason → the page shown, in ``Reason`` order, for the reasons with lines."""
+    chosen: dict[str, int] = {}
+    widest = 1
+    for key in REASON_ORDER:
+        count = counts.get(key, 0)
+        if not count:
+            continue
+        last = max(1, -(-count // page_size))
+        widest = max(widest, last)
+        asked = pages.get(key)
+        if asked is not None and not 1 <= asked <= last:
+            raise PageOutOfRange
+        chosen[key] = asked if asked is not None else min(page, last)
+    if not 1 <= page <= widest:
+        raise PageOutOfRange
+    return chosen
+
+
 def agenda_preview(user: User, day: dt.date) -> list[Entry]:
     """The day's agenda for the customers ``user`` sees, computed, nothing written;
     ordered like the stored page (reason, then customer)."""
@@ -142,6 +281,9 @@ def _check_page(page: int, count: int, page_size: int) -> None:
 class CareDates:
     birthday: dt.date | None = None
     birthday_note: str = ""
+    # A stored birthday nothing can be computed from (0001-01-01, 9999-12-31 in an old
+    # row): shown as it is, with a word, instead of a next birthday.
+    bad_birthday: dt.date | None = None
     festival: dt.date | None = None
     festival_names: str = ""
     cadence_days: int | None = None
@@ -152,10 +294,13 @@ class CareDates:
 
 def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> CareDates:
     """The customer's next care dates: birthday (solar date, with the lunar note),
-    festival, and when the contact cadence falls due."""
+    festival, and when the contact cadence falls due. Whatever a stored row holds, the
+    card shows: what cannot be computed from it is left out."""
     today = today or timezone.localdate()
     dates = CareDates()
-    if customer.birthday:
+    if customer.birthday and not birthday_usable(customer.birthday, today):
+        dates.bad_birthday = customer.birthday
+    elif customer.birthday:
         dates.birthday, dates.birthday_note = _next_birthday(
             customer.birthday, customer.birthday_is_lunar, today
         )
@@ -167,13 +312,16 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
     dates.cadence_days = customer_cadence_days(customer, tier_of(customer.pk))
     base = customer.last_contact_at or customer.created_at
     if base:
-        start = timezone.localtime(base).date()
-        dates.cadence_due = start + dt.timedelta(days=dates.cadence_days)
-        dates.last_contact = (
-            timezone.localtime(customer.last_contact_at).date()
-            if customer.last_contact_at
-            else None
-        )
+        try:
+            start = timezone.localtime(base).date()
+            dates.cadence_due = start + dt.timedelta(days=dates.cadence_days)
+            dates.last_contact = (
+                timezone.localtime(customer.last_contact_at).date()
+                if customer.last_contact_at
+                else None
+            )
+        except OverflowError:  # a last contact stored at the end of year 9999
+            dates.cadence_due = dates.last_contact = None
     dates.upcoming = list(
         CareItem.objects.filter(customer=customer, occurs_on__gte=today - dt.timedelta(days=7))
         .select_related("task")

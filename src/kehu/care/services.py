@@ -147,7 +147,8 @@ def _assignees() -> tuple[dict[int, int], int | None]:
     return managers, admin
 
 
-def _due_at(day: dt.date) -> dt.datetime:
+def due_at_for(day: dt.date) -> dt.datetime:
+    """When a care task of ``day`` is due: 10:00 local time."""
     return dt.datetime.combine(day, dt.time(TASK_HOUR), tzinfo=timezone.get_default_timezone())
 
 
@@ -195,7 +196,7 @@ def _tasks_create(rule: CareRule, day: dt.date, result: BuildResult) -> None:
                 due = due_cache.get(occurs_on)
                 if due is None:
                     due = due_cache[occurs_on] = ops.adapt_datetimefield_value(
-                        _due_at(max(occurs_on, day))
+                        due_at_for(max(occurs_on, day))
                     )
                 if params is None:  # a line built with its words, before params
                     words = (f"{rule.name}：{note}"[:200], note, "", None)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.agenda_view, name="agenda"),
     path("build/", views.agenda_build_view, name="build"),
     path("greetings/", views.greetings_send_view, name="greetings"),
+    path("items/", views.items_bulk_view, name="items"),
     path("rules/", views.rules_view, name="rules"),
     path("rules/new/", views.rule_edit_view, name="rule_new"),
     path("rules/<int:rule_id>/", views.rule_edit_view, name="rule_edit"),

@@ -12,12 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor
 from kehu.care.access import (
     access_build,
     access_rules,
+    can_act_on_items,
     can_build_agenda,
     can_edit_rules,
     can_send_greetings,
@@ -30,8 +32,9 @@ from kehu.care.forms import (
     FestivalForm,
     GreetingForm,
 )
+from kehu.care.items import ItemRefusal, care_items_done, care_items_tasks_create
 from kehu.care.models import CadenceRule, CareRule, Festival
-from kehu.care.selectors import agenda_page, festivals_of_day, rules_list
+from kehu.care.selectors import REASON_ORDER, agenda_groups, festivals_of_day, rules_list
 from kehu.care.services import (
     cadence_delete,
     cadence_save,
@@ -42,6 +45,13 @@ from kehu.care.services import (
 from kehu.care.tasks import care_agenda_build_now
 from kehu.core.errors import KehuError
 from kehu.customers.selectors import PageOutOfRange
+from kehu.customers.views import int_param
+from kehu.followups.forms import bulk_report
+
+ITEM_REASONS = {
+    ItemRefusal.HAS_TASK: gettext_lazy("%(n)d 项已有任务"),
+    ItemRefusal.NO_TASK: gettext_lazy("%(n)d 项还没有任务"),
+}
 
 
 def _form_errors(form: BaseForm, error: ValidationError | KehuError) -> None:
@@ -54,28 +64,66 @@ def _form_errors(form: BaseForm, error: ValidationError | KehuError) -> None:
 
 @login_required
 def agenda_view(request: HttpRequest) -> HttpResponse:
+    """The day's agenda grouped by reason, each group paged on its own (``<reason>_page``;
+    a group's pager swaps that group alone)."""
     actor = request_actor(request)
     form = AgendaFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "care/agenda.html", {"form": form, "page": None}, status=422)
+        return render(request, "care/agenda.html", {"form": form, "agenda": None}, status=422)
     day, reason = form.cleaned_data["date"], form.cleaned_data["reason"] or None
+    pages = {r: int_param(request.GET.get(f"{r}_page")) for r in REASON_ORDER}
     try:
-        page = agenda_page(actor, day, page=form.cleaned_data["page"] or 1, reason=reason)
+        agenda = agenda_groups(
+            actor,
+            day,
+            pages={r: n for r, n in pages.items() if n is not None},
+            page=form.cleaned_data["page"] or 1,
+            reason=reason,
+        )
     except PageOutOfRange:
         raise Http404 from None
     context = {
         "form": form,
-        "page": page,
+        "agenda": agenda,
         "festivals": festivals_of_day(day),
         "may_build": can_build_agenda(actor),
         "may_send": can_send_greetings(actor),
+        "may_act": can_act_on_items(actor),
         "may_edit": can_edit_rules(actor),
         "greeting_form": GreetingForm(),
     }
+    target = request.headers.get("HX-Target", "").removeprefix("care-")
+    group = next((g for g in agenda.groups if g.reason == target), None)
+    if request.headers.get("HX-Request") and group is not None:
+        return render(request, "care/_agenda_group.html", {**context, "group": group})
     template = (
         "care/agenda.html#results" if request.headers.get("HX-Request") else "care/agenda.html"
     )
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def items_bulk_view(request: HttpRequest) -> HttpResponse:
+    """The ticked lines: a task for each (``action=tasks``) or their tasks done."""
+    actor = request_actor(request)
+    back = reverse("care:agenda") + "?" + request.GET.urlencode()
+    act = {"tasks": care_items_tasks_create, "done": care_items_done}.get(
+        request.POST.get("action", "")
+    )
+    try:
+        ids = [int(v) for v in request.POST.getlist("items")]
+        if act is None:
+            raise ValidationError(_("未知的操作。"))
+        result = act(actor=actor, item_ids=ids)
+    except ValueError:
+        messages.error(request, _("所选记录无效。"))
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        report = bulk_report(len(result.done), result.refused.values(), ITEM_REASONS)
+        (messages.warning if result.refused else messages.success)(request, report)
+    return redirect(back)
 
 
 @login_required

@@ -39,6 +39,7 @@ from kehu.complaints.models import (
     StepKind,
     UpdateChannel,
 )
+from kehu.core.dates import business_moment_check
 from kehu.core.errors import ConflictError
 from kehu.core.events import CustomerEvent, emit
 from kehu.customers.models import Customer
@@ -208,6 +209,7 @@ def complaint_create(*, actor: User, customer: Customer, data: Mapping[str, Any]
     refs = {k: values.pop(k) for k in COMPLAINT_REFS if k in values}
     now = timezone.now()
     received_at = values.pop("received_at", None) or now
+    business_moment_check(received_at, "received_at")
     if received_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"received_at": _("接收时间不能晚于现在。")})
     complaint = Complaint(

@@ -16,6 +16,10 @@ kind                     emitted by / payload
 ``complaint_changed``    complaints: opened, moved, reopened (``complaint_id``)
 ``survey_answered``      surveys: an answer recorded (``response_id``, ``score``)
 ``interaction_logged``   interactions: a touch recorded (``interaction_id``)
+``owner_changed``        customers: claimed, released, transferred, reclaimed
+                         (``to_user_id`` or None, ``previous_owner_ids``: customer
+                         id → the owner before, ``move_tasks``: the open tasks go to
+                         the new owner)
 =======================  ===========================================================
 
 A batch of customers (an order batch) is one ``emit_many(kind, customer_ids)``:
@@ -37,6 +41,7 @@ KINDS = (
     "complaint_changed",
     "survey_answered",
     "interaction_logged",
+    "owner_changed",
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kehu.core.dates import business_date_check
 from kehu.customers.models import CustomFieldDefinition, CustomFieldKind
 
 MAX_TEXT = 500
@@ -40,11 +41,14 @@ def custom_field_value_clean(definition: CustomFieldDefinition, value: Any) -> A
         return str(number.normalize()) if number != number.to_integral() else str(int(number))
     if kind == CustomFieldKind.DATE:
         if isinstance(value, dt.date):
-            return value.isoformat()
-        try:
-            return dt.date.fromisoformat(str(value).strip()).isoformat()
-        except ValueError:
-            raise ValidationError(_("请输入 YYYY-MM-DD 格式的日期。"), code="invalid") from None
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise ValidationError(_("请输入 YYYY-MM-DD 格式的日期。"), code="invalid") from None
+        business_date_check(day)
+        return day.isoformat()
     if kind == CustomFieldKind.CHOICE:
         text = str(value).strip()
         if text not in (definition.choices or []):

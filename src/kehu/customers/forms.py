@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by, users_visible_to
+from kehu.core.dates import BirthdayField
 from kehu.customers.access import can_reassign
 from kehu.customers.models import Customer, CustomFieldDefinition, CustomFieldKind, PoolPolicy
 from kehu.customers.phones import phone_normalize
@@ -19,7 +20,6 @@ from kehu.customers.pool_policy import POLICY_FIELDS
 from kehu.customers.services import EDITABLE_FIELDS
 
 WIDGETS = {
-    "birthday": forms.DateInput(attrs={"type": "date"}),
     "notes": forms.Textarea(attrs={"rows": 3}),
 }
 
@@ -32,6 +32,7 @@ class CustomerForm(forms.ModelForm):
         help_text=_("每行一个号码，第一个为主号码"),
     )
     tags = forms.CharField(label=_("标签"), required=False, help_text=_("用逗号分隔"))
+    birthday = BirthdayField(label=_("生日"), required=False)
     owner = forms.ModelChoiceField(
         label=_("负责人"),
         queryset=User.objects.none(),
@@ -152,6 +153,9 @@ class TransferForm(forms.Form):
     reason = forms.CharField(
         label=_("原因"), max_length=500, widget=forms.TextInput(attrs={"class": "form-control"})
     )
+    move_tasks = forms.BooleanField(
+        label=_("未完成的回访任务一并转给新负责人"), required=False, initial=True
+    )
 
     def __init__(self, *args: Any, actor: User, departing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,7 +172,7 @@ class TransferForm(forms.Form):
                 widget=forms.Select(attrs={"class": "form-select"}),
             )
             self.fields["reason"].widget.attrs["placeholder"] = _("例如：离职交接")
-            self.order_fields(["from_user", "to_user", "reason"])
+            self.order_fields(["from_user", "to_user", "reason", "move_tasks"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -4,6 +4,10 @@ the reclaim rules (客户经理制: one owner per customer).
 Every write here is a service: keyword-only, the actor passed in, atomic, with an
 ``OwnerChange`` row. Claims are conditional updates — of two people claiming the
 same customer at the same moment exactly one wins; the other is told it is gone.
+
+Each change emits ``owner_changed`` (``kehu.core.events``) in its transaction: the
+follow-up tasks follow their customer there (a transfer moves the open tasks to the
+new owner unless told not to; a claim always does).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Role, User
 from kehu.core.errors import KehuError
 from kehu.customers import texts
+from kehu.core.events import emit_many
 from kehu.customers.access import can_reassign, visibility_q
 from kehu.customers.models import (
     Customer,
@@ -109,6 +114,27 @@ def _record(
     )
 
 
+def _changed(
+    previous: dict[int, int | None],
+    *,
+    actor: User | None,
+    to_user_id: int | None,
+    move_tasks: bool = True,
+) -> None:
+    """Tell the apps above (``owner_changed``): ``previous`` maps each customer that
+    changed hands to its owner before."""
+    emit_many(
+        "owner_changed",
+        previous,
+        actor_id=actor.pk if actor else None,
+        data={
+            "to_user_id": to_user_id,
+            "previous_owner_ids": previous,
+            "move_tasks": move_tasks,
+        },
+    )
+
+
 # --- claim and release -------------------------------------------------------------------
 
 
@@ -169,6 +195,7 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         to_user_id=actor.pk,
         at=now,
     )
+    _changed({customer.pk: None}, actor=actor, to_user_id=actor.pk)
     customer.refresh_from_db()
     return customer
 
@@ -212,6 +239,7 @@ def pool_release(*, actor: User, customer: Customer, reason: str) -> Customer:
         reason=text,
         at=now,
     )
+    _changed({customer.pk: previous}, actor=actor, to_user_id=None)
     customer.refresh_from_db()
     return customer
 
@@ -227,9 +255,16 @@ class TransferResult:
 
 @transaction.atomic
 def customer_transfer(
-    *, actor: User, customer_ids: Iterable[int], to_user: User, reason: str
+    *,
+    actor: User,
+    customer_ids: Iterable[int],
+    to_user: User,
+    reason: str,
+    move_tasks: bool = True,
 ) -> TransferResult:
-    """Reassign customers (one or many) to ``to_user``; managers within their team."""
+    """Reassign customers (one or many) to ``to_user``; managers within their team.
+    ``move_tasks``: their open follow-up tasks go to ``to_user`` as well (those of the
+    previous owner, and any whose assignee no longer sees the customer)."""
     text = _reason(reason, required=True)
     if not can_reassign(actor):
         raise PermissionDenied
@@ -246,6 +281,7 @@ def customer_transfer(
     found = {c.pk: c for c in visible.select_for_update()}
     result = TransferResult()
     now = timezone.now()
+    previous: dict[int, int | None] = {}
     for customer_id in ids:
         customer = found.get(customer_id)
         if customer is None:
@@ -272,15 +308,19 @@ def customer_transfer(
             at=now,
         )
         result.moved.append(customer_id)
+        previous[customer_id] = customer.owner_id
+    _changed(previous, actor=actor, to_user_id=to_user.pk, move_tasks=move_tasks)
     return result
 
 
 def user_customers_transfer(
-    *, actor: User, from_user: User, to_user: User, reason: str
+    *, actor: User, from_user: User, to_user: User, reason: str, move_tasks: bool = True
 ) -> TransferResult:
     """Move every customer of a departing user in one step."""
     ids = list(Customer.objects.alive().filter(owner=from_user).values_list("pk", flat=True))
-    return customer_transfer(actor=actor, customer_ids=ids, to_user=to_user, reason=reason)
+    return customer_transfer(
+        actor=actor, customer_ids=ids, to_user=to_user, reason=reason, move_tasks=move_tasks
+    )
 
 
 # --- the reclaim rules -------------------------------------------------------------------
@@ -403,6 +443,7 @@ def _reclaim_one(customer_id: int, rule: str, now: dt.datetime, policy: PoolPoli
         message=texts.RECLAIMED,
         params={"rule": rule, "days": days},
     )
+    _changed({customer_id: customer.owner_id}, actor=None, to_user_id=None)
     return True
 
 

@@ -150,6 +150,7 @@ def transfer_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             customer_ids=[customer.pk],
             to_user=form.cleaned_data["to_user"],
             reason=form.cleaned_data["reason"],
+            move_tasks=form.cleaned_data["move_tasks"],
         )
     except (KehuError, ValidationError) as error:
         messages.error(request, _error_text(error))
@@ -175,6 +176,7 @@ def transfer_all_view(request: HttpRequest) -> HttpResponse:
                 from_user=form.cleaned_data["from_user"],
                 to_user=form.cleaned_data["to_user"],
                 reason=form.cleaned_data["reason"],
+                move_tasks=form.cleaned_data["move_tasks"],
             )
         except (KehuError, ValidationError) as error:
             form.add_error(None, _error_text(error))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by
+from kehu.core.dates import birthday_check
 from kehu.core.errors import ConflictError
 from kehu.customers.access import can_create, can_reassign, can_restore, can_write
 from kehu.customers.custom_fields import custom_fields_clean
@@ -89,6 +90,8 @@ def _clean_text(data: Mapping[str, Any]) -> dict[str, Any]:
             value = value.strip()
             if key == "email":
                 value = email_key(value)
+        if key == "birthday" and isinstance(value, dt.date):
+            birthday_check(value, "birthday")
         if value is None and key not in ("birthday",):
             value = False if key == "birthday_is_lunar" else ""
         cleaned[key] = value

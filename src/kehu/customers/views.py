@@ -194,7 +194,10 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("客户已创建。"))
             return redirect("customers:detail", customer_id=customer.pk)
     return render(
-        request, "customers/form.html", {"form": form, "customer": None, "duplicates": duplicates}
+        request,
+        "customers/form.html",
+        {"form": form, "customer": None, "duplicates": duplicates},
+        status=422 if form.errors else 200,
     )
 
 
@@ -234,6 +237,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             "conflict": conflict,
             "current": customer_detail(customer) if conflict else None,
         },
+        status=422 if form.errors else 200,
     )
 
 

@@ -21,3 +21,8 @@ class FollowupsConfig(AppConfig):
         from kehu.followups import texts
 
         texts.register()
+
+        from kehu.core.events import subscribe_many
+        from kehu.followups.services import tasks_follow_owner
+
+        subscribe_many("owner_changed", "followups.tasks_follow_owner", tasks_follow_owner)

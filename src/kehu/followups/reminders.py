@@ -36,6 +36,7 @@ from django.utils import timezone, translation
 from kehu.customers.models import PoolNotice
 from kehu.followups import texts
 from kehu.followups.models import Notification, Task, TaskStatus
+from kehu.followups.selectors import assignee_sees_customer
 
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
@@ -65,6 +66,7 @@ def reminders_send(*, now: dt.datetime | None = None, batch: int = 500) -> Remin
 def _task_notifications(now: dt.datetime, batch: int) -> int:
     due = (
         Task.objects.filter(status=TaskStatus.OPEN, due_at__lte=now)
+        .filter(assignee_sees_customer())  # not a task of a customer given to another
         # Reminded already (for this due time): skip before building anything — this
         # runs every minute and overdue tasks stay overdue.
         .exclude(

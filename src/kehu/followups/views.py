@@ -18,12 +18,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
+from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
 from kehu.customers.access import access_customer, can_log_interaction
-from kehu.followups.forms import FinishForm, TaskForm
+from kehu.customers.views import int_param
+from kehu.followups.forms import BulkForm, FinishForm, TaskForm, bulk_report
 from kehu.followups.models import CalendarFeed, Notification
-from kehu.followups.selectors import calendar_tasks, my_work, notifications_of, tasks_visible_to
+from kehu.followups.selectors import (
+    WORK_GROUPS,
+    WorkDay,
+    calendar_tasks,
+    my_work,
+    notifications_of,
+    tasks_visible_to,
+)
 from kehu.followups.services import (
     calendar_feed_create,
     calendar_feed_revoke,
@@ -40,10 +49,22 @@ def _back(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _work(request: HttpRequest, actor: User) -> WorkDay:
+    """My work as the query string asks: ``team=1``, ``kind``, ``<section>_page``."""
+    get = request.GET
+    pages = {key: int_param(get.get(f"{key}_page")) or 1 for key in WORK_GROUPS}
+    return my_work(actor, team=get.get("team") == "1", kind=get.get("kind", "")[:10], pages=pages)
+
+
 @login_required
 def my_work_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    work = my_work(actor, team=request.GET.get("team") == "1")
+    work = _work(request, actor)
+    # A section's pager swaps that section alone (its links target ``#group-<key>``).
+    part = request.headers.get("HX-Target", "").removeprefix("group-")
+    if getattr(request, "htmx", False) and part in WORK_GROUPS:
+        group = getattr(work, part)
+        return render(request, "followups/_work_group.html", {"work": work, "group": group})
     feed = CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).first()
     return render(
         request,
@@ -53,8 +74,37 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
             "may_see_team": actor.role == "manager" or actor.is_admin_role,
             "feed": feed,
             "feed_url": request.session.pop("kehu_new_feed_url", None),
+            "bulk_form": BulkForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def tasks_bulk_view(request: HttpRequest) -> HttpResponse:
+    """Finish, skip or postpone the ticked tasks; says which were refused and why."""
+    actor = request_actor(request)
+    form = BulkForm(request.POST)
+    report, level = "", "success"
+    if not form.is_valid():
+        report = "；".join(str(e) for errors in form.errors.values() for e in errors)
+        level = "danger"
+    else:
+        try:
+            result = form.apply(actor)
+        except ValidationError as error:
+            report, level = "；".join(error.messages), "danger"
+        else:
+            report = bulk_report(len(result.done), result.refused.values())
+            level = "warning" if result.refused else "success"
+    if not getattr(request, "htmx", False):
+        getattr(messages, "error" if level == "danger" else level)(request, report)
+        return redirect(_back(request, reverse("followups:my_work")))
+    work = _work(request, actor)
+    bulk_form = form if level == "danger" else BulkForm()
+    context = {"work": work, "bulk_form": bulk_form, "report": report, "level": level}
+    status = 422 if level == "danger" else 200
+    return render(request, "followups/_work.html", context, status=status)
 
 
 @login_required

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import BusinessDateTimeField
 from kehu.customers.models import Customer
 from kehu.interactions.models import Interaction
 
@@ -14,6 +15,7 @@ class InteractionForm(forms.ModelForm):
     """Two clicks from the customer page: the kind is preselected, the time is now."""
 
     contact = forms.ChoiceField(label=_("联系人"), required=False)
+    occurred_at = BusinessDateTimeField(label=_("时间"), required=False)
 
     class Meta:
         model = Interaction
@@ -27,9 +29,6 @@ class InteractionForm(forms.ModelForm):
             "next_step",
         )
         widgets = {
-            "occurred_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            ),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.dates import business_moment_check
 from kehu.core.events import CustomerEvent, emit
 from kehu.customers.access import can_log_interaction
 from kehu.customers.models import Contact, Customer
@@ -51,6 +52,7 @@ def interaction_log(
             raise ValidationError({"contact": _("该客户没有这个联系人。")})
         interaction.contact = contact
     interaction.full_clean(exclude=["customer", "user", "created_by", "contact"])
+    business_moment_check(interaction.occurred_at, "occurred_at")
     if interaction.occurred_at > timezone.now() + MAX_FUTURE:
         raise ValidationError({"occurred_at": _("跟进时间不能晚于明天。")})
     interaction.save()

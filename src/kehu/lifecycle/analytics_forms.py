@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import BusinessDateField
 from kehu.customers.models import SourceChannel
 from kehu.lifecycle import stats
 from kehu.lifecycle.analytics_selectors import AnalyticsFilters, model_by_key
@@ -20,12 +21,8 @@ BUCKET_CHOICES = [("", _("自动")), ("day", _("按日")), ("week", _("按周"))
 
 class AnalyticsFiltersForm(forms.Form):
     model = forms.SlugField(label=_("生命周期模型"), required=False, max_length=40)
-    start = forms.DateField(
-        label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = BusinessDateField(label=_("从"), required=False)
+    end = BusinessDateField(label=_("到"), required=False)
     bucket = forms.ChoiceField(label=_("粒度"), required=False, choices=BUCKET_CHOICES)
     team = forms.IntegerField(label=_("团队"), required=False, min_value=1, max_value=2**63 - 1)
     owner = forms.IntegerField(label=_("负责人"), required=False, min_value=1, max_value=2**63 - 1)

@@ -12,6 +12,9 @@ service       ``incident`` and ``survey`` only (the        every customer they s
 analyst       nothing                                     —
 ============  ==========================================  =============================
 
+Message templates are shared: whoever may send uses any of them; only the author, a
+manager of the author's team or an admin changes or deletes one.
+
 Customers in the public pool have no owner: nobody but an admin sends to them. The
 recipients of a send are always limited to ``sendable_q``; a campaign is visible to
 its creator, to admins, and to managers for campaigns of their team members. Consent
@@ -27,7 +30,7 @@ from django.http import Http404
 from kehu.accounts.models import Role, User
 from kehu.customers.access import NOTHING, can_write, visibility_q
 from kehu.customers.models import Customer
-from kehu.messaging.models import Campaign, Purpose
+from kehu.messaging.models import Campaign, MessageTemplate, Purpose
 
 SERVICE_PURPOSES = frozenset({Purpose.INCIDENT, Purpose.SURVEY})
 
@@ -43,6 +46,21 @@ def can_send(user: User, purpose: str = Purpose.MARKETING) -> bool:
 def can_send_any(user: User) -> bool:
     """May open the group-send page (marketing and care sends)."""
     return can_send(user, Purpose.MARKETING)
+
+
+def can_change_template(user: User, template: MessageTemplate) -> bool:
+    """Edit or delete a shared template: its author, a manager of the author's team, an
+    admin (a template whose author is gone: admins only)."""
+    if not can_send_any(user):
+        return False
+    if user.is_admin_role:
+        return True
+    author = template.created_by
+    if author is None:
+        return False
+    if author.pk == user.pk:
+        return True
+    return user.role == Role.MANAGER and user.team_id is not None and author.team_id == user.team_id
 
 
 def sendable_q(user: User, purpose: str = Purpose.MARKETING) -> Q:

@@ -30,9 +30,11 @@ class TemplateForm(forms.ModelForm):  # type: ignore[type-arg]
             "body": _("可用占位符：{称呼} {姓名} {公司} {生日} {负责人}"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bootstrap(self)
+        for field in self.fields.values():
+            field.disabled = read_only
 
 
 class CampaignForm(forms.Form):

@@ -91,7 +91,12 @@ def campaign_recipients(
 
 
 def templates_for(user: User) -> QuerySet[MessageTemplate]:
-    return MessageTemplate.objects.filter(deleted_at__isnull=True).order_by("name", "id")
+    """Every live template (shared: whoever may send uses any), with its author."""
+    return (
+        MessageTemplate.objects.filter(deleted_at__isnull=True)
+        .select_related("created_by")
+        .order_by("name", "id")
+    )
 
 
 @dataclass

@@ -37,7 +37,12 @@ from kehu.customers.access import contact_data_visible_q
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.search import search_page
 from kehu.customers.selectors import CustomerFilters
-from kehu.messaging.access import can_change_consent, can_send, sendable_q
+from kehu.messaging.access import (
+    can_change_consent,
+    can_change_template,
+    can_send,
+    sendable_q,
+)
 from kehu.messaging.audience import Reach, SendScope, audience_reach, recipient_block, send_scope
 from kehu.messaging.models import (
     Campaign,
@@ -164,6 +169,8 @@ def template_save(
 ) -> MessageTemplate:
     if not can_send(actor):
         raise NotAllowedError(_("你不能编辑消息模板。"))
+    if template is not None and not can_change_template(actor, template):
+        raise NotAllowedError(_("只有模板的作者、其团队的经理或管理员可以修改或删除它。"))
     if template is None:
         template = MessageTemplate(created_by=actor)
     elif version is not None and template.version != version:
@@ -175,6 +182,16 @@ def template_save(
     template.full_clean()
     template.save()
     return template
+
+
+@transaction.atomic
+def template_delete(*, actor: User, template: MessageTemplate) -> None:
+    """Delete a shared template (kept for the campaigns that used it, hidden)."""
+    if not can_change_template(actor, template):
+        raise NotAllowedError(_("只有模板的作者、其团队的经理或管理员可以修改或删除它。"))
+    MessageTemplate.objects.filter(pk=template.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), updated_at=timezone.now(), updated_by=actor
+    )
 
 
 # --- audiences and campaigns ----------------------------------------------------------------

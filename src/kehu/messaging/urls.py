@@ -12,6 +12,11 @@ urlpatterns = [
     path("templates/", views.templates_view, name="templates"),
     path("templates/new/", views.template_edit_view, name="template_new"),
     path("templates/<int:template_id>/", views.template_edit_view, name="template_edit"),
+    path(
+        "templates/<int:template_id>/delete/",
+        views.template_delete_view,
+        name="template_delete",
+    ),
     path("consent/<int:customer_id>/", views.consent_view, name="consent"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
 ]

@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
 from kehu.customers.access import access_customer
-from kehu.messaging.access import access_campaign, can_change_consent, can_send_any
+from kehu.messaging.access import (
+    access_campaign,
+    can_change_consent,
+    can_change_template,
+    can_send_any,
+)
 from kehu.messaging.audience import send_scope
 from kehu.messaging.forms import CampaignForm, ConsentForm, TemplateForm
 from kehu.messaging.models import ConsentSource, RecipientStatus
@@ -33,6 +38,7 @@ from kehu.messaging.services import (
     campaign_create,
     campaign_preview,
     consent_set,
+    template_delete,
     template_save,
     unsubscribe,
     unsubscribe_read,
@@ -129,16 +135,23 @@ def templates_view(request: HttpRequest) -> HttpResponse:
     if not can_send_any(actor):
         raise PermissionDenied
     page = Paginator(templates_for(actor), 25).get_page(_page_number(request))
+    for template in page.object_list:
+        template.may_change = can_change_template(actor, template)  # type: ignore[attr-defined]
     return render(request, "messaging/templates.html", {"page": page})
 
 
 @login_required
 def template_edit_view(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+    """A template's page: its author, the author's team manager and admins change it;
+    everyone else who may send reads it (and uses it from the group-send page)."""
     actor = request_actor(request)
     if not can_send_any(actor):
         raise PermissionDenied
     template = get_object_or_404(templates_for(actor), pk=template_id) if template_id else None
-    form = TemplateForm(request.POST or None, instance=template)
+    may_change = template is None or can_change_template(actor, template)
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
+    form = TemplateForm(request.POST or None, instance=template, read_only=not may_change)
     if request.method == "POST" and form.is_valid():
         try:
             template_save(actor=actor, template=template, **form.cleaned_data)
@@ -148,8 +161,22 @@ def template_edit_view(request: HttpRequest, template_id: int | None = None) -> 
             messages.success(request, _("模板已保存。"))
             return redirect("messaging:templates")
     status = 422 if request.method == "POST" else 200
-    context = {"form": form, "template": template}
+    context = {"form": form, "template": template, "may_change": may_change}
     return render(request, "messaging/template_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def template_delete_view(request: HttpRequest, template_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    if not can_send_any(actor):
+        raise PermissionDenied
+    template = get_object_or_404(templates_for(actor), pk=template_id)
+    if not can_change_template(actor, template):
+        raise PermissionDenied
+    template_delete(actor=actor, template=template)
+    messages.success(request, _("模板已删除。"))
+    return redirect("messaging:templates")
 
 
 @login_required

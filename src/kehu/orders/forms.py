@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import BusinessDateField, BusinessDateTimeField
 from kehu.orders.models import Channel, OrderStatus, RefundKind
 from kehu.orders.selectors import OrderFilters
 
@@ -25,12 +26,8 @@ class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"), required=False, choices=[("", _("全部状态")), *OrderStatus.choices]
     )
-    date_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = BusinessDateField(label=_("起始日期"), required=False)
+    date_to = BusinessDateField(label=_("截止日期"), required=False)
     customer = forms.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
     )
@@ -58,11 +55,8 @@ class RefundForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("类型"), choices=RefundKind.choices, initial=RefundKind.REFUND)
     reason = forms.CharField(label=_("原因"), max_length=500)
-    refunded_at = forms.DateTimeField(
-        label=_("退款时间"),
-        required=False,
-        help_text=_("留空为现在"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    refunded_at = BusinessDateTimeField(
+        label=_("退款时间"), required=False, help_text=_("留空为现在")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.dates import business_date_ok, range_message
 from kehu.core.errors import ConflictError, KehuError, NotAllowedError
 from kehu.core.events import CustomerEvent, emit, emit_many
 from kehu.core.money import money_display, money_text
@@ -71,7 +72,6 @@ MONEY_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
 QUANTITY_LIMIT = Decimal(10) ** 9  # max_digits=12, decimal_places=3
 ZERO = Decimal("0.00")
 CENT, MILLI = Decimal("0.01"), Decimal("0.001")
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 IN_CHUNK = 2000
 CHANNELS = frozenset(Channel.values)
 STATUSES = frozenset(OrderStatus.values)
@@ -265,13 +265,8 @@ def _moment(errors: dict[str, list[str]], key: str, value: Any) -> dt.datetime |
     if not isinstance(value, dt.datetime):
         _add(errors, key, _("不是有效的 ISO 8601 日期时间，例如 2025-03-01T10:30:00+08:00。"))
         return None
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        _add(
-            errors,
-            key,
-            _("时间应在 %(first)d 年至 %(last)d 年之间。")
-            % {"first": EARLIEST_YEAR, "last": LATEST_YEAR},
-        )
+    if not business_date_ok(value):
+        _add(errors, key, range_message())
         return None
     if value.tzinfo is None:
         value = timezone.make_aware(value)  # in KEHU_TIME_ZONE

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import BusinessDateField
 from kehu.customers.selectors import CustomerFilters
 from kehu.surveys.models import (
     CHOICE_KINDS,
@@ -193,12 +194,8 @@ class ResultFiltersForm(forms.Form):
             zip(GROUPS, [_("按月"), _("按团队"), _("按负责人"), _("按产品")], strict=True)
         ),
     )
-    date_from = forms.DateField(
-        label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = BusinessDateField(label=_("从"), required=False)
+    date_to = BusinessDateField(label=_("到"), required=False)
     team = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     owner = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 

@@ -69,9 +69,11 @@ def field_label(name: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def query_with(context: dict[str, Any], **changes: Any) -> str:
-    """The current query string with some parameters replaced (for pagination/sort)."""
+def query_with(context: dict[str, Any], *pairs: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for pagination/sort).
+    A parameter whose name is a variable comes as a pair: ``{% query_with name 2 %}``."""
     query: QueryDict = context["request"].GET.copy()
+    changes = {**dict(zip(pairs[::2], pairs[1::2], strict=True)), **changes}
     for key, value in changes.items():
         if value in (None, ""):
             query.pop(key, None)
