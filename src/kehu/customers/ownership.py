@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.errors import KehuError
-from kehu.customers import texts
 from kehu.core.events import emit_many
+from kehu.customers import texts
 from kehu.customers.access import can_reassign, visibility_q
 from kehu.customers.models import (
     Customer,

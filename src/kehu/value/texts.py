@@ -11,12 +11,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kehu.core.money import money_display
+
 # The at-risk list's one-click task (``services.retention_task_create``), registered
 # with ``kehu.core.texts``: params ``customer`` (the name) and ``reasons`` (as scored).
 RETENTION_MESSAGE = "value.retention"
 RETENTION_PREFIX = gettext_noop("挽留：")
-
-from kehu.core.money import money_display
 
 
 def _fmt(params: Mapping[str, Any]) -> dict[str, Any]:

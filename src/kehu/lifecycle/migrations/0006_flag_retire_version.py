@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lifecycle', '0004_customerstage_without_model_stage_index'),
+        ('lifecycle', '0005_generated_text_as_facts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

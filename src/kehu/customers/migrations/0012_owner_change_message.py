@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0009_customer_last_deal_from_orders'),
+        ('customers', '0011_search_contact_tokens'),
     ]
 
     operations = [

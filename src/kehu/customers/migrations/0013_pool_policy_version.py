@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0009_customer_last_deal_from_orders'),
+        ('customers', '0012_owner_change_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
