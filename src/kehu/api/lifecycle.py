@@ -97,7 +97,7 @@ class ModelIn(Schema):
 
 @router.post(
     "/lifecycle/models",
-    response={201: ModelOut, **error_responses(403)},
+    response={201: ModelOut, **error_responses(403, "unknown_model")},
     summary="Create a lifecycle model (admins), empty or a copy of another",
     description=(
         "The new model is switched off: nobody is placed in it until an admin switches it "
@@ -157,7 +157,7 @@ def _admin_model(request: HttpRequest, key: str) -> tuple[Any, LifecycleModel]:
 
 @router.post(
     "/lifecycle/models/{key}/apply",
-    response={202: ApplyRunOut, **error_responses(403, 404, 409)},
+    response={202: ApplyRunOut, **error_responses(403, 404, "model_inactive")},
     summary="Apply a model's rules to every customer now (admins), on the job queue",
     description=(
         "Otherwise the daily job applies them at 05:00. One apply per model at a time: "

@@ -277,7 +277,12 @@ class TransferResultOut(Schema):
 
 @router.post(
     "/users/{user_id}/customers/transfer",
-    response={200: TransferResultOut, **error_responses(403, 404, 409)},
+    response={
+        200: TransferResultOut,
+        **error_responses(
+            403, 404, "ownership", "inactive_user", "bad_role", "other_team", "already_owner"
+        ),
+    },
     summary="Give every customer of a user (leaving, changing teams) to another user",
     description=(
         "Managers and admins; a manager moves the team's customers to a team member. "
