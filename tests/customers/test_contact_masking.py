@@ -213,6 +213,8 @@ def test_merge_history_shows_contact_data_to_a_manager(client, org, merged):
     html = client.get(reverse("customers:detail", args=[merged.pk])).content.decode()
     history = html[html.index('id="history"') :]
     assert "merge@example.com" in history and "13833330004" in history
+    assert "合并并入" in history  # the merge's note: which record went in
+    assert "merged" not in history
 
 
 def test_migration_marks_the_history_written_before(org):

@@ -285,8 +285,6 @@ BROAD_PREFIX_ROWS_SCOPED = 7000
 # Up to how many candidate ids are checked (and counted) at once: each is a probe of
 # the customer table, about 1 µs on SQLite and 8 µs on PostgreSQL at 1M customers.
 EXACT_CHECK = {"sqlite": 4500, "postgresql": 1500}
-# Up to how many customers one complete phone number, e-mail or WeChat id finds.
-WHOLE_MATCHES = 200
 
 
 @dataclass(frozen=True)
@@ -317,20 +315,13 @@ def search_page(
         return _search(parsed, visible, limit=limit, offset=offset, cap=cap)
     if contact_visible is not None and not contact_visible.children:
         return _search(parsed.merged, visible, limit=limit, offset=offset, cap=cap)
-    # Elsewhere a contact value matches only whole: the few customers that have it.
-    whole = list(
-        SearchToken.objects.filter(token__in=parsed.contact_whole).values_list(
-            "customer_id", flat=True
-        )[:WHOLE_MATCHES]
+    # Elsewhere a contact value matches only whole: the few customers that have it (a
+    # subquery the database runs once, inside the query that checks the candidates).
+    whole = Q(
+        pk__in=SearchToken.objects.filter(token__in=parsed.contact_whole).values("customer_id")
     )
+    contact_scope = whole if contact_visible is None else contact_visible | whole
     names = parsed.names
-    if contact_visible is None and not whole:
-        if names.empty:
-            return SearchPage([], 0, False)
-        return _search(names, visible, limit=limit, offset=offset, cap=cap)
-    contact_scope = contact_visible if contact_visible is not None else Q(pk__in=[])
-    if whole:
-        contact_scope = contact_scope | Q(pk__in=whole)
     if names.empty:
         return _search(
             parsed.contacts, visible & contact_scope, limit=limit, offset=offset, cap=cap

@@ -184,6 +184,11 @@ class ChangeEntry:
     masked: bool = False
 
 
+# Entries that are a note rather than a field's old → new: create, delete, restore,
+# and the merged record's "merged into #id name".
+NOTE_FIELDS = frozenset({"", "merged_into"})
+
+
 def change_entry(change: CustomerChange, *, hide_contact_data: bool) -> ChangeEntry:
     masked = hide_contact_data and change.contact_data
     return ChangeEntry(
@@ -191,7 +196,7 @@ def change_entry(change: CustomerChange, *, hide_contact_data: bool) -> ChangeEn
         actor=change.actor.label if change.actor else str(_("系统")),
         action=change.action,
         action_label=str(change.get_action_display()),
-        field=change.field,
+        field="" if change.field in NOTE_FIELDS else change.field,
         old_value="" if masked else change.old_value,
         new_value="" if masked else change.new_value,
         masked=masked,
@@ -279,7 +284,7 @@ def field_change_events(
     rows = rows.select_related("actor").order_by("-at", "-pk")[:limit]
     events = []
     for r in rows:
-        if r.field:
+        if r.field not in NOTE_FIELDS:
             title = str(_("修改 %(field)s") % {"field": field_label(r.field)})
             if r.action != ChangeAction.UPDATE:
                 title = f"{r.get_action_display()} · {title}"
