@@ -211,7 +211,7 @@ def owner_change_events(
             at=r.at,
             kind="owner",
             pk=r.pk,
-            title=f"{r.get_kind_display()}：{r.from_user.label if r.from_user else pool} → "
+            title=f"{r.get_kind_display()}{_('：')}{r.from_user.label if r.from_user else pool} → "
             f"{r.to_user.label if r.to_user else pool}",
             detail=r.reason,
             actor=r.actor.label if r.actor else str(_("系统")),
