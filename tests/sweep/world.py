@@ -33,7 +33,7 @@ from kehu.customers.services import contact_save, customer_create, customer_upda
 from kehu.followups.models import Notification
 from kehu.followups.services import task_create
 from kehu.interactions.services import interaction_log
-from kehu.lifecycle.models import LifecycleModel, Rule, Stage
+from kehu.lifecycle.models import Flag, LifecycleModel, Rule, Stage
 from kehu.messaging.services import Audience, campaign_create, template_save
 from kehu.orders.models import Order
 from kehu.orders.services import LineData, OrderData, order_upsert, product_create
@@ -112,6 +112,26 @@ def _user(username: str, role: str, team: Team | None, label: str) -> User:
     return user
 
 
+SEEDS = (
+    ("lifecycle", "0002_seed", "LifecycleModel"),
+    ("care", "0002_seed", "Festival"),
+    ("complaints", "0002_default_deadlines", "ComplaintDeadline"),
+)
+
+
+def _seeds_again() -> None:
+    """The data migrations' records, when a transactional test flushed them."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    for app, migration, model in SEEDS:
+        if not apps.get_model(app, model).objects.exists():
+            module = importlib.import_module(f"kehu.{app}.migrations.{migration}")
+            module.seed(apps, connection.schema_editor())
+
+
 def _seeded_in_ascii() -> None:
     """The records the migrations seed in Chinese, renamed as an admin may: data, not
     UI strings, and the English page check must not mistake them for either."""
@@ -129,12 +149,18 @@ def _seeded_in_ascii() -> None:
         Festival.objects.filter(pk=festival.pk).update(
             name=f"Festival {festival.pk}", greeting="Happy holidays, {姓名}"
         )
+    for flag in Flag.objects.all():
+        Flag.objects.filter(pk=flag.pk).update(
+            name=f"Flag {flag.key}", description=f"Seeded flag {flag.key}"
+        )
     for care_rule in CareRule.objects.all():
         CareRule.objects.filter(pk=care_rule.pk).update(name=f"Care rule {care_rule.pk}")
 
 
-def build_world(*, scores: bool = False) -> World:
-    """The world; ``scores`` also runs the value scoring (the value pages' data)."""
+def build_world(*, full: bool = False) -> World:
+    """The world; ``full`` also scores customer value and builds today's care agenda
+    (the data of the value and care pages)."""
+    _seeds_again()
     _seeded_in_ascii()
     east = Team.objects.create(name="East Team")
     west = Team.objects.create(name="West Team")
@@ -156,10 +182,12 @@ def build_world(*, scores: bool = False) -> World:
     _marketing(world)
     _settings(world)
     _pool(world)
-    if scores:
+    if full:
+        from kehu.care.services import agenda_build
         from kehu.value.services import score_run
 
         score_run(actor=users["admin"], as_of=timezone.localdate())
+        agenda_build(day=timezone.localdate())
     return world
 
 
