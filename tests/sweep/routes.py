@@ -47,6 +47,8 @@ class Kind:
     own: Callable[[World, str], Any] | None = None
     missing: Any = 987_654_321  # an id no record has
     attribute: str = "pk"  # what the URL carries
+    # Other records the same keyword may name, each with its own outsiders.
+    variants: tuple[Kind, ...] = ()
 
     def id_of(self, world: World, *, pool: bool = False) -> Any:
         record = (self.pool if pool and self.pool else self.get)(world)
@@ -58,6 +60,11 @@ class Kind:
         return getattr(self.own(world, role), self.attribute)
 
 
+# A deleted customer is gone for everyone but admins (who may restore it): for those
+# who would see it alive, its owner first.
+DELETED_CUSTOMER = Kind(
+    "deleted customer", lambda w: w.deleted_customer, ("sales", "manager", "service", "analyst")
+)
 CUSTOMER = Kind(
     "customer",
     lambda w: w.customer,
@@ -65,6 +72,7 @@ CUSTOMER = Kind(
     insider="sales",
     pool=lambda w: w.pool,
     own=own_customer,
+    variants=(DELETED_CUSTOMER,),
 )
 
 # The URL keyword → the kind of record it names. ``namespace:keyword`` where one
@@ -74,9 +82,7 @@ CUSTOMER = Kind(
 REGISTRY: dict[str, Kind] = {
     "customer_id": CUSTOMER,
     # Only admins restore, and only deleted customers.
-    "customers:restore:customer_id": Kind(
-        "deleted customer", lambda w: w.deleted_customer, NOT_ADMINS
-    ),
+    "customers:restore:customer_id": DELETED_CUSTOMER,
     "other_id": Kind(
         "customer (merged into the first)",
         lambda w: w.customer2,

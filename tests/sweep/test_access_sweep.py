@@ -133,13 +133,12 @@ class Sweep:
         the way. A refused request changes nothing."""
         kinds = self.kinds(route)
         cases = []
-        for keyword, kind in kinds.items():
-            for role in kind.outsiders:
-                mine = {
-                    k: kind_.own_id(self.world, role) if k != keyword else kind_.id_of(self.world)
-                    for k, kind_ in kinds.items()
-                }
-                cases.append((keyword, kind, role, mine, {**mine, keyword: kind.missing}))
+        for keyword, named in kinds.items():
+            for kind in (named, *named.variants):
+                for role in kind.outsiders:
+                    mine = {k: other.own_id(self.world, role) for k, other in kinds.items()}
+                    mine[keyword] = kind.id_of(self.world)
+                    cases.append((keyword, kind, role, mine, {**mine, keyword: kind.missing}))
         if not cases:
             return
         before = snapshot()

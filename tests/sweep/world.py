@@ -481,10 +481,13 @@ def _pool(world: World) -> None:
 
 
 def own_customer(world: World, role: str, *, second: bool = False) -> Customer:
-    """A customer of ``role``'s own (made once): what an outsider may rightly touch."""
+    """A customer of ``role``'s own (made once): what an outsider may rightly touch.
+    Roles that own no customers see them all: ``sales``'s then."""
+    user = world.users[role]
+    if user.role not in (Role.SALES, Role.MANAGER):
+        return world.objects["customer2" if second else "customer"]
     key = f"own_customer:{role}:{second}"
     if key not in world.objects:
-        user = world.users[role]
         world.objects[key] = customer_create(
             actor=world.users["admin"],
             data={"name": f"Own {role} {'two' if second else 'one'}"},
