@@ -85,6 +85,7 @@ class Visit:
     failed: list[str] = field(default_factory=list)  # requests answered 4xx/5xx
     errors: list[str] = field(default_factory=list)  # console errors, page errors
     pending: set[Any] = field(default_factory=set)
+    fetched: bool = False  # the page asked for more (htmx)
 
 
 def untranslated(text: str) -> list[str]:
@@ -172,7 +173,7 @@ class Tab:
         self.page.on("response", self._response)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.visit.errors.append(f"script: {error}"))
-        self.page.on("request", lambda request: self.visit.pending.add(request))
+        self.page.on("request", self._request)
         self.page.on("requestfinished", lambda request: self.visit.pending.discard(request))
         self.page.on("requestfailed", self._request_failed)
 
@@ -185,9 +186,15 @@ class Tab:
             where = message.location.get("url", "").removeprefix(self.base)
             self.visit.errors.append(f"console: {message.text[:200]} ({where})")
 
+    def _request(self, request: Any) -> None:
+        self.visit.pending.add(request)
+        if request.resource_type in ("xhr", "fetch"):
+            self.visit.fetched = True
+
     def _request_failed(self, request: Any) -> None:
         self.visit.pending.discard(request)
-        self.visit.errors.append(f"request failed: {request.url} {request.failure}")
+        if "ERR_ABORTED" not in (request.failure or ""):  # cut short by the next page
+            self.visit.errors.append(f"request failed: {request.url} {request.failure}")
 
     def login(self, world: World, role: str) -> None:
         self.context.clear_cookies()
@@ -202,10 +209,12 @@ class Tab:
         """Open ``url`` and wait for what it loads (htmx parts too); its problems."""
         self.visit = Visit(url)
         response = self.page.goto(self.base + url, wait_until="load")
-        for _ in range(250):  # up to 5 s for the requests the page makes after load
+        for _ in range(250):  # up to 5 s for what the page loads after it loaded
             if not self.visit.pending:
                 break
             self.page.wait_for_timeout(20)
+        if self.visit.fetched:  # htmx swaps its answers in after they arrive
+            self.page.wait_for_timeout(100)
         problems = [f"answer {r}" for r in self.visit.failed]
         if response is None:
             problems.append("no answer")
