@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kehu.api.urls import api
+from kehu.shell import views as shell_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
@@ -20,4 +21,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
+    path("favicon.ico", shell_views.favicon),
 ]
+
+handler403 = shell_views.permission_denied
+handler404 = shell_views.page_not_found
+handler500 = shell_views.server_error

@@ -44,7 +44,8 @@ def test_admin_previews_and_saves_a_rule(page, live_server):
     url = live_server.url
     login(page, url, "boss")
 
-    page.click("nav >> text=生命周期模型")
+    page.click("#nav-settings > .dropdown-toggle")  # the 设置 dropdown
+    page.click("#nav-settings >> text=生命周期模型")
     page.wait_for_selector("#model-six_phase")
     page.screenshot(path="/tmp/kehu-lifecycle-models.png", full_page=True)
     page.click("#model-six_phase >> text=六阶段客户管理")

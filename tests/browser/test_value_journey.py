@@ -28,7 +28,8 @@ def test_manager_reads_value_and_saves_a_customer(page, live_server):
     url = live_server.url
     login(page, url, "boss")
 
-    page.click("nav >> text=客户价值")
+    page.click("#nav-analytics > .dropdown-toggle")  # the 分析 dropdown
+    page.click("#nav-analytics >> text=客户价值")
     page.wait_for_selector("#chart-pareto canvas")  # ECharts drew the Pareto curve
     assert "前 20% 的客户贡献了" in page.inner_text("#section-pareto")
     page.screenshot(path="/tmp/kehu-value-dashboard.png", full_page=True)

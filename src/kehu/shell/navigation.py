@@ -1,0 +1,118 @@
+"""The navigation bar: every entry, its group and who may open it, in one place.
+
+An entry names its page and the predicate that page's view refuses by (the same
+``can_*`` function its access helper raises on), so the bar offers a role exactly
+the pages it may open: ``tests/shell/test_navigation.py`` opens every entry as every
+role and fails when the two disagree. A new page is one line in ``ENTRIES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import User
+from kehu.care.access import can_edit_rules
+from kehu.customers.access import can_reassign
+from kehu.lifecycle.admin_selectors import can_edit_models
+from kehu.messaging.access import can_send_any
+from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
+
+
+class Group(models.TextChoices):
+    """The dropdowns of the bar, in this order."""
+
+    CUSTOMERS = "customers", _("客户")
+    SALES = "sales", _("销售")
+    SERVICE = "service", _("服务")
+    ANALYTICS = "analytics", _("分析")
+    SETTINGS = "settings", _("设置")
+
+
+def signed_in(user: User) -> bool:
+    """Pages behind ``login_required`` alone (``request_actor`` refuses inactive users)."""
+    return user.is_active
+
+
+def can_open_django_admin(user: User) -> bool:
+    """The Django admin's own rule (``AdminSite.has_permission``)."""
+    return admin.site.has_permission(SimpleNamespace(user=user))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Entry:
+    group: Group
+    url_name: str
+    label: str | Promise
+    allowed: Callable[[User], bool] = signed_in
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry(Group.CUSTOMERS, "followups:my_work", _("我的工作")),
+    Entry(Group.CUSTOMERS, "customers:list", _("全部客户")),
+    Entry(Group.CUSTOMERS, "customers:pool", _("公海")),
+    Entry(Group.CUSTOMERS, "customers:duplicates", _("疑似重复")),
+    Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
+    Entry(Group.SALES, "orders:list", _("订单")),
+    Entry(Group.SALES, "messaging:campaigns", _("群发")),
+    Entry(Group.SALES, "messaging:templates", _("消息模板"), can_send_any),
+    Entry(Group.SERVICE, "complaints:queue", _("投诉")),
+    Entry(Group.SERVICE, "complaints:incidents", _("危机事件")),
+    Entry(Group.SERVICE, "care:agenda", _("今日关怀")),
+    Entry(Group.SERVICE, "surveys:list", _("满意度调查")),
+    Entry(Group.ANALYTICS, "lifecycle:analytics", _("生命周期分析")),
+    Entry(Group.ANALYTICS, "value:dashboard", _("客户价值"), can_view_dashboard),
+    Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
+    Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
+    Entry(Group.SETTINGS, "value:model", _("客户价值模型"), can_admin_value),
+    Entry(Group.SETTINGS, "value:settings", _("客户价值设置"), can_admin_value),
+    Entry(Group.SETTINGS, "care:rules", _("关怀规则"), can_edit_rules),
+    Entry(Group.SETTINGS, "care:festivals", _("节日"), can_edit_rules),
+    Entry(Group.SETTINGS, "admin:index", _("系统管理"), can_open_django_admin),
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str | Promise
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Menu:
+    key: str
+    label: str | Promise
+    links: tuple[Link, ...]
+
+    @property
+    def active(self) -> bool:
+        return any(link.active for link in self.links)
+
+
+def entries_for(user: User) -> list[Entry]:
+    """The entries ``user`` may open, in the bar's order."""
+    return [entry for entry in ENTRIES if entry.allowed(user)]
+
+
+def menus_for(user: User, current: str = "") -> list[Menu]:
+    """The dropdowns ``user`` sees (a group with nothing to open is left out);
+    ``current`` is the page's URL name, marked active."""
+    allowed = entries_for(user)
+    menus = []
+    for group in Group:
+        links = tuple(
+            Link(entry.label, reverse(entry.url_name), entry.url_name == current)
+            for entry in allowed
+            if entry.group == group
+        )
+        if links:
+            menus.append(Menu(group.value, group.label, links))
+    return menus
