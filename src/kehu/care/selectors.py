@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.care import lunar
@@ -161,7 +161,7 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
     found = next_festival(today, festivals)
     if found:
         dates.festival, names = found[0], found[1]
-        dates.festival_names = gettext("、").join(f.name for f in names)
+        dates.festival_names = _("、").join(f.name for f in names)
     dates.cadence_days = customer_cadence_days(customer, tier_of(customer.pk))
     base = customer.last_contact_at or customer.created_at
     if base:
@@ -181,8 +181,6 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
 
 
 def _next_birthday(birthday: dt.date, is_lunar: bool, today: dt.date) -> tuple[dt.date, str]:
-    from django.utils.translation import gettext as _
-
     from kehu.care.agenda import lunar_note
 
     if is_lunar:
