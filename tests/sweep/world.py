@@ -213,6 +213,13 @@ def _customers(world: World) -> None:
         tags=("vip",),
         contacts=({"name": "Bob Buyer", "title": "Purchasing", "phone": "+8613800000002"},),
     )
+    # A change in its history (the card shows what changed from what to what).
+    o["customer"] = customer_update(
+        actor=sales,
+        customer=o["customer"],
+        version=o["customer"].version,
+        data={"industry": "Wholesale", "notes": ""},
+    )
     o["customer2"] = customer_create(
         actor=sales,
         data={"name": "Acme Trading Co", "kind": "company", "city": "Hangzhou"},

@@ -237,7 +237,7 @@ def field_change_events(
     for r in rows:
         if r.action == "update" and r.field:
             title = _("修改 %(field)s") % {"field": field_label(r.field)}
-            detail = f"{r.old_value or '（空）'} → {r.new_value or '（空）'}"
+            detail = f"{r.old_value or _('（空）')} → {r.new_value or _('（空）')}"
         else:
             title, detail = str(r.get_action_display()), r.new_value
         events.append(
