@@ -28,6 +28,15 @@ def test_two_times_the_gap_example_in_plain_words():
     )
 
 
+def test_a_condition_in_english_has_english_punctuation():
+    from django.utils import translation
+
+    with translation.override("en"):
+        words = rules.describe_condition(TWICE_GAP, translation.gettext)
+    assert words.startswith("(") and words.endswith(")") and " and " in words
+    assert rules.describe_condition(TWICE_GAP).startswith("（")
+
+
 @pytest.mark.parametrize(
     ("facts", "expected"),
     [

@@ -55,6 +55,16 @@ def test_page_is_public_mobile_and_loads_nothing_from_other_hosts(web, invited):
     assert "no-store" in page["Cache-Control"]
 
 
+def test_page_styles_only_from_files_its_policy_allows(web, invited):
+    """The page's Content-Security-Policy says style-src 'self': an inline style
+    attribute would be refused by the browser (and logged as an error)."""
+    *_rest, token = invited
+    page = web.get(_url(token))
+    assert "style-src 'self'" in page["Content-Security-Policy"]
+    assert "unsafe-inline" not in page["Content-Security-Policy"]
+    assert not re.search(r"<[^>]+\sstyle=", page.content.decode())
+
+
 def test_answer_lands_everywhere(web, invited, org, monkeypatch):
     survey, customer, invitation, token = invited
     seen: list[events.CustomerEvent] = []

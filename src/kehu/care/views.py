@@ -152,7 +152,7 @@ def greetings_send_view(request: HttpRequest) -> HttpResponse:
         try:
             greetings_send(actor=actor, item_ids=form.cleaned_data["items"], **_greeting(form))
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         else:
             messages.success(request, _("祝福已交给群发，可在群发页面查看发送进度。"))
     else:
@@ -161,7 +161,7 @@ def greetings_send_view(request: HttpRequest) -> HttpResponse:
 
 
 def _errors_text(form: BaseForm) -> str:
-    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+    return _("；").join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _greeting(form: GreetingForm) -> dict[str, Any]:
@@ -243,7 +243,7 @@ def cadence_edit_view(request: HttpRequest, cadence_id: int | None = None) -> Ht
         try:
             cadence_delete(actor=actor, cadence=cadence)
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         return redirect("care:rules")
     form = CadenceForm(request.POST, instance=cadence)
     try:
@@ -251,7 +251,7 @@ def cadence_edit_view(request: HttpRequest, cadence_id: int | None = None) -> Ht
             raise ValidationError(form.errors.as_data())  # type: ignore[arg-type]
         cadence_save(actor=actor, cadence=form.instance, version=form.cleaned_data["version"])
     except (ValidationError, KehuError) as error:
-        messages.error(request, getattr(error, "message", None) or "；".join(error.messages))  # type: ignore[union-attr]
+        messages.error(request, getattr(error, "message", None) or _("；").join(error.messages))  # type: ignore[union-attr]
     else:
         messages.success(request, _("回访周期已保存。"))
     return redirect("care:rules")

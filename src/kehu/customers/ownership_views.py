@@ -52,7 +52,7 @@ from kehu.customers.views import int_param
 
 def _error_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        return "；".join(error.messages)
+        return _("；").join(error.messages)
     if isinstance(error, KehuError):
         return error.message
     return str(error)

@@ -260,7 +260,7 @@ def owner_change_events(
             at=r.at,
             kind="owner",
             pk=r.pk,
-            title=f"{r.get_kind_display()}：{r.from_user.label if r.from_user else pool} → "
+            title=f"{r.get_kind_display()}{_('：')}{r.from_user.label if r.from_user else pool} → "
             f"{r.to_user.label if r.to_user else pool}",
             detail=r.reason_text,
             actor=r.actor.label if r.actor else str(_("系统")),
@@ -288,7 +288,7 @@ def field_change_events(
             title = str(_("修改 %(field)s") % {"field": field_label(r.field)})
             if r.action != ChangeAction.UPDATE:
                 title = f"{r.get_action_display()} · {title}"
-            detail = f"{r.old_value or '（空）'} → {r.new_value or '（空）'}"
+            detail = f"{r.old_value or _('（空）')} → {r.new_value or _('（空）')}"
         else:
             title, detail = str(r.get_action_display()), r.new_value
         events.append(

@@ -146,7 +146,7 @@ def task_finish_view(request: HttpRequest, task_id: int) -> HttpResponse:
                 result=form.cleaned_data["result"],
             )
         except (KehuError, ValidationError) as error:
-            messages.error(request, getattr(error, "message", None) or "；".join(error.messages))  # type: ignore[union-attr]
+            messages.error(request, getattr(error, "message", None) or _("；").join(error.messages))  # type: ignore[union-attr]
         else:
             messages.success(request, _("已更新回访任务。"))
     return redirect(_back(request, reverse("followups:my_work")))

@@ -70,7 +70,7 @@ def _refusal(error: ValidationError | KehuError, name: str) -> str:
         return _("“%(name)s”已被他人修改，下面显示的是最新状态；请确认后重试。") % {"name": name}
     if isinstance(error, KehuError):
         return error.message
-    return "；".join(error.messages)
+    return _("；").join(error.messages)
 
 
 def _flash(request: HttpRequest, error: str) -> None:

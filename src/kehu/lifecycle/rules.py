@@ -625,7 +625,9 @@ def describe_condition(condition: Mapping[str, Any], translate: Translate = _ide
         group = "all" if "all" in condition else "any"
         joiner = translate(gettext_noop(" 且 ") if group == "all" else gettext_noop(" 或 "))
         parts = [describe_condition(child, translate) for child in condition[group]]
-        return "（" + joiner.join(parts) + "）" if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        return translate(gettext_noop("（%(parts)s）")) % {"parts": joiner.join(parts)}
     if "not" in condition:
         return translate(gettext_noop("并非%(what)s")) % {
             "what": describe_condition(condition["not"], translate)
@@ -694,13 +696,13 @@ def check_rule_set(
                     % {"rule": rule.name, "stage": key}
                 )
         for message in validate(rule.condition, translate):
-            errors.append(f"{rule.name}：{message}")
+            errors.append(rule.name + translate(gettext_noop("：")) + message)
     if errors:
         raise RuleError(errors)
     loop = find_loop(rules, stage_keys)
     if loop:
         path = " → ".join([*(step[0] for step in loop), loop[0][0]])
-        names = "、".join(f"“{step[1].name}”" for step in loop)
+        names = translate(gettext_noop("、")).join(f"“{step[1].name}”" for step in loop)
         raise RuleError(
             [
                 translate(

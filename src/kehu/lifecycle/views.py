@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor
@@ -41,7 +42,7 @@ def stage_move_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         reason = request.POST.get("reason", "")
         stage_move(actor=actor, customer=customer, model=model, stage=stage, reason=reason)
     except ValidationError as error:
-        return _card(request, customer_id, "；".join(error.messages))
+        return _card(request, customer_id, _("；").join(error.messages))
     except KehuError as error:
         return _card(request, customer_id, error.message)
     return _card(request, customer_id)

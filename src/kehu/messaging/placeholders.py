@@ -75,8 +75,8 @@ def template_validate(*, subject: str, body: str, extra_keys: Iterable[str] = ()
             errors[field] = [
                 _("未知的占位符：%(names)s。可用：%(known)s")
                 % {
-                    "names": "、".join("{" + n + "}" for n in unknown),
-                    "known": "、".join("{" + n + "}" for n in sorted(allowed, key=_order)),
+                    "names": _("、").join("{" + n + "}" for n in unknown),
+                    "known": _("、").join("{" + n + "}" for n in sorted(allowed, key=_order)),
                 }
             ]
     if errors:

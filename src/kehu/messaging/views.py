@@ -197,7 +197,8 @@ def consent_view(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=actor, customer=customer, source=ConsentSource.FORM, **form.cleaned_data
             )
         except (ValidationError, KehuError) as failure:
-            error = getattr(failure, "message", "") or "；".join(getattr(failure, "messages", []))
+            texts = getattr(failure, "messages", [])
+            error = getattr(failure, "message", "") or _("；").join(texts)
     context = consent_card_context(actor, customer) | {"error": error}
     return render(request, "messaging/_consent_card.html", context, status=409 if error else 200)
 

@@ -259,7 +259,7 @@ class Answer(models.Model):
         if self.score is not None:
             return str(self.score)
         if self.choices:
-            return "、".join(str(c) for c in self.choices)
+            return str(_("、")).join(str(c) for c in self.choices)
         return self.text
 
 

@@ -72,7 +72,7 @@ def _error_text(error: Exception) -> str:
     if isinstance(error, KehuError):
         return error.message
     if isinstance(error, ValidationError):
-        return "；".join(error.messages)
+        return _("；").join(error.messages)
     return str(error)
 
 
