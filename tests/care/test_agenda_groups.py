@@ -119,7 +119,7 @@ def test_tasks_for_the_ticked_lines_each_checked(org, day):
     assert result.refused == {colleague[0]: Refusal.NOT_FOUND, pool[0]: Refusal.FORBIDDEN}
     tasks = Task.objects.filter(pk__in=CareItem.objects.filter(pk__in=mine).values("task"))
     assert tasks.count() == 3 and {t.assignee_id for t in tasks} == {org.sales.pk}
-    assert {t.title.split("：")[0] for t in tasks} == {"生日"}
+    assert {t.title_text.split("：")[0] for t in tasks} == {"生日"}
     again = care_items_tasks_create(actor=org.sales, item_ids=mine)
     assert again.done == [] and set(again.refused.values()) == {ItemRefusal.HAS_TASK}
     # a manager gives the pool customer's task, the team's owner keeps theirs

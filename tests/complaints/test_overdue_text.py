@@ -22,8 +22,8 @@ def test_an_escalation_long_overdue_says_days(org, book):
     make_complaint(org.service, book["own"], severity="critical", received_at=start)
     # Critical: respond within an hour; the job had not run for 55 days.
     complaints_escalate(now=start + 1333 * H + dt.timedelta(minutes=5))
-    body = Notification.objects.get(user=org.manager).body
-    assert body.endswith("已超时 55 天")  # the job writes in the site's language
+    body = Notification.objects.get(user=org.manager).body_text
+    assert body.endswith("已超时 55 天")  # worded when read, in the reader's language
     assert "小时" not in body
 
 

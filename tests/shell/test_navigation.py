@@ -37,6 +37,10 @@ NOT_IN_NAV = {
     "value:run_now": "the value model page (POST)",
     "messaging:new": "the campaigns page",
     "messaging:template_new": "the message templates page",
+    "value:at_risk_export_xlsx": "the at-risk list",
+    "lifecycle:model_new": "the lifecycle models page",
+    "care:items": "the care agenda's bulk bar (POST)",
+    "followups:bulk": "my work's bulk bar (POST)",
 }
 
 

@@ -19,6 +19,7 @@ from kehu.care.access import can_act_on_items
 from kehu.care.models import CareItem, TaskKindChoice
 from kehu.care.selectors import care_items_visible_to
 from kehu.care.services import TASK_KINDS, due_at_for
+from kehu.care.texts import TASK_MESSAGE
 from kehu.customers.access import can_log_interaction
 from kehu.followups.models import Task, TaskKind, TaskStatus
 from kehu.followups.services import Refusal, task_assignees, tasks_finish
@@ -79,12 +80,16 @@ def care_items_tasks_create(*, actor: User, item_ids: Iterable[int]) -> ItemsRes
             kind = TASK_KINDS.get(
                 TaskKindChoice(rule.task_kind or TaskKindChoice.GREETING), TaskKind.CARE
             )
+            if item.params is None:  # a line built with its words, before params
+                words = {"title": f"{rule.name}：{item.note}"[:200], "notes": item.note}
+            else:  # its facts: the task reads in its reader's language
+                facts = {"rule": rule.name, "reason": item.reason, "note": item.params}
+                words = {"message": TASK_MESSAGE, "params": facts}
             task = Task(
                 customer_id=item.customer_id,
                 assignee_id=owner if owner in assignable else actor.pk,
                 kind=kind,
-                title=f"{rule.name}：{item.note}"[:200],
-                notes=item.note,
+                **words,
                 due_at=due_at_for(max(item.occurs_on, today)),
                 status=TaskStatus.OPEN,
                 created_by=actor,

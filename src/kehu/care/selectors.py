@@ -192,7 +192,7 @@ def agenda_groups(
                 AgendaGroup(
                     key,
                     [
-                        AgendaRow(i.customer, i.reason, i.note, i.occurs_on, i.rule, i)
+                        AgendaRow(i.customer, i.reason, i.note_text, i.occurs_on, i.rule, i)
                         for i in rows.order_by("id")[start : start + page_size]
                     ],
                     counts[key],

@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.care.access import can_edit_rules
-from kehu.customers.access import can_reassign
+from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.lifecycle.admin_selectors import can_edit_models
+from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
 from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
 
@@ -60,6 +61,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:pool", _("公海")),
     Entry(Group.CUSTOMERS, "customers:duplicates", _("疑似重复")),
     Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
+    Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.SALES, "orders:list", _("订单")),
     Entry(Group.SALES, "messaging:campaigns", _("群发")),
     Entry(Group.SALES, "messaging:templates", _("消息模板"), can_send_any),
@@ -71,6 +73,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.ANALYTICS, "value:dashboard", _("客户价值"), can_view_dashboard),
     Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
     Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
+    Entry(Group.SETTINGS, "lifecycle:flag_list", _("人工标记"), can_edit_flags),
     Entry(Group.SETTINGS, "value:model", _("客户价值模型"), can_admin_value),
     Entry(Group.SETTINGS, "value:settings", _("客户价值设置"), can_admin_value),
     Entry(Group.SETTINGS, "care:rules", _("关怀规则"), can_edit_rules),
