@@ -82,3 +82,14 @@ def test_update_from_the_incident_page(client, org, incident):
     bad = client.post(url, {"channel": "sms", "body": ""})
     assert bad.status_code == 422
     assert IncidentUpdate.objects.count() == 1
+
+
+def test_the_update_on_a_complaint_reads_in_its_readers_language(org, book, incident):
+    from django.utils import translation
+
+    incident_update_send(actor=org.service, incident=incident, channel="sms", body="已召回")
+    step = ComplaintStep.objects.filter(kind=StepKind.INCIDENT_UPDATE).first()
+    assert (step.note, step.params) == ("", {"channel": "sms", "body": "已召回"})
+    assert step.note_text == "危机通报（短信）：已召回"
+    with translation.override("en"):
+        assert step.note_text == "Incident update (SMS): 已召回"

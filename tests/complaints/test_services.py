@@ -306,3 +306,35 @@ def test_create_through_service_rejects_unknown_fields(org, book):
             customer=book["own"],
             data={"channel": "phone", "description": "x", "status": "closed"},
         )
+
+
+def test_steps_the_system_words_read_in_the_readers_language(org, book):
+    """A change of fields and a move with feedback keep what was changed and what was
+    typed, labelled in the reader's language; a note alone stays as typed."""
+    from django.utils import translation
+
+    from kehu.complaints.services import complaint_update
+
+    complaint = make_complaint(org.service, book["own"])
+    with translation.override("en"):
+        complaint_update(
+            actor=org.service,
+            complaint=complaint,
+            version=complaint.version,
+            data={"severity": "high"},
+        )
+    walk_to(org.service, complaint, Status.FEEDBACK)
+    steps = list(ComplaintStep.objects.filter(complaint=complaint).order_by("at", "id"))
+    changed, feedback = steps[1], steps[-1]
+    assert (changed.note, changed.message, changed.params) == (
+        "",
+        "complaints.changed",
+        {"fields": ["severity"]},
+    )
+    assert changed.note_text == "修改了：严重程度"
+    assert feedback.params == {"feedback": "已补发新茶", "note": ""}
+    assert feedback.note_text == "反馈：已补发新茶"
+    with translation.override("en"):
+        assert changed.note_text == "Changed: Severity"
+        assert feedback.note_text == "Feedback: 已补发新茶"
+    assert steps[2].message == "" and steps[2].note_text == steps[2].note

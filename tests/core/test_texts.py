@@ -26,6 +26,9 @@ EXAMPLES = {
         "hours": 2,
         "minutes": 5,
     },
+    "complaints.changed": {"fields": ["severity", "handler"]},
+    "complaints.incident": {"channel": "sms", "body": "已召回"},
+    "complaints.moved": {"close_reason": "重复登记", "note": ""},
     "care.item": {"rule": "生日关怀", "reason": "birthday", "note": {"month": 9, "day": 25}},
     "customers.reclaimed": {"rule": "deal", "days": 30},
     "customers.merged": {"id": 7},
@@ -41,7 +44,10 @@ EXAMPLES = {
 def test_who_registers_which_code_and_part():
     assert message_codes() == {
         "care.item": ("title", "notes"),
+        "complaints.changed": ("note",),
         "complaints.escalated": ("title", "body"),
+        "complaints.incident": ("note",),
+        "complaints.moved": ("note",),
         "customers.merged": ("reason",),
         "customers.reclaimed": ("reason",),
         "customers.unmerged": ("reason",),

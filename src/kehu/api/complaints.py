@@ -223,7 +223,7 @@ def _detail(response: HttpResponse, complaint: Complaint) -> dict[str, Any]:
                 "kind": s.kind,
                 "from_status": s.from_status or None,
                 "to_status": s.to_status or None,
-                "note": s.note,
+                "note": s.note_text,
                 "actor": _user(s.actor),
             }
             for s in complaint_steps(complaint)

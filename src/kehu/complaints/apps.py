@@ -20,7 +20,6 @@ class ComplaintsConfig(AppConfig):
 
         register_timeline_source("complaint", _("投诉"), complaint_events)
 
-        from kehu.complaints.escalation import ESCALATED_MESSAGE, escalated_body, escalated_title
-        from kehu.core.texts import message_register
+        from kehu.complaints import texts
 
-        message_register(ESCALATED_MESSAGE, title=escalated_title, body=escalated_body)
+        texts.register()

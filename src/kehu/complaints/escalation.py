@@ -10,27 +10,18 @@ recipient (``Notification.key``), both written in one transaction per complaint.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
-from kehu.complaints.models import (
-    Complaint,
-    ComplaintEscalation,
-    DeadlineKind,
-    Severity,
-    Status,
-)
+from kehu.complaints import texts
+from kehu.complaints.models import Complaint, ComplaintEscalation, Status
 from kehu.complaints.services import deadline_for
-from kehu.core.numbers import duration_text
 from kehu.followups.models import Notification
 
 LEVEL_MANAGER = 1
@@ -138,7 +129,7 @@ def _notify(
             user=user,
             key=f"complaint_esc:{complaint.pk}:{escalation.deadline[:3]}:{escalation.level}:"
             f"{stamp}:{user.pk}",
-            message=ESCALATED_MESSAGE,
+            message=texts.ESCALATED,
             params=params,
             url=reverse("complaints:detail", args=[complaint.pk]),
             created_at=now,
@@ -150,27 +141,3 @@ def _notify(
     fresh = [row for row in rows if row.key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
-
-
-# The escalation notification's words (``kehu.core.texts``, registered in
-# ``ComplaintsConfig.ready()``), rendered in the reader's language when shown.
-ESCALATED_MESSAGE = "complaints.escalated"
-
-
-def escalated_title(params: Mapping[str, Any]) -> str:
-    title = _("投诉超时升级：%(customer)s（%(deadline)s已超时）") % {
-        "customer": params["customer"],
-        "deadline": DeadlineKind(params["deadline"]).label,
-    }
-    return title[:200]
-
-
-def escalated_body(params: Mapping[str, Any]) -> str:
-    handler = params.get("handler")
-    overdue = dt.timedelta(hours=params["hours"], minutes=params["minutes"])
-    return _("投诉 #%(id)d · %(severity)s · 处理人 %(handler)s · 已超时 %(span)s") % {
-        "id": params["id"],
-        "severity": Severity(params["severity"]).label,
-        "handler": handler if handler else _("未指派"),
-        "span": duration_text(overdue),
-    }

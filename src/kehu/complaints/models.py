@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
+from kehu.core.texts import message_render
 from kehu.customers.models import Customer
 from kehu.orders.models import Order, Product
 
@@ -276,7 +277,11 @@ class ComplaintStep(models.Model):
     at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    # What a person typed (and the words of steps written before ``message``); a step
+    # the system words keeps a message code and its facts (``note_text``).
     note = models.TextField(max_length=5000, blank=True)
+    message = models.CharField(max_length=40, blank=True, default="", db_default="")
+    params = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -284,6 +289,11 @@ class ComplaintStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the active language (``kehu.core.texts``)."""
+        return message_render(self.message, self.params, "note", self.note)
 
 
 class ComplaintEscalation(models.Model):

@@ -223,7 +223,7 @@ def complaint_events(customer: Customer, cursor: Cursor | None, limit: int) -> l
                 kind="complaint",
                 pk=step.pk,
                 title=str(title),
-                detail=step.note,
+                detail=step.note_text,
                 actor=step.actor.label if step.actor else "",
                 url=reverse("complaints:detail", args=[number]),
                 extra={"status": step.to_status, "step": step.kind},

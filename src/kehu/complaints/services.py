@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
+from kehu.complaints import texts
 from kehu.complaints.access import can_handle, can_log_complaint, can_manage_incidents
 from kehu.complaints.models import (
     Complaint,
@@ -175,7 +176,11 @@ def _step(
     to_status: str = "",
     note: str = "",
     at: dt.datetime | None = None,
+    message: str = "",
+    params: dict[str, Any] | None = None,
 ) -> ComplaintStep:
+    """A step, with the note a person typed, or (worded by the system around what
+    people typed) a message code and its facts (``kehu.complaints.texts``)."""
     return ComplaintStep.objects.create(
         complaint=complaint,
         kind=kind,
@@ -184,6 +189,8 @@ def _step(
         from_status=from_status,
         to_status=to_status,
         note=note[:5000],
+        message=message,
+        params=params,
     )
 
 
@@ -305,14 +312,9 @@ def complaint_update(
         "updated_by",
     ]
     _save(fresh, version, fields)
-    labels = ", ".join(_field_label(f) for f in changed)
-    _step(fresh, actor, StepKind.CHANGE, note=_("修改了：%(fields)s") % {"fields": labels})
+    fields = [name.removesuffix("_id") for name in changed]
+    _step(fresh, actor, StepKind.CHANGE, message=texts.CHANGED, params={"fields": fields})
     return fresh
-
-
-def _field_label(name: str) -> str:
-    field = Complaint._meta.get_field(name.removesuffix("_id"))
-    return str(getattr(field, "verbose_name", name))
 
 
 def _text(value: str, field: str, limit: int) -> str:
@@ -359,21 +361,23 @@ def complaint_transition(
             details={"status": source, "allowed": list(allowed_transitions(source))},
         )
     now = now or timezone.now()
-    details = [note]
+    # What the step says besides the note: the words people typed, each labelled when
+    # shown (``texts.MOVED``).
+    said: dict[str, str] = {}
     if to_status == Status.FEEDBACK:
         if not feedback:
             raise ValidationError({"feedback": _("请填写给客户的反馈内容。")})
         fresh.feedback = feedback
         fresh.customer_response = ""
         fresh.resolved_at = now
-        details.insert(0, _("反馈：%(text)s") % {"text": feedback})
+        said["feedback"] = feedback
     elif to_status == Status.CLOSED:
         if source == Status.FEEDBACK and customer_response:
             fresh.customer_response = customer_response
-            details.insert(0, _("客户回应：%(text)s") % {"text": customer_response})
+            said["customer_response"] = customer_response
         elif close_reason:
             fresh.customer_response = customer_response or fresh.customer_response
-            details.insert(0, _("关闭原因：%(text)s") % {"text": close_reason})
+            said["close_reason"] = close_reason
         elif source == Status.FEEDBACK:
             raise ValidationError(
                 {"customer_response": _("请填写客户对反馈的回应，或填写关闭原因。")}
@@ -418,8 +422,10 @@ def complaint_transition(
         StepKind.TRANSITION,
         from_status=source,
         to_status=to_status,
-        note="\n".join(d for d in details if d),
+        note="" if said else note,
         at=now,
+        message=texts.MOVED if said else "",
+        params={**said, "note": note} if said else None,
     )
     _emit("complaint_changed", fresh, actor)
     if to_status == Status.CLOSED:
@@ -542,17 +548,15 @@ def incident_update_send(
         .values_list("id", "customer_id")
     ):
         latest[customer_id] = complaint_id
-    note = _("危机通报（%(channel)s）：%(body)s") % {
-        "channel": update.get_channel_display(),
-        "body": update.body,
-    }
+    params = {"channel": update.channel, "body": update.body}
     ComplaintStep.objects.bulk_create(
         ComplaintStep(
             complaint_id=complaint_id,
             kind=StepKind.INCIDENT_UPDATE,
             actor=actor,
             at=update.created_at,
-            note=note,
+            message=texts.INCIDENT,
+            params=params,
         )
         for complaint_id in latest.values()
     )

@@ -14,24 +14,25 @@ without importing the apps above it. A part a code does not render, an unknown c
 or params a renderer cannot read (a row written by a newer or an older version) give
 the stored text.
 
-Registered codes (``message_codes()`` lists them; a test checks each renders):
+Registered codes (``message_codes()`` lists them, a test renders each in both
+languages); their params are described where they are rendered:
 
-=========================  ============================================================
-code                       written by / params
-=========================  ============================================================
-``followups.kind``         followups: a task given no title (its kind's name);
-                           ``kind``
-``followups.task_due``     followups reminders; ``task`` (the task's ``title``,
-                           ``message``, ``params``), ``customer``, ``due``
-``followups.pool_notice``  followups reminders; ``customer``, ``due``
-``complaints.escalated``   complaints escalation; ``customer``, ``deadline``, ``id``,
-                           ``severity``, ``handler``, ``hours``, ``minutes``
-``customers.reclaimed``    customers pool reclaim (an owner change); ``rule``, ``days``
-``customers.merged``       customers merge, and ``customers.unmerged``; ``id``
-``care.item``              care agenda tasks; ``rule``, ``reason``, ``note``
-``surveys.low_score``      surveys; ``survey``, ``csat``, ``nps``
-``value.retention``        value at-risk list; ``customer``, ``reasons``
-=========================  ============================================================
+==========================================  ===============================================
+codes                                       rows; rendered by
+==========================================  ===============================================
+``followups.kind``, ``.task_due``,          tasks titled by their kind, reminders;
+``.pool_notice``                            ``followups/texts.py``
+``customers.reclaimed``, ``.merged``,       owner changes; ``customers/texts.py``
+``.unmerged``
+``complaints.changed``, ``.moved``,         complaint steps, escalation notifications;
+``.incident``, ``.escalated``               ``complaints/texts.py``
+``care.item``                               care tasks; ``care/texts.py``
+``surveys.low_score``                       low-score tasks; ``surveys/texts.py``
+``value.retention``                         retention tasks; ``value/texts.py``
+==========================================  ===============================================
+
+(The lifecycle engine's stage changes keep their own structure, ``rules.explanation_text``;
+care agenda lines are worded by their reason, ``care/texts.py``.)
 """
 
 from __future__ import annotations
