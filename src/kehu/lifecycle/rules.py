@@ -519,38 +519,16 @@ def explain(condition: Mapping[str, Any], facts: Facts, translate: Translate = _
     return explain_used(condition, facts, translate)[0]
 
 
-def _leaf_key(leaf: Mapping[str, Any], negated: bool, facts: Facts) -> tuple[Any, ...]:
-    """What ``describe_leaf`` reads: the leaf, and the values of its facts."""
-    value = leaf.get("value")
-    other = facts.get(value["fact"]) if isinstance(value, dict) else None
-    actual = facts.get(leaf["fact"])
-    if isinstance(actual, set):
-        actual = frozenset(actual)
-    return (id(leaf), negated, actual, other)
-
-
 def explain_used(
-    condition: Mapping[str, Any],
-    facts: Facts,
-    translate: Translate = _identity,
-    phrases_seen: dict[tuple[Any, ...], str] | None = None,
+    condition: Mapping[str, Any], facts: Facts, translate: Translate = _identity
 ) -> tuple[str, dict[str, Any]]:
-    """``explain`` and the facts that decided it (``evaluate``), in one walk. A caller
-    explaining many customers passes ``phrases_seen``: a leaf's words depend only on
-    the values of its facts, so they are remembered by those."""
+    """``explain`` and the facts that decided it (``evaluate``), in one walk."""
     if not holds(condition, facts):
         return "", {}
     leaves = _why(condition, facts)
     phrases: list[str] = []
     for leaf, negated in leaves:
-        if phrases_seen is None:
-            phrase = describe_leaf(leaf, facts, translate, negated)
-        else:
-            key = _leaf_key(leaf, negated, facts)
-            found = phrases_seen.get(key)
-            if found is None:
-                found = phrases_seen[key] = describe_leaf(leaf, facts, translate, negated)
-            phrase = found
+        phrase = describe_leaf(leaf, facts, translate, negated)
         if phrase not in phrases:
             phrases.append(phrase)
     return translate(gettext_noop("；")).join(phrases), _used(leaves, facts)
