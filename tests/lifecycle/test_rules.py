@@ -170,8 +170,8 @@ def test_an_explanation_kept_as_data_reads_as_the_words_did():
     assert first == {
         "rule": "流失",
         "why": [
-            ["days_since_last_order", ">=", {"fact": "median_gap_days", "times": 2}, False],
-            ["days_since_last_order", ">=", 60, False],
+            ["days_since_last_order", ">=", {"fact": "median_gap_days", "times": 2}],
+            ["days_since_last_order", ">=", 60],
         ],
     }
     assert second["reset"] and second["why"] == [["latest_csat", ">", 2, True]]
@@ -201,11 +201,10 @@ def test_an_explanation_after_a_move_reads_the_stage_facts_as_zero():
 
 
 def test_an_explanation_this_version_cannot_word_keeps_what_it_can():
-    """A leaf on a fact since removed is left out; no steps at all reads as a placement."""
+    """A leaf on a fact since removed (or not a leaf at all) is left out; no steps at all
+    reads as a placement."""
     explanation = {
-        "steps": [
-            {"rule": "旧", "why": [["shoe_size", ">", 1, False], ["orders_count", ">=", 1, False]]}
-        ]
+        "steps": [{"rule": "旧", "why": [["shoe_size", ">", 1], ["orders_count", ">=", 1], "?"]}]
     }
     assert rules.explanation_text(explanation, {"orders_count": 2}) == "旧：订单数 2 单，超过 1 单"
     assert rules.explanation_text({"steps": []}, {}) == "纳入生命周期模型"

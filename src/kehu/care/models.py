@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team
 from kehu.core.models import TimeStampedModel
+from kehu.core.texts import TextJSONEncoder
 from kehu.customers.models import Customer, Tag
 from kehu.followups.models import Task
 
@@ -253,7 +254,7 @@ class CareItem(models.Model):
     # The line's facts, worded by its reason in the reader's language (``note_text``,
     # ``kehu.care.texts``); ``note`` keeps the words of lines built before params.
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

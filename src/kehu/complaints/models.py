@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
-from kehu.core.texts import message_render
+from kehu.core.texts import TextJSONEncoder, message_render
 from kehu.customers.models import Customer
 from kehu.orders.models import Order, Product
 
@@ -281,7 +281,7 @@ class ComplaintStep(models.Model):
     # the system words keeps a message code and its facts (``note_text``).
     note = models.TextField(max_length=5000, blank=True)
     message = models.CharField(max_length=40, blank=True, default="", db_default="")
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
 
     class Meta:
         ordering = ["at", "id"]

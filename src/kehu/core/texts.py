@@ -37,6 +37,7 @@ care agenda lines are worded by their reason, ``care/texts.py``.)
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -75,3 +76,12 @@ def message_render(code: str, params: Params | None, part: str, stored: str = ""
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         logger.warning("message %s: cannot render %s from %r", code, part, params)
         return stored
+
+
+class TextJSONEncoder(json.JSONEncoder):
+    """JSON for params and explanations: text kept as UTF-8, not escaped (a Chinese name
+    takes 3 bytes a character instead of 6; on SQLite JSON is stored as text)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)

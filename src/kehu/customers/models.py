@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team
 from kehu.core.models import TimeStampedModel
-from kehu.core.texts import message_render
+from kehu.core.texts import TextJSONEncoder, message_render
 
 
 class CustomerKind(models.TextChoices):
@@ -360,7 +360,7 @@ class OwnerChange(models.Model):
     # change the system made keeps a message code and its facts (``reason_text``).
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     message = models.CharField(max_length=40, blank=True, default="", db_default="")
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
     at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -8,7 +8,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.texts import message_render
+from kehu.core.texts import TextJSONEncoder, message_render
 from kehu.customers.models import Customer
 
 
@@ -61,7 +61,7 @@ class Task(models.Model):
         _("说明"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)]
     )
     message = models.CharField(max_length=40, blank=True, default="", db_default="")
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
     due_at = models.DateTimeField(_("截止时间"))
     status = models.CharField(
         _("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
@@ -117,7 +117,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     message = models.CharField(max_length=40, blank=True, default="", db_default="")
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
     url = models.CharField(max_length=200, blank=True)
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

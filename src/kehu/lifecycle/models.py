@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
+from kehu.core.texts import TextJSONEncoder
 from kehu.customers.models import Customer
 from kehu.lifecycle import rules as rulebook
 
@@ -140,7 +141,7 @@ class StageChange(models.Model):
     # ``explanation``); a rule's change keeps why as data, worded when shown in the
     # reader's language (``reason_text``, ``rules.explanation_text``), with ``facts``.
     reason = models.TextField(_("原因"), blank=True)
-    explanation = models.JSONField(null=True, blank=True)
+    explanation = models.JSONField(null=True, blank=True, encoder=TextJSONEncoder)
     facts = models.JSONField(_("依据"), default=dict, blank=True)
 
     class Meta:

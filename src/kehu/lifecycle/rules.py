@@ -541,7 +541,8 @@ def explain_used(
 #
 #     {"placed": true,                       # a first placement in the model
 #      "steps": [{"rule": "首次购买",          # each rule applied, in order
-#                 "why": [["orders_count", ">=", 1, false]],   # fact, op, value, negated
+#                 "why": [["orders_count", ">=", 1],  # fact, op, value (+ true: negated)
+#                         ["tags", "has", "VIP", true]],
 #                 "reset": true}]}           # after a move: the stage facts read 0
 #
 # A second step of one evaluation reads the stage facts as 0 (``days_in_stage``,
@@ -557,7 +558,12 @@ def explanation_step(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One rule applied: its entry in an explanation, and the facts that decided it."""
     leaves = _why(rule.condition, facts) if holds(rule.condition, facts) else []
-    why = [[leaf["fact"], leaf["op"], leaf.get("value"), negated] for leaf, negated in leaves]
+    why = [
+        [leaf["fact"], leaf["op"], leaf.get("value"), True]
+        if negated
+        else [leaf["fact"], leaf["op"], leaf.get("value")]
+        for leaf, negated in leaves
+    ]
     step: dict[str, Any] = {"rule": rule.name, "why": why}
     if reset:
         step["reset"] = True
@@ -573,14 +579,13 @@ def explanation_text(
     for step in explanation.get("steps") or ():
         state = {**facts, **STAGE_FACTS_RESET} if step.get("reset") else facts
         phrases: list[str] = []
-        for fact, op, value, negated in step.get("why") or ():
-            leaf = (
-                {"fact": fact, "op": op}
-                if value is None
-                else {"fact": fact, "op": op, "value": value}
-            )
+        for kept in step.get("why") or ():
             try:
-                phrase = describe_leaf(leaf, state, translate, bool(negated))
+                fact, op, value, *negated = kept
+                leaf = {"fact": fact, "op": op}
+                if value is not None:
+                    leaf["value"] = value
+                phrase = describe_leaf(leaf, state, translate, any(negated))
             except (KeyError, TypeError, ValueError):
                 continue
             if phrase not in phrases:
