@@ -75,6 +75,23 @@ CUSTOMER = Kind(
     variants=(DELETED_CUSTOMER,),
 )
 
+LIFECYCLE_MODEL = Kind(
+    "lifecycle model",
+    lambda w: w.lifecycle_model,
+    NOT_ADMINS,
+    missing="no-such-model",
+    attribute="key",
+)
+APPLY_RUN = Kind("run of applying a lifecycle model", lambda w: w.apply_run, NOT_ADMINS)
+FLAG = Kind("manual flag", lambda w: w.flag, (), missing="no-such-flag", attribute="key")
+FLAG_ADMIN = Kind(
+    "manual flag (its definition)",
+    lambda w: w.flag,
+    NOT_ADMINS,
+    missing="no-such-flag",
+    attribute="key",
+)
+
 # The URL keyword → the kind of record it names. ``namespace:keyword`` where one
 # keyword names different records in different apps (``rule_id``): then the plain
 # keyword is deliberately absent, so a new app's ``rule_id`` must be added too; and
@@ -143,14 +160,26 @@ REGISTRY: dict[str, Kind] = {
     "care:rule_id": Kind("care rule", lambda w: w.care_rule, NOT_ADMINS),
     "festival_id": Kind("festival", lambda w: w.festival, NOT_ADMINS),
     "cadence_id": Kind("contact cadence", lambda w: w.cadence, NOT_ADMINS),
-    "lifecycle:key": Kind(
-        "lifecycle model",
-        lambda w: w.lifecycle_model,
-        NOT_ADMINS,
-        missing="no-such-model",
-        attribute="key",
-    ),
+    "lifecycle:key": LIFECYCLE_MODEL,
     "lifecycle:stage_id": Kind("lifecycle stage", lambda w: w.stage, NOT_ADMINS),
+    # A run of applying a model's rules (its progress page): admins only.
+    "lifecycle:apply_progress:run_id": APPLY_RUN,
+    "api:kehu_api_lifecycle_lifecycle_model_apply:key": LIFECYCLE_MODEL,
+    "api:kehu_api_lifecycle_lifecycle_model_apply_read:key": LIFECYCLE_MODEL,
+    "api:kehu_api_lifecycle_lifecycle_model_apply_read:run_id": APPLY_RUN,
+    # Manual flags: admins define them; a customer's flag is the customer's guard.
+    "lifecycle:flag_edit:key": FLAG_ADMIN,
+    "lifecycle:flag_retire:key": FLAG_ADMIN,
+    "api:kehu_api_flags_flags_patch:key": FLAG_ADMIN,
+    "api:kehu_api_flags_customer_flag_set:key": FLAG,
+    "api:kehu_api_flags_customer_flag_clear:key": FLAG,
+    # Moving all of a user's customers: a user the actor may not see answers 404.
+    "api:kehu_api_ownership_user_customers_transfer_endpoint:user_id": Kind(
+        "user",
+        lambda w: w.users["sales"],
+        ("west_manager", "west_sales", "east_sales2", "service"),
+        insider="manager",
+    ),
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
 }
 

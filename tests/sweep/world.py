@@ -33,6 +33,8 @@ from kehu.customers.services import contact_save, customer_create, customer_upda
 from kehu.followups.models import Notification
 from kehu.followups.services import task_create
 from kehu.interactions.services import interaction_log
+from kehu.jobs.models import JobRun, JobStatus
+from kehu.lifecycle.apply import apply_job_name
 from kehu.lifecycle.models import Flag, LifecycleModel, Rule, Stage
 from kehu.messaging.services import Audience, campaign_create, template_save
 from kehu.orders.models import Order
@@ -422,6 +424,13 @@ def _settings(world: World) -> None:
     o["lifecycle_model"] = LifecycleModel.objects.get(key="six_phase")
     o["stage"] = Stage.objects.filter(model=o["lifecycle_model"]).order_by("position", "pk").first()
     o["lifecycle_rule"] = Rule.objects.filter(model=o["lifecycle_model"]).order_by("pk").first()
+    o["flag"] = Flag.objects.order_by("pk").first()
+    o["apply_run"] = JobRun.objects.create(
+        name=apply_job_name(o["lifecycle_model"]),
+        status=JobStatus.OK,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
 
 
 def _pool(world: World) -> None:

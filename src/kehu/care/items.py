@@ -80,6 +80,7 @@ def care_items_tasks_create(*, actor: User, item_ids: Iterable[int]) -> ItemsRes
             kind = TASK_KINDS.get(
                 TaskKindChoice(rule.task_kind or TaskKindChoice.GREETING), TaskKind.CARE
             )
+            words: dict[str, object]
             if item.params is None:  # a line built with its words, before params
                 words = {"title": f"{rule.name}：{item.note}"[:200], "notes": item.note}
             else:  # its facts: the task reads in its reader's language
