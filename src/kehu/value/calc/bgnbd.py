@@ -12,6 +12,7 @@ and ``T`` are as in :mod:`summary`; alpha is in the same time unit as t_x and T.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,6 +230,50 @@ def fit(
     Time is divided by max(T)/10 inside (alpha scaled back), so the fit is unit-free:
     fitting in days gives alpha exactly 7 times the fit in weeks.
     """
+    f = fit_counts(
+        frequency,
+        recency,
+        T,
+        weights=weights,
+        min_repeat=min_repeat,
+        model="bgnbd",
+        objective=lambda *rows: _objective(_compress(*rows)),
+    )
+    r, al, a, b = f.theta
+    return BGNBDFit(
+        params=BGNBDParams(r=r, alpha=al, a=a, b=b),
+        log_likelihood=f.log_likelihood,
+        n=f.n,
+        repeat=f.repeat,
+        converged=True,
+        iterations=f.iterations,
+    )
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A maximum-likelihood fit of a four-parameter purchase-count model."""
+
+    theta: tuple[float, float, float, float]  # r, alpha (in the caller's unit), a, b
+    log_likelihood: float  # total, in the caller's time unit
+    n: int  # customers (sum of weights)
+    repeat: int  # customers with x > 0
+    iterations: int
+
+
+def fit_counts(
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    *,
+    weights: Any,
+    min_repeat: int,
+    model: str,
+    objective: Callable[[Float, Float, Float, Float, float], Objective],
+) -> Fitted:
+    """The fit shared by BG/NBD and MBG/NBD: inputs checked, time divided by max(T)/10,
+    ``objective(x, t_x, T, weights, scale)`` maximised from log-parameters 0, alpha and
+    the log-likelihood brought back to the caller's unit."""
     x, tx, age = _inputs(frequency, recency, T)
     w = weights_for(weights, len(x))
     total = float(w.sum())
@@ -241,17 +286,15 @@ def fit(
             {"customers": round(total), "repeat": round(repeat), "min_repeat": min_repeat},
         )
     scale = float(age.max()) / 10.0 or 1.0
-    data = _compress(x, tx, age, w, scale)
-    opt = maximise(_objective(data), np.zeros(4))
-    require_converged(opt, "bgnbd")
+    opt = maximise(objective(x, tx, age, w, scale), np.zeros(4))
+    require_converged(opt, model)
     r, al, a, b = (float(v) for v in np.exp(opt.theta))
     loglik = -opt.value * total - np.log(scale) * dot(w, x)
-    return BGNBDFit(
-        params=BGNBDParams(r=r, alpha=al * scale, a=a, b=b),
+    return Fitted(
+        theta=(r, al * scale, a, b),
         log_likelihood=float(loglik),
         n=round(total),
         repeat=round(repeat),
-        converged=True,
         iterations=opt.iterations,
     )
 

@@ -23,9 +23,8 @@ from scipy.special import betaln, digamma, expit, gammaln
 
 from ._arrays import Float, Int, check_horizon, check_params, dot, sum_by, weights_for
 from ._groups import group
-from ._optimize import Objective, maximise, mean_objective, require_converged
-from .bgnbd import BGNBDParams, _alive_counts, _inputs, _unique_pairs
-from .errors import FitError
+from ._optimize import Objective, mean_objective
+from .bgnbd import BGNBDParams, _alive_counts, _inputs, _unique_pairs, fit_counts
 
 
 @dataclass(frozen=True)
@@ -169,30 +168,23 @@ def fit(
     """Maximum-likelihood MBG/NBD parameters; the same contract as :func:`bgnbd.fit`
     (FitError ``no_data``, ``insufficient_data``, ``invalid_input``, ``no_convergence``;
     unit-free: fitting in days gives alpha 7 times the fit in weeks)."""
-    x, tx, age = _inputs(frequency, recency, T)
-    w = weights_for(weights, len(x))
-    total = float(w.sum())
-    if total <= 0:
-        raise FitError("no_data", {"customers": 0})
-    repeat = float(w[x > 0].sum())
-    if repeat < min_repeat:
-        raise FitError(
-            "insufficient_data",
-            {"customers": round(total), "repeat": round(repeat), "min_repeat": min_repeat},
-        )
-    scale = float(age.max()) / 10.0 or 1.0
-    data = _compress(x, tx, age, w, scale)
-    opt = maximise(_objective(data), np.zeros(4))
-    require_converged(opt, "mbgnbd")
-    r, al, a, b = (float(v) for v in np.exp(opt.theta))
-    loglik = -opt.value * total - np.log(scale) * dot(w, x)
+    f = fit_counts(
+        frequency,
+        recency,
+        T,
+        weights=weights,
+        min_repeat=min_repeat,
+        model="mbgnbd",
+        objective=lambda *rows: _objective(_compress(*rows)),
+    )
+    r, al, a, b = f.theta
     return MBGNBDFit(
-        params=MBGNBDParams(r=r, alpha=al * scale, a=a, b=b),
-        log_likelihood=float(loglik),
-        n=round(total),
-        repeat=round(repeat),
+        params=MBGNBDParams(r=r, alpha=al, a=a, b=b),
+        log_likelihood=f.log_likelihood,
+        n=f.n,
+        repeat=f.repeat,
         converged=True,
-        iterations=opt.iterations,
+        iterations=f.iterations,
     )
 
 
