@@ -166,16 +166,7 @@ def run_recorded(
     if unless is not None and unless():
         run.delete()
         return None
-    try:
-        result = func()
-    except Exception:
-        _finish(run, JobStatus.ERROR, error=traceback.format_exc())
-        raise
-    except BaseException as exc:
-        _finish(run, JobStatus.INTERRUPTED, error=f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(run, JobStatus.OK, result=result)
-    return run
+    return _recorded_call(run, func)
 
 
 def recorded(
@@ -270,8 +261,14 @@ def run_claimed(run_id: int, func: Callable[[Progress], Any]) -> JobRun | None:
         logger.info("job run %s is not queued any more: skipped", run_id)
         return None
     run = JobRun.objects.get(pk=run_id)
+    return _recorded_call(run, lambda: func(Progress(run)))
+
+
+def _recorded_call(run: JobRun, func: Callable[[], Any]) -> JobRun:
+    """Call ``func`` and finish ``run`` with its result: ok, its error's traceback, or
+    interrupted (a worker stopped by a signal)."""
     try:
-        result = func(Progress(run))
+        result = func()
     except Exception:
         _finish(run, JobStatus.ERROR, error=traceback.format_exc())
         raise
