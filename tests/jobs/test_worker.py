@@ -140,7 +140,9 @@ def _worker(env: dict[str, str], log: Path, workers: int = 1) -> subprocess.Pope
         )
 
 
-def _wait_for(done: Callable[[], bool], log: Path, seconds: float = 15) -> None:
+def _wait_for(done: Callable[[], bool], log: Path, seconds: float = 60) -> None:
+    # A deadline for "eventually", not a speed claim: on a loaded 2-core machine a worker
+    # process took more than 15 s to import Django and write its first log line.
     deadline = time.monotonic() + seconds
     while not done():
         if time.monotonic() > deadline:
