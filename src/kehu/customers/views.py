@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role, User
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_assignable_by
 from kehu.core.errors import ConflictError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import (
     access_customer,
     can_create,
@@ -187,7 +188,7 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
                 **form.service_arguments(),
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         except DuplicateError as error:
             duplicates = error  # shown above the form, with "create anyway" if allowed
         else:
@@ -218,7 +219,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
                 **form.service_arguments(),
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         except ConflictError as error:
             conflict = error
             # Keep everything the user typed; let a second submit go through after review.
