@@ -118,7 +118,7 @@ def periodic_job(
             job_run_due(name)
 
         tick.__name__ = tick.__qualname__ = name
-        tick.__module__ = func.__module__  # Huey's task name: kehu.jobs.tasks.reminders
+        tick.__module__ = func.__module__  # Huey's task name: kehu.followups.tasks.reminders
         task = db_periodic_task(schedule.fires, name=name)(tick)
         JOBS[name] = Job(name, func, schedule, lease, attempts, task)
         return func
