@@ -119,20 +119,11 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
 
 
 def _activity_context(actor: User, customer: Customer) -> dict[str, object]:
-    """The quick forms (log a touch, plan a follow-up) and the open follow-ups."""
-    from kehu.followups.forms import TaskForm
-    from kehu.followups.selectors import customer_open_tasks
-    from kehu.interactions.forms import InteractionForm
-    from kehu.orders.selectors import order_summary, orders_for_customer
-
-    may_log = can_log_interaction(actor, customer)
+    """Whether the viewer may log touches here, and the timeline's kinds. The orders,
+    the quick forms and the open follow-ups come from their apps' template tags
+    (``order_tags``, ``interaction_tags``, ``followup_tags``), as the other cards do."""
     return {
-        "order_summary": order_summary(customer),
-        "recent_orders": orders_for_customer(customer, limit=5),
-        "can_log": may_log,
-        "interaction_form": InteractionForm(customer=customer) if may_log else None,
-        "task_form": TaskForm(actor=actor) if may_log else None,
-        "open_tasks": customer_open_tasks(customer),
+        "can_log": can_log_interaction(actor, customer),
         "timeline_kinds": timeline_kinds(),
     }
 
