@@ -25,6 +25,7 @@ from kehu.messaging.access import (
 )
 from kehu.messaging.audience import send_scope
 from kehu.messaging.forms import CampaignForm, ConsentForm, TemplateForm
+from kehu.messaging.links import unsubscribe_read
 from kehu.messaging.models import ConsentSource, RecipientStatus
 from kehu.messaging.selectors import (
     campaign_progress,
@@ -40,7 +41,6 @@ from kehu.messaging.services import (
     template_delete,
     template_save,
     unsubscribe,
-    unsubscribe_read,
 )
 from kehu.messaging.templatetags.messaging_cards import consent_card_context
 
