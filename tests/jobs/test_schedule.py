@@ -190,3 +190,20 @@ def test_the_next_slot_after_a_moment():
     assert Every(5).next_after(dt.datetime(2026, 3, 1, 4, 7, 30, tzinfo=dt.UTC)) == dt.datetime(
         2026, 3, 1, 4, 10, tzinfo=dt.UTC
     )
+
+
+def test_the_jobs_are_listed_in_the_order_of_their_schedules():
+    assert list(jobs_load()) == [
+        "messages_send",
+        "reminders",
+        "complaints_escalate",
+        "survey_deliveries",
+        "pool_reclaim",
+        "dedupe_scan",
+        "lifecycle_analytics",
+        "jobruns_prune",
+        "value_score",
+        "lifecycle_daily",
+        "care_agenda",
+        "survey_order_triggers",
+    ]
