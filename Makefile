@@ -72,10 +72,12 @@ test-sqlite:
 test-postgres:
 	KEHU_TEST_POSTGRES=1 $(VENV)/bin/pytest -q
 
+# lint-imports checks the apps' layers ([tool.importlinter] in pyproject.toml).
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 	$(KEHU) makemigrations --check --dry-run -v0
 
 migrations-check: deps

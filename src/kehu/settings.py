@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "kehu.lifecycle",
     "kehu.value",
     "kehu.jobs",
+    "kehu.demo",  # the `kehu demo` command; no models
 ]
 
 MIDDLEWARE = [

@@ -52,7 +52,7 @@ SKIPPED_NAMESPACES = {
 
 
 def _unsubscribe_token(world: World) -> str:
-    from kehu.messaging.services import unsubscribe_token
+    from kehu.messaging.links import unsubscribe_token
 
     return unsubscribe_token(world.customer.pk, "email")
 

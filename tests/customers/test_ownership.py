@@ -16,8 +16,10 @@ from kehu.customers.ownership import (
     OwnershipError,
     customer_transfer,
     pool_claim,
+    pool_policy,
     pool_reclaim,
     pool_release,
+    reclaim_candidates,
     user_customers_transfer,
 )
 from tests.factories import make_customer
@@ -252,3 +254,18 @@ def test_a_reclaim_reads_in_its_readers_language(org, client):
         "超过 30 天未跟进，自动退回公海"
         in client.get(f"/customers/{customer.pk}/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_without_a_deal_source_the_deal_rule_counts_from_the_claim(org, monkeypatch):
+    from kehu.customers import ownership
+    from kehu.orders.selectors import last_purchase_at
+
+    assert ownership._deal_source is last_purchase_at  # registered by OrdersConfig.ready
+    monkeypatch.setattr(ownership, "_deal_source", None)
+    PoolPolicy.objects.create(followup_days=1000, deal_days=90)
+    customer = make_customer(org.sales)
+    old = make_customer(org.sales, name="久未成交")
+    Customer.objects.filter(pk=old.pk).update(claimed_at=timezone.now() - dt.timedelta(days=100))
+    assert reclaim_candidates(timezone.now(), pool_policy())["deal"] == [old.pk]
+    assert customer.pk not in reclaim_candidates(timezone.now(), pool_policy())["deal"]

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from kehu.jobs import tasks
+from kehu.followups import tasks as followup_tasks
 from kehu.jobs.models import JobRun, JobStatus
 from kehu.jobs.schedule import CHECK_MINUTES, DailyAt, Every, Job, job_run_due, jobs_load
 
@@ -27,7 +27,7 @@ def _utc(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime
 
 
 def test_every_periodic_job_is_registered_with_its_schedule():
-    assert tasks.reminders is JOBS["reminders"].func
+    assert followup_tasks.reminders is JOBS["reminders"].func
     schedules = {name: job.schedule for name, job in JOBS.items()}
     assert schedules == {
         "reminders": Every(1),
@@ -190,3 +190,20 @@ def test_the_next_slot_after_a_moment():
     assert Every(5).next_after(dt.datetime(2026, 3, 1, 4, 7, 30, tzinfo=dt.UTC)) == dt.datetime(
         2026, 3, 1, 4, 10, tzinfo=dt.UTC
     )
+
+
+def test_the_jobs_are_listed_in_the_order_of_their_schedules():
+    assert list(jobs_load()) == [
+        "messages_send",
+        "reminders",
+        "complaints_escalate",
+        "survey_deliveries",
+        "pool_reclaim",
+        "dedupe_scan",
+        "lifecycle_analytics",
+        "jobruns_prune",
+        "value_score",
+        "lifecycle_daily",
+        "care_agenda",
+        "survey_order_triggers",
+    ]

@@ -18,11 +18,10 @@ from kehu.lifecycle.apply import (
     apply_job_name,
     daily_next,
     lifecycle_apply_request,
-    lifecycle_apply_run,
 )
 from kehu.lifecycle.engine import lifecycle_evaluate
 from kehu.lifecycle.models import CustomerStage, LifecycleModel, Rule, StageChange
-from kehu.lifecycle.tasks import lifecycle_apply
+from kehu.lifecycle.tasks import lifecycle_apply, lifecycle_apply_run
 from tests.api.conftest import api_client_for
 from tests.factories import make_customer
 from tests.lifecycle.factories import buy, days_ago

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from kehu.messaging.links import unsubscribe_token
 from kehu.messaging.models import (
     Campaign,
     Channel,
@@ -17,7 +18,7 @@ from kehu.messaging.models import (
     MessageTemplate,
     Recipient,
 )
-from kehu.messaging.services import message_to_customers, unsubscribe_token
+from kehu.messaging.services import message_to_customers
 from tests.factories import make_customer
 from tests.messaging.factories import consenting_customer
 

@@ -27,13 +27,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from kehu.care import lunar
-from kehu.care.cadence import CadenceTable, cadence_table
+from kehu.care.cadence import CadenceTable, cadence_table, tier_reader
 from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKind
 from kehu.care.texts import care_note, lunar_birthday_params
 from kehu.core.dates import FIRST_BIRTHDAY
 from kehu.core.days import day_start
 from kehu.customers.models import Customer
-from kehu.value.selectors import run_latest_good, tiers_between
 
 CHUNK = 20_000
 COLUMNS = (
@@ -219,7 +218,7 @@ class _Context:
         )
         # Star tiers (客户分级) from the latest value scoring: their cadence comes first.
         # Read only when a cadence rule is active (birthdays and festivals need none).
-        self.tier_run = run_latest_good() if cadence_rules and cadence.by_tier else None
+        self.tiers = tier_reader() if cadence_rules and cadence.by_tier else None
         self.first_purchase = any(
             p.rule.kind == RuleKind.ANNIVERSARY
             and p.rule.anniversary == AnniversaryKind.FIRST_PURCHASE
@@ -317,7 +316,7 @@ def agenda_compute(
     scoped = [(p, p.has_scope) for p in context.plans]
     for rows, tags in _chunks(customers, context.need_tags, context.text):
         firsts = _first_purchases(rows[0][0], rows[-1][0]) if context.first_purchase else {}
-        tiers = tiers_between(context.tier_run, rows[0][0], rows[-1][0])
+        tiers = context.tiers(rows[0][0], rows[-1][0]) if context.tiers is not None else {}
         entries: list[Entry] = []
         append = entries.append
         for row in rows:

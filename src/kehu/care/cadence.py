@@ -3,16 +3,16 @@
 Today the cadence comes from the customer's tags (``CadenceRule``: the shortest cadence
 of the customer's tags, else the default row, else ``DEFAULT_DAYS``).
 
-Hook for tiers (客户分级): when the value issue lands, load its tier → days table in
-``cadence_table()`` and pass the customer's tier to ``CadenceTable.days_for``; a tier's
-cadence then takes precedence over the tag cadence (or the shorter wins — decide there).
-Every caller (the agenda, the customer's care and value cards) goes through
-``days_for``; for one customer, ``customer_cadence_days``.
+Star tiers (客户分级) come first when an app provides them: the value app registers a
+``TierSource`` from its ``AppConfig.ready`` (care sits below value and does not import
+it). A tier's cadence then takes precedence over the tag cadence. Every caller (the
+agenda, the customer's care and value cards) goes through ``days_for``; for one
+customer, ``customer_cadence_days``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,12 +21,47 @@ if TYPE_CHECKING:
 
 DEFAULT_DAYS = 90
 
+# The star tiers of the customers with ids from low to high (customer id → tier).
+TierReader = Callable[[int, int], dict[int, int]]
+
+
+@dataclass(frozen=True)
+class TierSource:
+    """Star tiers and their cadences, as the app that scores customers provides them.
+
+    ``cadence()``: tier → days between contacts. ``reader()``: the tiers of the latest
+    usable scoring, fixed for as long as the caller keeps the reader (one agenda run
+    reads one scoring), or None when nothing has been scored yet.
+    """
+
+    cadence: Callable[[], dict[int, int]]
+    reader: Callable[[], TierReader | None]
+
+
+_tier_source: TierSource | None = None
+
+
+def register_tier_source(source: TierSource) -> None:
+    global _tier_source
+    _tier_source = source
+
+
+def tier_reader() -> TierReader | None:
+    """The latest scoring's tiers (None: no tier source, or nothing scored yet)."""
+    return _tier_source.reader() if _tier_source is not None else None
+
+
+def customer_tier(customer_id: int) -> int | None:
+    """The customer's star tier in the latest usable scoring (None: not scored)."""
+    reader = tier_reader()
+    return reader(customer_id, customer_id).get(customer_id) if reader is not None else None
+
 
 @dataclass(frozen=True)
 class CadenceTable:
     default: int = DEFAULT_DAYS
     by_tag: dict[int, int] = field(default_factory=dict)
-    by_tier: dict[str, int] = field(default_factory=dict)  # filled by the value issue
+    by_tier: dict[str, int] = field(default_factory=dict)  # from the tier source
 
     def days_for(self, tag_ids: Iterable[int] = (), tier: str | None = None) -> int:
         if tier is not None and tier in self.by_tier:
@@ -49,9 +84,8 @@ def cadence_table() -> CadenceTable:
             default = days
         else:
             by_tag[tag_id] = days
-    from kehu.value.services import value_settings
-
-    by_tier = {str(tier): days for tier, days in value_settings().cadence().items()}
+    tiers = _tier_source.cadence() if _tier_source is not None else {}
+    by_tier = {str(tier): days for tier, days in tiers.items()}
     return CadenceTable(default=default, by_tag=by_tag, by_tier=by_tier)
 
 

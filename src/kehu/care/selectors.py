@@ -20,14 +20,13 @@ from kehu.accounts.models import User
 from kehu.care import lunar
 from kehu.care.access import care_items_q
 from kehu.care.agenda import Entry, agenda_compute, festivals_on, next_festival
-from kehu.care.cadence import customer_cadence_days
+from kehu.care.cadence import customer_cadence_days, customer_tier
 from kehu.care.models import AgendaDay, CareItem, CareRule, Festival, Reason
 from kehu.core.dates import birthday_usable
 from kehu.core.paging import PageNav
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
-from kehu.value.selectors import tier_of
 
 PAGE_SIZE = 50
 REASON_ORDER = [r.value for r in Reason]
@@ -309,7 +308,7 @@ def customer_care_dates(customer: Customer, *, today: dt.date | None = None) -> 
     if found:
         dates.festival, names = found[0], found[1]
         dates.festival_names = _("、").join(f.name for f in names)
-    dates.cadence_days = customer_cadence_days(customer, tier_of(customer.pk))
+    dates.cadence_days = customer_cadence_days(customer, customer_tier(customer.pk))
     base = customer.last_contact_at or customer.created_at
     if base:
         try:

@@ -44,6 +44,7 @@ from kehu.care.services import (
 )
 from kehu.care.tasks import care_agenda_build_now
 from kehu.core.errors import KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.views import int_param
 from kehu.followups.forms import bulk_report
@@ -52,14 +53,6 @@ ITEM_REASONS = {
     ItemRefusal.HAS_TASK: gettext_lazy("%(n)d 项已有任务"),
     ItemRefusal.NO_TASK: gettext_lazy("%(n)d 项还没有任务"),
 }
-
-
-def _form_errors(form: BaseForm, error: ValidationError | KehuError) -> None:
-    if isinstance(error, KehuError):
-        form.add_error(None, error.message)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -197,7 +190,7 @@ def rule_edit_view(request: HttpRequest, rule_id: int | None = None) -> HttpResp
                 festival_ids=[f.pk for f in form.cleaned_data["festivals"]],
             )
         except (ValidationError, KehuError) as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("关怀规则已保存。"))
             return redirect("care:rules")
@@ -223,7 +216,7 @@ def festival_edit_view(request: HttpRequest, festival_id: int | None = None) -> 
         try:
             festival_save(actor=actor, festival=form.instance, version=form.cleaned_data["version"])
         except (ValidationError, KehuError) as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("节日已保存。"))
             return redirect("care:festivals")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -38,14 +37,6 @@ class StyledForm(forms.Form):
                     "class",
                     "form-select" if isinstance(field.widget, forms.Select) else "form-control",
                 )
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for name, messages in error.message_dict.items():
-            target = name.removesuffix("_id")
-            self.add_error(target if target in self.fields else None, messages)
 
 
 class QueueFilterForm(StyledForm):

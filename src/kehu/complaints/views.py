@@ -42,6 +42,7 @@ from kehu.complaints.services import (
     incident_update_send,
 )
 from kehu.core.errors import KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.views import int_param
@@ -77,7 +78,7 @@ def complaint_create_view(request: HttpRequest, customer_id: int) -> HttpRespons
         try:
             complaint = complaint_create(actor=actor, customer=customer, data=form.service_data())
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("投诉已登记。"))
             return redirect("complaints:detail", complaint_id=complaint.pk)
@@ -146,7 +147,7 @@ def complaint_transition_view(request: HttpRequest, complaint_id: int) -> HttpRe
                 close_reason=data["close_reason"],
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         except KehuError as exc:  # stale version, illegal move: show it, keep the text
             error = exc.message
         else:
@@ -174,7 +175,7 @@ def complaint_update_view(request: HttpRequest, complaint_id: int) -> HttpRespon
                 actor=actor, complaint=complaint, version=version, data=form.service_data()
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         except KehuError as exc:
             form.add_error(None, exc.message)
         else:
@@ -214,7 +215,7 @@ def incident_create_view(request: HttpRequest) -> HttpResponse:
         try:
             incident = incident_create(actor=actor, data=form.cleaned_data)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("危机事件已创建。"))
             return redirect("complaints:incident", incident_id=incident.pk)
@@ -280,7 +281,7 @@ def incident_update_view(request: HttpRequest, incident_id: int) -> HttpResponse
         try:
             update = incident_update_send(actor=actor, incident=incident, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         except KehuError as exc:
             form.add_error(None, exc.message)
         else:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.errors import ConflictError
+from kehu.core.forms import add_service_errors
 from kehu.customers.models import CustomFieldDefinition, PoolPolicy, Tag
 from kehu.customers.pool_policy import POLICY_FIELDS, pool_policy_check, pool_policy_update
 
@@ -51,8 +52,7 @@ class PoolPolicyAdminForm(forms.ModelForm):
         try:
             pool_policy_check(draft)
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                self.add_error(name if name in self.fields else None, messages)
+            add_service_errors(self, error)
         return data
 
 

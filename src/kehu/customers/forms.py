@@ -111,10 +111,6 @@ class CustomerForm(forms.ModelForm):
             arguments["owner"] = data.get("owner")
         return arguments
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        for key, messages in error.message_dict.items():
-            self.add_error(key if key in self.fields else None, messages)
-
 
 def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
     common: dict[str, Any] = {"label": definition.label, "required": False}

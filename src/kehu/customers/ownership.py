@@ -13,13 +13,13 @@ new owner unless told not to; a claim always does).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
@@ -39,7 +39,6 @@ from kehu.customers.models import (
     PoolNotice,
     PoolPolicy,
 )
-from kehu.orders.models import PURCHASE_STATUSES, Order
 
 MAX_REASON = 500
 JUST_CLAIMED = dt.timedelta(minutes=10)
@@ -338,13 +337,25 @@ def _idle_since() -> Greatest:
     return _later_of(F("last_contact_at"))
 
 
-def _last_deal() -> Subquery:
-    """When the customer last bought: the newest purchase, read through the orders'
-    ``(customer, ordered_at)`` index. Not kept on the customer row: every batch of
-    orders would rewrite hundreds of customer rows (a page each) for a rule that runs
-    once a day."""
-    purchases = Order.objects.filter(customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES)
-    return Subquery(purchases.order_by("-ordered_at").values("ordered_at")[:1])
+DealSource = Callable[[], Combinable]
+_deal_source: DealSource | None = None
+
+
+def register_deal_source(source: DealSource) -> None:
+    """The app that knows purchases (orders, from its ``AppConfig.ready``) says when a
+    customer last bought: ``source()`` is an expression over a customer queryset's
+    ``OuterRef("pk")``, the moment of the newest deal or NULL."""
+    global _deal_source
+    _deal_source = source
+
+
+def _last_deal() -> Combinable:
+    """When the customer last bought, as the registered deal source reads it. Not kept
+    on the customer row: every batch of orders would rewrite hundreds of customer rows
+    (a page each) for a rule that runs once a day. No source: nobody ever bought."""
+    if _deal_source is None:
+        return Value(None, output_field=DateTimeField())
+    return _deal_source()
 
 
 def _deal_since() -> Greatest:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError, KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import (
     access_customer,
     can_edit_pool_policy,
@@ -244,8 +245,7 @@ def pool_policy_view(request: HttpRequest) -> HttpResponse:
     except ConflictError:
         return _policy_page(request, _fresh_policy_form(), status=409, conflict=True)
     except ValidationError as error:
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        add_service_errors(form, error)
         return _policy_page(request, form, status=422)
     messages.success(request, _("公海规则已保存，立即生效。"))
     return redirect("customers:pool_policy")

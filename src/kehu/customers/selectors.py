@@ -269,10 +269,24 @@ def owner_change_events(
     ]
 
 
-def field_label(name: str) -> str:
-    from kehu.core.templatetags.kehu import field_label as label
+SPECIAL_LABELS = {
+    "phones": gettext_lazy("电话"),
+    "tags": gettext_lazy("标签"),
+    "owner": gettext_lazy("负责人"),
+    "contacts": gettext_lazy("联系人"),
+}
 
-    return label(name)
+
+def field_label(name: str) -> str:
+    """The verbose name of a customer field named in the change history."""
+    if name.startswith("custom:"):
+        return name.split(":", 1)[1]
+    if name in SPECIAL_LABELS:
+        return str(SPECIAL_LABELS[name])
+    try:
+        return str(getattr(Customer._meta.get_field(name), "verbose_name", name))
+    except Exception:
+        return name
 
 
 def field_change_events(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role, User
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_assignable_by
 from kehu.core.errors import ConflictError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import (
     access_customer,
     can_create,
@@ -118,20 +119,11 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
 
 
 def _activity_context(actor: User, customer: Customer) -> dict[str, object]:
-    """The quick forms (log a touch, plan a follow-up) and the open follow-ups."""
-    from kehu.followups.forms import TaskForm
-    from kehu.followups.selectors import customer_open_tasks
-    from kehu.interactions.forms import InteractionForm
-    from kehu.orders.selectors import order_summary, orders_for_customer
-
-    may_log = can_log_interaction(actor, customer)
+    """Whether the viewer may log touches here, and the timeline's kinds. The orders,
+    the quick forms and the open follow-ups come from their apps' template tags
+    (``order_tags``, ``interaction_tags``, ``followup_tags``), as the other cards do."""
     return {
-        "order_summary": order_summary(customer),
-        "recent_orders": orders_for_customer(customer, limit=5),
-        "can_log": may_log,
-        "interaction_form": InteractionForm(customer=customer) if may_log else None,
-        "task_form": TaskForm(actor=actor) if may_log else None,
-        "open_tasks": customer_open_tasks(customer),
+        "can_log": can_log_interaction(actor, customer),
         "timeline_kinds": timeline_kinds(),
     }
 
@@ -187,7 +179,7 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
                 **form.service_arguments(),
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         except DuplicateError as error:
             duplicates = error  # shown above the form, with "create anyway" if allowed
         else:
@@ -218,7 +210,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
                 **form.service_arguments(),
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         except ConflictError as error:
             conflict = error
             # Keep everything the user typed; let a second submit go through after review.

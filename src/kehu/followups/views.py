@@ -21,6 +21,7 @@ from icalendar import Calendar, Event
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer, can_log_interaction
 from kehu.customers.views import int_param
 from kehu.followups.forms import BulkForm, FinishForm, TaskForm, bulk_report
@@ -119,8 +120,7 @@ def task_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         try:
             task_create(actor=actor, customer=customer, **form.service_arguments())
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已安排回访。"))
             return redirect(reverse("customers:detail", args=[customer.pk]) + "#tasks")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer, can_log_interaction
 from kehu.interactions.forms import InteractionForm
 from kehu.interactions.services import interaction_log
@@ -29,8 +30,7 @@ def interaction_create_view(request: HttpRequest, customer_id: int) -> HttpRespo
         try:
             interaction_log(actor=actor, customer=customer, **form.service_arguments())
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已记录跟进。"))
             return redirect(reverse("customers:detail", args=[customer.pk]) + "#timeline")

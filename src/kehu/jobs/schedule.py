@@ -118,7 +118,7 @@ def periodic_job(
             job_run_due(name)
 
         tick.__name__ = tick.__qualname__ = name
-        tick.__module__ = func.__module__  # Huey's task name: kehu.jobs.tasks.reminders
+        tick.__module__ = func.__module__  # Huey's task name: kehu.followups.tasks.reminders
         task = db_periodic_task(schedule.fires, name=name)(tick)
         JOBS[name] = Job(name, func, schedule, lease, attempts, task)
         return func
@@ -127,9 +127,21 @@ def periodic_job(
 
 
 def jobs_load() -> dict[str, Job]:
-    """Every job: each app's ``tasks`` module imported (once; later calls are cheap)."""
+    """Every job, each app's ``tasks`` module imported (once; later calls are cheap), in
+    the order of their schedules: the frequent ones, then the daily ones by time of day
+    (not in the order some import happened to register them)."""
     autodiscover_modules("tasks")
+    ordered = sorted(JOBS.values(), key=_schedule_order)
+    if list(JOBS) != [job.name for job in ordered]:
+        JOBS.clear()
+        JOBS.update((job.name, job) for job in ordered)
     return JOBS
+
+
+def _schedule_order(job: Job) -> tuple[int, int, int, str]:
+    if isinstance(job.schedule, Every):
+        return (0, job.schedule.minutes, 0, job.name)
+    return (1, job.schedule.hour, job.schedule.minute, job.name)
 
 
 def job_get(name: str) -> Job:

@@ -11,7 +11,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.errors import KehuError
 from kehu.lifecycle.models import Rule, Stage, StageKind
 
 MAX_CONDITION = 20_000
@@ -27,18 +26,6 @@ def _style(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select")
         elif not isinstance(widget, forms.HiddenInput):
             widget.attrs.setdefault("class", "form-control")
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError | KehuError) -> None:
-    """Put a service's refusal on the form's fields (or above them)."""
-    if isinstance(error, KehuError):
-        form.add_error(None, error.message)
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
 
 
 class RuleForm(forms.Form):

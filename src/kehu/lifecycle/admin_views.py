@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError, KehuError
+from kehu.core.forms import add_service_errors
 from kehu.lifecycle.admin_forms import (
     ModelCreateForm,
     ModelForm,
@@ -27,7 +28,6 @@ from kehu.lifecycle.admin_forms import (
     RuleForm,
     RuleToggleForm,
     StageForm,
-    add_service_errors,
 )
 from kehu.lifecycle.admin_selectors import (
     access_models_admin,

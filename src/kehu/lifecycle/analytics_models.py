@@ -15,16 +15,19 @@ from __future__ import annotations
 
 from django.db import models
 
-from kehu.lifecycle.models import LifecycleModel, Stage
+# The lifecycle models by label: models.py imports this module (so Django registers
+# these with the app), so this one may not import models.py back.
 
 
 class StageFlowDaily(models.Model):
-    model = models.ForeignKey(LifecycleModel, on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey(
+        "lifecycle.LifecycleModel", on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField()
     from_stage = models.ForeignKey(
-        Stage, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "lifecycle.Stage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    to_stage = models.ForeignKey("lifecycle.Stage", on_delete=models.CASCADE, related_name="+")
     count = models.PositiveIntegerField()
 
     class Meta:
@@ -35,7 +38,9 @@ class StageFlowDaily(models.Model):
 
 
 class StatsSnapshot(models.Model):
-    model = models.ForeignKey(LifecycleModel, on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey(
+        "lifecycle.LifecycleModel", on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField()  # the last day the snapshot covers
     computed_at = models.DateTimeField()
     data = models.JSONField(default=dict)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
@@ -20,12 +19,11 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import KehuError
-from kehu.customers.models import Customer
 from kehu.jobs.models import JobRun, JobStatus
-from kehu.jobs.runs import Progress, run_claimed, run_open, run_request
+from kehu.jobs.runs import run_open, run_request
 from kehu.lifecycle.admin_selectors import access_models_admin
-from kehu.lifecycle.engine import lifecycle_recompute
 from kehu.lifecycle.models import LifecycleModel
+from kehu.lifecycle.tasks import lifecycle_apply
 
 APPLY_LEASE = dt.timedelta(hours=2)
 DAILY_JOB = "lifecycle_daily"
@@ -52,25 +50,9 @@ def lifecycle_apply_request(*, actor: User, model: LifecycleModel) -> tuple[JobR
     key = model.key
 
     def enqueue(run_id: int) -> None:
-        from kehu.lifecycle.tasks import lifecycle_apply
-
         lifecycle_apply(run_id, key)
 
     return run_request(apply_job_name(model), enqueue=enqueue, lease=APPLY_LEASE)
-
-
-def lifecycle_apply_run(run_id: int, model_key: str) -> JobRun | None:
-    """The job: every live customer re-evaluated in the model, in runs of 5,000, the
-    count of those done written into the run after each."""
-
-    def work(progress: Progress) -> dict[str, Any]:
-        progress.start(Customer.objects.alive().count())
-        result = lifecycle_recompute(
-            now=timezone.now(), models=[model_key], progress=progress.advance
-        )
-        return {"model": model_key, "customers": result.customers, "changes": result.changes}
-
-    return run_claimed(run_id, work)
 
 
 def apply_run_of(model: LifecycleModel, run_id: object) -> JobRun:

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError, KehuError
-from kehu.lifecycle.admin_forms import FlagForm, FlagRetireForm, add_service_errors
+from kehu.core.forms import add_service_errors
+from kehu.lifecycle.admin_forms import FlagForm, FlagRetireForm
 from kehu.lifecycle.flags import access_flags_admin, flag_create, flag_update, flags_overview
 from kehu.lifecycle.models import Flag
 

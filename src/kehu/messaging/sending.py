@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kehu.messaging.gateways import Gateway, Outgoing, Result, gateway_for
+from kehu.messaging.links import unsubscribe_url
 from kehu.messaging.models import (
     Campaign,
     CampaignStatus,
@@ -164,8 +165,6 @@ def _drop_withdrawn(rows: list[Recipient], token: str, report: SendReport) -> li
 def _outgoing(row: Recipient) -> Outgoing:
     headers = None
     if row.campaign.channel == Channel.EMAIL:
-        from kehu.messaging.services import unsubscribe_url
-
         url = unsubscribe_url(row.customer_id, Channel.EMAIL)
         headers = {
             "List-Unsubscribe": f"<{url}>",

@@ -11,7 +11,7 @@ Consent policy (PIPL), one rule per purpose:
   involved in): everyone except customers who *withdrew* consent on the channel.
 
 Every e-mail ends with an unsubscribe link (a signed URL, no login, see
-``unsubscribe_url``) and carries ``List-Unsubscribe`` headers; every SMS ends with
+``links.unsubscribe_url``) and carries ``List-Unsubscribe`` headers; every SMS ends with
 "回T退订".
 """
 
@@ -21,12 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +41,7 @@ from kehu.messaging.access import (
     sendable_q,
 )
 from kehu.messaging.audience import Reach, SendScope, audience_reach, recipient_block, send_scope
+from kehu.messaging.links import unsubscribe_read, unsubscribe_url
 from kehu.messaging.models import (
     Campaign,
     CampaignStatus,
@@ -59,9 +57,9 @@ from kehu.messaging.models import (
     SkipReason,
 )
 from kehu.messaging.placeholders import MissingValue, customer_values, render, template_validate
+from kehu.messaging.tasks import campaign_send
 
 SMS_OPT_OUT = "回T退订"
-UNSUBSCRIBE_SALT = "kehu.messaging.unsubscribe"
 CHUNK = 500
 MAX_AUDIENCE = 1_000_000
 
@@ -114,28 +112,6 @@ def consent_set(
         at=now,
     )
     return current
-
-
-def unsubscribe_token(customer_id: int, channel: str) -> str:
-    return signing.dumps({"c": customer_id, "ch": channel}, salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def unsubscribe_url(customer_id: int, channel: str) -> str:
-    token = unsubscribe_token(customer_id, channel)
-    return settings.KEHU_BASE_URL + reverse("messaging:unsubscribe", args=[token])
-
-
-def unsubscribe_read(token: str) -> tuple[Customer, str] | None:
-    """The customer and channel a link was made for; ``None`` if tampered or gone."""
-    try:
-        data = signing.loads(token[:500], salt=UNSUBSCRIBE_SALT)
-        customer_id, channel = int(data["c"]), str(data["ch"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    customer = Customer.objects.alive().filter(pk=customer_id).first()
-    if customer is None or channel not in Channel.values:
-        return None
-    return customer, channel
 
 
 def unsubscribe(token: str) -> tuple[Customer, str] | None:
@@ -442,8 +418,6 @@ def _campaign_start(
 
 
 def _enqueue(campaign_id: int) -> None:
-    from kehu.messaging.tasks import campaign_send
-
     campaign_send(campaign_id)
 
 

@@ -3,8 +3,6 @@ the public unsubscribe page."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer
 from kehu.messaging.access import (
     access_campaign,
@@ -26,6 +25,7 @@ from kehu.messaging.access import (
 )
 from kehu.messaging.audience import send_scope
 from kehu.messaging.forms import CampaignForm, ConsentForm, TemplateForm
+from kehu.messaging.links import unsubscribe_read
 from kehu.messaging.models import ConsentSource, RecipientStatus
 from kehu.messaging.selectors import (
     campaign_progress,
@@ -41,17 +41,8 @@ from kehu.messaging.services import (
     template_delete,
     template_save,
     unsubscribe,
-    unsubscribe_read,
 )
 from kehu.messaging.templatetags.messaging_cards import consent_card_context
-
-
-def _form_errors(form: Any, error: ValidationError | KehuError) -> None:
-    if isinstance(error, KehuError):
-        form.add_error(None, error.message)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -88,7 +79,7 @@ def campaign_new_view(request: HttpRequest) -> HttpResponse:
                 return redirect("messaging:detail", campaign.pk)
             preview = campaign_preview(actor=actor, audience=form.audience(), **form.message())
         except (ValidationError, KehuError) as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
     status = 422 if request.method == "POST" and form.errors else 200
     context = {"form": form, "preview": preview, "scope": send_scope(actor)}
     return render(request, "messaging/campaign_new.html", context, status=status)
@@ -156,7 +147,7 @@ def template_edit_view(request: HttpRequest, template_id: int | None = None) -> 
         try:
             template_save(actor=actor, template=template, **form.cleaned_data)
         except (ValidationError, KehuError) as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("模板已保存。"))
             return redirect("messaging:templates")

@@ -15,6 +15,12 @@ class OrdersConfig(AppConfig):
         # and history) to the survivor; undoing it moves them back.
         register_relation(Order)
 
+        from kehu.customers.ownership import register_deal_source
+        from kehu.orders.selectors import last_purchase_at
+
+        # The pool's "no deal for N days" reclaim rule reads the newest purchase.
+        register_deal_source(last_purchase_at)
+
         from kehu.customers.timeline import register_timeline_source
         from kehu.orders.timeline import order_events, refund_events
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.dates import BusinessDateField, BusinessDateTimeField
@@ -62,8 +61,3 @@ class RefundForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _styled(self)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for key, messages in error.message_dict.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)

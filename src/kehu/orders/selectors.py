@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from kehu.accounts.models import User
 from kehu.core.days import day_end, day_start
@@ -15,13 +15,28 @@ from kehu.core.paging import PageNav
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import order_visibility_q
-from kehu.orders.models import Order, OrderLine, OrderRevision, OrderStatus, Product, Refund
+from kehu.orders.models import (
+    PURCHASE_STATUSES,
+    Order,
+    OrderLine,
+    OrderRevision,
+    OrderStatus,
+    Product,
+    Refund,
+)
 
 ZERO = Decimal("0.00")
 
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
     return Order.objects.filter(order_visibility_q(user))
+
+
+def last_purchase_at() -> Subquery:
+    """When the customer (``OuterRef("pk")`` of a customer queryset) last bought: the
+    newest purchase, read through the orders' ``(customer, ordered_at)`` index."""
+    purchases = Order.objects.filter(customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES)
+    return Subquery(purchases.order_by("-ordered_at").values("ordered_at")[:1])
 
 
 @dataclass

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
+from kehu.core.forms import add_service_errors
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.views import int_param
 from kehu.orders.access import access_order, can_write_order
@@ -63,7 +64,7 @@ def order_refund_view(request: HttpRequest, order_id: int) -> HttpResponse:
         try:
             refund_record(actor=actor, order=order, **form.cleaned_data)
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("退款已登记。"))
             return redirect("orders:detail", order_id=order.pk)

@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.dates import BusinessDateField
@@ -265,10 +264,6 @@ class AnswerForm(forms.Form):
 
     def values(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for key, messages in error.message_dict.items():
-            self.add_error(key if key in self.fields else None, messages)
 
     def rows(self) -> list[tuple[Question, forms.BoundField]]:
         return [(q, self[f"q{q.pk}"]) for q in self.questions]

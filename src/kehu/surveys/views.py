@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_visible_to
 from kehu.core.charts import chart_config
 from kehu.core.errors import KehuError
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer
 from kehu.surveys.access import (
     access_invitation,
@@ -282,8 +283,7 @@ def triggers_view(request: HttpRequest, survey_id: int) -> HttpResponse:
         try:
             trigger_save(actor=actor, survey=survey, data=form.service_data())
         except ValidationError as error:
-            for key, texts in error.message_dict.items():
-                form.add_error(key if key in form.fields else None, texts)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已添加自动发送规则。"))
             return redirect("surveys:triggers", survey.pk)
@@ -396,7 +396,7 @@ def answer_view(request: HttpRequest, token: str) -> HttpResponse:
             except LinkError as error:
                 return _link_problem(request, error)
             except ValidationError as error:
-                form.add_service_errors(error)
+                add_service_errors(form, error)
             else:
                 context = {"survey": invitation.survey, "language": invitation.language}
                 return _public(request, "surveys/public/thanks.html", context)

@@ -19,3 +19,12 @@ class ValueConfig(AppConfig):
         from kehu.value.texts import RETENTION_MESSAGE, retention_notes, retention_title
 
         message_register(RETENTION_MESSAGE, title=retention_title, notes=retention_notes)
+
+        from kehu.care.cadence import TierSource, register_tier_source
+        from kehu.value.selectors import latest_tiers
+        from kehu.value.services import value_settings
+
+        # Care's contact cadence follows the star tiers: a tier's days come first.
+        register_tier_source(
+            TierSource(cadence=lambda: value_settings().cadence(), reader=latest_tiers)
+        )

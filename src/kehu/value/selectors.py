@@ -4,9 +4,10 @@ at-risk list (filtered by what the user may see), the dashboard's numbers."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.care.cadence import customer_cadence_days
 from kehu.core.paging import PageNav, pages_for
 from kehu.core.sql import values_in
 from kehu.customers.access import visibility_q
@@ -143,8 +145,6 @@ def customer_value(customer: Customer, *, trend: int = TREND_RUNS) -> CustomerVa
             view.value.money_at_stake, retention_cost(run), view.value.worth_saving
         )
         # The cadence's days as the care card and the agenda decide them (care.cadence).
-        from kehu.care.cadence import customer_cadence_days
-
         view.cadence_days = customer_cadence_days(customer, view.value.tier)
         if customer.last_contact_at is not None:
             view.days_since_contact = max(0, (timezone.now() - customer.last_contact_at).days)
@@ -302,6 +302,8 @@ def tiers_between(run: ScoreRun | None, low: int, high: int) -> dict[int, int]:
     )
 
 
-def tier_of(customer_id: int) -> int | None:
-    """The customer's star tier in the latest usable run (None: not scored)."""
-    return tiers_between(run_latest_good(), customer_id, customer_id).get(customer_id)
+def latest_tiers() -> Callable[[int, int], dict[int, int]] | None:
+    """The star tiers of the latest usable run, by ranges of customer ids (care's tier
+    source reads them); None when nothing has been scored yet."""
+    run = run_latest_good()
+    return partial(tiers_between, run) if run is not None else None

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
 from kehu.core.exports import export_response
+from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer, can_log_interaction
 from kehu.customers.selectors import PageOutOfRange
-from kehu.lifecycle.admin_forms import add_service_errors
 from kehu.value.access import (
     access_at_risk,
     access_dashboard,

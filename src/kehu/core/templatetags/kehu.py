@@ -1,4 +1,4 @@
-"""Template helpers: phone display, choice labels, query-string building, and the one
+"""Template helpers: query-string building, and the one
 way a page shows an amount, a count, a percentage or a span of time (``money``,
 ``count``, ``percent``, ``duration``; see ``kehu.core.money`` and ``kehu.core.numbers``)."""
 
@@ -9,26 +9,11 @@ from typing import Any
 
 from django import template
 from django.http import QueryDict
-from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import money_display
 from kehu.core.numbers import count_text, duration_text, percent_text
-from kehu.customers.models import Customer
-from kehu.customers.phones import phone_display
 
 register = template.Library()
-
-SPECIAL_LABELS = {
-    "phones": _("电话"),
-    "tags": _("标签"),
-    "owner": _("负责人"),
-    "contacts": _("联系人"),
-}
-
-
-@register.filter
-def phone(value: str) -> str:
-    return phone_display(value)
 
 
 @register.filter
@@ -53,19 +38,6 @@ def percent(value: Any, places: int = 1) -> str:
 def duration(value: dt.timedelta | None) -> str:
     """``{{ span|duration }}`` → ``55 天`` / ``3 小时`` / ``12 分钟``."""
     return "" if value is None else duration_text(value)
-
-
-@register.filter
-def field_label(name: str) -> str:
-    """The verbose name of a customer field named in the change history."""
-    if name.startswith("custom:"):
-        return name.split(":", 1)[1]
-    if name in SPECIAL_LABELS:
-        return str(SPECIAL_LABELS[name])
-    try:
-        return str(getattr(Customer._meta.get_field(name), "verbose_name", name))
-    except Exception:
-        return name
 
 
 @register.simple_tag(takes_context=True)

@@ -1,8 +1,13 @@
-"""Order status badges (amounts go through the ``money`` filter of ``kehu``)."""
+"""Order status badges (amounts go through the ``money`` filter of ``kehu``) and the
+customer page's order card data."""
 
 from __future__ import annotations
 
 from django import template
+
+from kehu.customers.models import Customer
+from kehu.orders.models import Order
+from kehu.orders.selectors import OrderSummary, order_summary, orders_for_customer
 
 register = template.Library()
 
@@ -17,3 +22,16 @@ STATUS_BADGES = {
 @register.filter
 def status_badge(status: str) -> str:
     return STATUS_BADGES.get(status, "text-bg-light")
+
+
+@register.simple_tag
+def customer_order_summary(customer: Customer) -> OrderSummary:
+    """``{% customer_order_summary customer as order_summary %}`` on the customer page
+    (pass a customer the viewer was given by ``access_customer``)."""
+    return order_summary(customer)
+
+
+@register.simple_tag
+def customer_recent_orders(customer: Customer, limit: int = 5) -> list[Order]:
+    """``{% customer_recent_orders customer as recent_orders %}``: the newest orders."""
+    return orders_for_customer(customer, limit=limit)
