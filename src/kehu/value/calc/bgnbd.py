@@ -124,27 +124,34 @@ def _compress(x: Float, tx: Float, age: Float, w: Float, scale: float) -> _Data:
     by_t = np.argsort(tx_r[first])
     first, wr = first[by_t], wr[by_t]
     xr, txr, Tr = x_r[first], tx_r[first], T_r[first]  # by t_x: gathers run in order
-    xi, x_first = group(xr)
-    ti, t_first = group(txr)
-    Ti, T_first = group(Tr)
     T_once = age[once]
     inv0, first0 = group(T_once)
-    w0 = sum_by(inv0, w[once], len(first0))
     return _Data(
-        x=xr,
-        w=wr,
-        xi=xi,
-        ux=xr[x_first],
-        uw=sum_by(xi, wr, len(x_first)),
-        ti=ti,
-        utx=txr[t_first] / scale,
-        Ti=Ti,
-        uT=Tr[T_first] / scale,
+        **distinct_values(xr, txr, Tr, wr, scale),
         T0=T_once[first0] / scale,
-        w0=w0,
+        w0=sum_by(inv0, w[once], len(first0)),
         total=float(w.sum()),
         scale=scale,
     )
+
+
+def distinct_values(xr: Float, txr: Float, Tr: Float, wr: Float, scale: float) -> dict[str, Any]:
+    """The rows (x, weight) with indexes into their distinct x, t_x and T (scaled), each
+    log taken once per distinct value: the fields BG/NBD's and MBG/NBD's data share."""
+    xi, x_first = group(xr)
+    ti, t_first = group(txr)
+    Ti, T_first = group(Tr)
+    return {
+        "x": xr,
+        "w": wr,
+        "xi": xi,
+        "ux": xr[x_first],
+        "uw": sum_by(xi, wr, len(x_first)),
+        "ti": ti,
+        "utx": txr[t_first] / scale,
+        "Ti": Ti,
+        "uT": Tr[T_first] / scale,
+    }
 
 
 # ---------------------------------------------------------------- likelihood

@@ -24,7 +24,7 @@ from scipy.special import betaln, digamma, expit, gammaln
 from ._arrays import Float, Int, check_horizon, check_params, dot, sum_by, weights_for
 from ._groups import group
 from ._optimize import Objective, mean_objective
-from .bgnbd import BGNBDParams, _alive_counts, _inputs, _unique_pairs, fit_counts
+from .bgnbd import BGNBDParams, _alive_counts, _inputs, _unique_pairs, distinct_values, fit_counts
 
 
 @dataclass(frozen=True)
@@ -83,20 +83,8 @@ def _compress(x: Float, tx: Float, age: Float, w: Float, scale: float) -> _Data:
         x, tx, age, w = x[keep], tx[keep], age[keep], w[keep]
     inv, first = group(tx, x, age)
     wr = sum_by(inv, w, len(first))
-    xr, txr, Tr = x[first], tx[first], age[first]
-    xi, x_first = group(xr)
-    ti, t_first = group(txr)
-    Ti, T_first = group(Tr)
     return _Data(
-        x=xr,
-        w=wr,
-        xi=xi,
-        ux=xr[x_first],
-        uw=sum_by(xi, wr, len(x_first)),
-        ti=ti,
-        utx=txr[t_first] / scale,
-        Ti=Ti,
-        uT=Tr[T_first] / scale,
+        **distinct_values(x[first], tx[first], age[first], wr, scale),
         total=float(w.sum()),
         scale=scale,
     )
