@@ -344,9 +344,9 @@ def model_create(
 
 
 def _model_copy(source: LifecycleModel, target: LifecycleModel) -> None:
-    stages = {}
-    for stage in Stage.objects.filter(model=source).order_by("position", "pk"):
-        stages[stage.pk] = Stage.objects.create(
+    originals = list(Stage.objects.filter(model=source).order_by("position", "pk"))
+    copies = Stage.objects.bulk_create(
+        Stage(
             model=target,
             key=stage.key,
             name=stage.name,
@@ -355,6 +355,9 @@ def _model_copy(source: LifecycleModel, target: LifecycleModel) -> None:
             position=stage.position,
             kind=stage.kind,
         )
+        for stage in originals
+    )
+    stages = {stage.pk: copy for stage, copy in zip(originals, copies, strict=True)}
     Rule.objects.bulk_create(
         Rule(
             model=target,
