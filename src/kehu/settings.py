@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "kehu.care",
     "kehu.lifecycle",
     "kehu.value",
+    "kehu.imports",
+    "kehu.exports",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]

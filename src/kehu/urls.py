@@ -18,6 +18,8 @@ urlpatterns = [
     path("lifecycle/", include("kehu.lifecycle.urls")),
     path("value/", include("kehu.value.urls")),
     path("messages/", include("kehu.messaging.urls")),
+    path("imports/", include("kehu.imports.urls")),
+    path("exports/", include("kehu.exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
