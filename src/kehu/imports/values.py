@@ -63,9 +63,8 @@ def as_text(cell: object, *, limit: int | None = None) -> str:
     elif isinstance(cell, int | float | Decimal):
         text = _number_text(cell)
     elif isinstance(cell, dt.datetime):
-        text = (
-            cell.isoformat(sep=" ", timespec="seconds") if cell.time() else cell.date().isoformat()
-        )
+        midnight = cell.time() == dt.time()
+        text = cell.date().isoformat() if midnight else cell.isoformat(sep=" ", timespec="seconds")
     elif isinstance(cell, dt.date):
         text = cell.isoformat()
     else:
@@ -90,7 +89,7 @@ _DATE_PATTERNS = [
     # 24-1-5, 24/1/5, 24.1.5, 24年1月5日
     re.compile(r"(?P<y>\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),
 ]
-_TIME_TAIL = re.compile(r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?")
+_TIME_TAIL = re.compile(r"(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
 def _serial_date(number: float) -> dt.date:
@@ -161,19 +160,18 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+]?\d+")
 
 def _phone_text(cell: object) -> str:
     if isinstance(cell, bool):
-        raise BadValue(_("“%(value)s”不是有效的电话号码。") % {"value": cell})
+        raise BadValue(_("“%(phone)s”不是有效的电话号码。") % {"phone": cell})
     if isinstance(cell, float):
         if not cell.is_integer():
-            raise BadValue(_("“%(value)s”不是有效的电话号码。") % {"value": repr(cell)})
+            raise BadValue(_("“%(phone)s”不是有效的电话号码。") % {"phone": repr(cell)})
         return str(int(cell))
     if isinstance(cell, int | Decimal):
         return _number_text(cell)
     text = half_width(str(cell)).strip()
     if _SCIENTIFIC.fullmatch(text):
         number = Decimal(text)
-        mantissa = Decimal(text.lower().split("e")[0]).normalize()
-        digits = len(str(int(number)))
-        if len(mantissa.as_tuple().digits) < digits:
+        mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+        if len(mantissa) < len(str(int(number))):  # digits Excel did not keep
             raise BadValue(
                 _(
                     "电话号码被 Excel 写成了科学计数法（%(value)s），后几位已经丢失；"

@@ -58,23 +58,35 @@ def detect_encoding(path: Path) -> str:
     sample = _cut_sample(raw, complete)
     if b"\x00" in sample:
         raise FileRejected(_("这个文件不是文本文件（CSV），无法读取。"))
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    encoding = _guess(sample)
+    text = sample.decode(encoding) if encoding else ""
+    controls = sum(1 for char in text if ord(char) < 32 and char not in "\r\n\t\x0c")
+    if not text or controls > len(text) / 100:
+        raise FileRejected(_("无法识别文件的文字编码：请在 Excel 中另存为“CSV UTF-8”后再导入。"))
+    return encoding
+
+
+def _guess(sample: bytes) -> str:
+    """UTF-8 when the sample is valid UTF-8 (GBK text almost never is), else GB18030
+    when it decodes so, else what charset-normalizer finds; "" when nothing fits."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
     if best is None:
-        raise FileRejected(_("无法识别文件的文字编码：请在 Excel 中另存为“CSV UTF-8”后再导入。"))
+        return ""
     encoding = best.encoding.lower()
-    return "gb18030" if encoding in CHINESE else encoding
+    encoding = "gb18030" if encoding in CHINESE else encoding
+    try:
+        sample.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return ""
+    return encoding
 
 
 def sniff_delimiter(lines: list[str], suffix: str) -> str:

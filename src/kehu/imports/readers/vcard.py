@@ -12,6 +12,7 @@ row with ``error`` set; the other cards still read.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -21,8 +22,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kehu.imports.readers import Cell, Row, Table
-from kehu.imports.readers.text import detect_encoding
+from kehu.imports.readers.text import CHINESE, detect_encoding
 
+# What each card gives: 手机 its first mobile number (typed CELL, labelled mobile/手机/
+# iPhone, or else the first number that looks like a Chinese mobile), 电话 the other
+# numbers joined by "; " (faxes go to 备注), 邮箱 the first e-mail (others to 备注),
+# 公司 and 部门 from ORG, 地址/省份/城市 from the preferred ADR, 生日 a date when BDAY
+# has a year.
 HEADERS = [
     "姓名",
     "手机",
@@ -97,8 +103,36 @@ def cards(lines: Iterator[str]) -> Iterator[tuple[int, list[str] | None]]:
         yield start, None
 
 
+_CHARSET = re.compile(r";CHARSET=([^;:]*)", re.IGNORECASE)
+
+
+def _with_charset(line: str, encoding: str) -> str:
+    """A quoted-printable line decodes in its ``CHARSET``, GBK and GB2312 as GB18030
+    (their superset), an unknown one or none (Outlook writes none) as the file's own
+    encoding."""
+    head, sep, value = line.partition(":")
+    if not sep or "QUOTED-PRINTABLE" not in head.upper():
+        return line
+    match = _CHARSET.search(head)
+    charset = match.group(1).strip().lower() if match else ""
+    try:
+        codec = codecs.lookup(charset).name if charset else ""
+    except LookupError:
+        codec = ""
+    if codec in CHINESE:
+        codec = "gb18030"
+    elif not codec:
+        codec = encoding
+    head = _CHARSET.sub("", head)
+    name, _semicolon, params = head.partition(";")
+    params = f";{params}" if params else ""
+    return f"{name};CHARSET={codec}{params}:{value}"
+
+
 def open_vcard_table(path: Path) -> Table:
     encoding = detect_encoding(path)
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
 
     def rows() -> Iterator[Row]:
         with path.open(encoding=encoding, errors="replace", newline="") as handle:
@@ -107,7 +141,7 @@ def open_vcard_table(path: Path) -> Table:
                     yield Row(number, [None] * len(HEADERS), _("名片不完整（缺少 END:VCARD）。"))
                     continue
                 try:
-                    cells = card_cells(card)
+                    cells = card_cells([_with_charset(line, encoding) for line in card])
                 except Exception:  # vobject raises many kinds for a damaged card
                     yield Row(number, [None] * len(HEADERS), _("名片格式有误，无法读取。"))
                     continue
@@ -174,6 +208,7 @@ def card_cells(lines: list[str]) -> list[Cell]:
 
     mobiles: list[str] = []
     others: list[str] = []
+    faxes: list[str] = []
     for child in children:
         if child.name != "TEL":
             continue
@@ -183,6 +218,9 @@ def card_cells(lines: list[str]) -> list[Cell]:
         if not number:
             continue
         kinds = _types(child) | {labels.get(child.group, "")}
+        if any("fax" in kind or "传真" in kind for kind in kinds):
+            faxes.append(number)
+            continue
         is_mobile = any(label in kind for kind in kinds for label in MOBILE_LABELS)
         (mobiles if is_mobile else others).append(number)
     if not mobiles:
@@ -211,6 +249,8 @@ def card_cells(lines: list[str]) -> list[Cell]:
         city, region = _text(value.city), _text(value.region)
     url = first("URL")
     note_parts = [_text(child.value) for child in children if child.name == "NOTE"]
+    if faxes:
+        note_parts.append(_("传真：%(numbers)s") % {"numbers": "; ".join(faxes)})
     if len(emails) > 1:
         note_parts.append(_("其他邮箱：%(emails)s") % {"emails": "; ".join(emails[1:])})
     note = "\n".join(part for part in note_parts if part)

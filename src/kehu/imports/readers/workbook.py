@@ -85,7 +85,12 @@ def _calamine_workbook(path: Path, kind: str) -> Any:
     import python_calamine
 
     try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
+        extensions = (".xls",) if kind == "xls" else (".xlsx", ".xlsm")
+        if path.suffix.lower() in extensions:
+            return python_calamine.CalamineWorkbook.from_path(str(path))
+        # calamine picks the format by the extension; by the content from a file object.
+        with path.open("rb") as handle:
+            return python_calamine.CalamineWorkbook.from_filelike(handle)
     except python_calamine.PasswordError:
         raise FileRejected(_("工作簿有密码保护：请去掉密码后再导入。")) from None
     except Exception:  # calamine raises several kinds for a damaged file
@@ -137,8 +142,14 @@ def _open_calamine(path: Path, kind: str, sheet: str | None) -> tuple[str, RawRo
 
 
 def openpyxl_rows(worksheet: Any) -> RawRows:
-    for index, cells in enumerate(worksheet.iter_rows(values_only=True)):
-        yield index + 1, cells
+    number = 0
+    try:
+        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            yield number, cells
+    except Exception:  # the sheet's XML is damaged past this row
+        raise FileRejected(
+            _("工作表在第 %(row)s 行之后已损坏，无法继续读取。") % {"row": number}
+        ) from None
 
 
 def _open_openpyxl(path: Path, sheet: str | None) -> tuple[str, RawRows, int | None]:
