@@ -407,3 +407,28 @@ def test_a_vcard_file_without_the_extension_is_recognised(tmp_path: Path) -> Non
     path = tmp_path / "contacts.txt"
     shutil.copy(FILES / "ios.vcf", path)
     assert open_table(path).kind == "vcf"
+
+
+def test_a_vcf_without_any_card_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text("姓名,手机\n张三,13800138000\n", encoding="utf-8")
+    with pytest.raises(FileRejected, match="名片"):
+        open_table(path)
+
+
+def test_excel_unicode_text_is_utf16_with_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "unicode.txt"
+    path.write_bytes((FILES / "tab.tsv").read_text(encoding="utf-8").encode("utf-16"))
+    table = open_table(path)
+    assert table.encoding == "utf-16"
+    assert table.headers == ["客户名称", "手机", "生日", "城市", "备注"]
+    assert rows(table)[1].cells[0] == "龚䶮"
+
+
+def test_gbk_after_a_long_ascii_start_is_still_detected(tmp_path: Path) -> None:
+    path = tmp_path / "late_gbk.csv"
+    ascii_rows = "".join(f"Customer {i},138{i:08d}\r\n" for i in range(20_000))
+    path.write_bytes(("name,phone\r\n" + ascii_rows + "张三,13800138000\r\n").encode("gbk"))
+    table = open_table(path)
+    assert table.encoding == "gb18030"
+    assert rows(table)[-1].cells == ["张三", "13800138000"]

@@ -56,6 +56,8 @@ def detect_encoding(path: Path) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     sample = _cut_sample(raw, complete)
+    if not complete and sample.isascii():
+        sample += _first_non_ascii_lines(path, len(sample))
     if b"\x00" in sample:
         raise FileRejected(_("这个文件不是文本文件（CSV），无法读取。"))
     encoding = _guess(sample)
@@ -64,6 +66,21 @@ def detect_encoding(path: Path) -> str:
     if not text or controls > len(text) / 100:
         raise FileRejected(_("无法识别文件的文字编码：请在 Excel 中另存为“CSV UTF-8”后再导入。"))
     return encoding
+
+
+def _first_non_ascii_lines(path: Path, start: int) -> bytes:
+    """The lines around the first byte past ``start`` that is not ASCII (a file whose
+    first rows are all ASCII says nothing of its encoding), or ``b""``."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while chunk := handle.read(SAMPLE_BYTES):
+            if not chunk.isascii():
+                first = next(i for i, byte in enumerate(chunk) if byte > 0x7F)
+                begin = chunk.rfind(b"\n", 0, first) + 1
+                window = chunk[begin:] + handle.read(64 * 1024)
+                end = window.rfind(b"\n")
+                return window[: end + 1] if end > 0 else window
+    return b""
 
 
 def _guess(sample: bytes) -> str:

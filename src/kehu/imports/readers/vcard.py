@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kehu.imports.readers import Cell, Row, Table
+from kehu.imports.readers import Cell, FileRejected, Row, Table
 from kehu.imports.readers.text import CHINESE, detect_encoding
 
 # What each card gives: 手机 its first mobile number (typed CELL, labelled mobile/手机/
@@ -133,6 +133,9 @@ def open_vcard_table(path: Path) -> Table:
     encoding = detect_encoding(path)
     if encoding == "utf-8-sig":
         encoding = "utf-8"
+    total = _count_cards(path)
+    if not total:
+        raise FileRejected(_("这个文件里没有任何名片（vCard）。"))
 
     def rows() -> Iterator[Row]:
         with path.open(encoding=encoding, errors="replace", newline="") as handle:
@@ -151,7 +154,7 @@ def open_vcard_table(path: Path) -> Table:
         headers=list(HEADERS),
         header_row=0,
         rows=rows(),
-        total=_count_cards(path),
+        total=total,
         sheet=None,
         kind="vcf",
         encoding=encoding,
