@@ -4,6 +4,7 @@ for choice fields, the words that mean each choice."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -31,7 +32,7 @@ class ImportField:
     aliases: tuple[str, ...] = ()
     reads: str = TEXT
     choices: tuple[tuple[str, str | Promise], ...] = ()
-    synonyms: dict[str, str] = field(default_factory=dict)  # folded word → choice
+    synonyms: Mapping[str, str] = field(default_factory=dict)  # folded word → choice
     repeatable: bool = False  # several columns may map to it (joined or listed)
     sample: str = ""
     note: str | Promise = ""

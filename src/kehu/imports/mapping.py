@@ -66,8 +66,8 @@ def mapping_suggest(
     mapping: dict[str, str] = {}
     for header in headers:
         key = words.get(fold(header), IGNORE)
-        spec = field_by_key(kind, key)
-        if key and key in taken and not (spec and spec.repeatable):
+        known = field_by_key(kind, key)
+        if key and key in taken and not (known and known.repeatable):
             key = IGNORE
         if key:
             taken.add(key)
