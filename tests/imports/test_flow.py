@@ -37,7 +37,16 @@ def test_dry_run_counts_and_run_writes(org: Org, write_csv) -> None:
     path = write_csv(
         [
             HEADER,
-            ["张伟", "13800138000", "zw@example.com", "杭州", "先生", "1990/5/1", "VIP、老客", "官网"],
+            [
+                "张伟",
+                "13800138000",
+                "zw@example.com",
+                "杭州",
+                "先生",
+                "1990/5/1",
+                "VIP、老客",
+                "官网",
+            ],
             ["李娜", "13800138001", "", "上海", "女士", "", "", "转介绍"],
             ["", "13800138002", "", "", "", "", "", ""],
             ["王五", "12345", "", "", "", "", "", ""],
@@ -74,9 +83,11 @@ def test_error_report_lists_rows_with_what_is_wrong(org: Org, write_csv) -> None
     assert rows[1][0] == 2 and "客户名称" in rows[1][2]
 
 
-@pytest.mark.parametrize(("policy", "expected"), [("skip", ""), ("fill", "杭州"), ("overwrite", "杭州")])
+@pytest.mark.parametrize(
+    ("policy", "expected"), [("skip", ""), ("fill", "杭州"), ("overwrite", "杭州")]
+)
 def test_duplicate_policies(org: Org, write_csv, policy: str, expected: str) -> None:
     make_customer(org.sales, name="老客户", phones=("13900139000",))
     path = write_csv([["姓名", "电话", "城市"], ["老客户", "13900139000", "杭州"]])
-    job = run(checked(org.sales, path, policy=policy))
+    run(checked(org.sales, path, policy=policy))
     assert Customer.objects.get(name="老客户").city == expected
