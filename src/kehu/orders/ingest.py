@@ -75,6 +75,7 @@ ORDER_COLUMNS = (
     "ordered_at",
     "channel",
     "status",
+    "payment_status",
     "currency",
     "total",
     "cost",
@@ -107,6 +108,7 @@ def _write_new(actor: User, plans: Sequence[_Plan]) -> dict[int, int]:
                 adapt(clean.ordered_at),
                 clean.channel,
                 str(status),
+                clean.payment_status,
                 clean.currency,
                 plan.total,
                 plan.cost,
@@ -158,6 +160,7 @@ def order_content(order: Order, lines: Iterable[Mapping[str, Any]] | None = None
         "ordered_at": order.ordered_at.astimezone(dt.UTC).isoformat(),
         "channel": order.channel,
         "status": OrderStatus.CANCELLED if order.is_cancelled else OrderStatus.PAID,
+        "payment_status": order.payment_status,
         "currency": order.currency,
         "total": money_text(order.total),
         "cost": money_text(order.cost),
@@ -189,6 +192,7 @@ def _update(actor: User, plan: _Plan) -> tuple[int, Outcome] | OrderItemError:
     order.customer_id = plan.customer.pk
     order.ordered_at = clean.ordered_at
     order.channel = clean.channel
+    order.payment_status = clean.payment_status
     order.currency = clean.currency
     order.total = plan.total
     order.cost = plan.cost

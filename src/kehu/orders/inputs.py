@@ -26,6 +26,7 @@ from kehu.orders.models import (
     GIVEN_STATUSES,
     Channel,
     OrderStatus,
+    PaymentStatus,
 )
 
 MAX_BATCH = 1000
@@ -37,6 +38,7 @@ CENT, MILLI = Decimal("0.01"), Decimal("0.001")
 IN_CHUNK = 2000
 CHANNELS = frozenset(Channel.values)
 STATUSES = frozenset(OrderStatus.values)
+PAYMENT_STATUSES = frozenset(PaymentStatus.values)
 
 
 class OrderNotFound(KehuError):
@@ -88,6 +90,8 @@ class OrderInput(Protocol):
     @property
     def channel(self) -> str: ...
     @property
+    def payment_status(self) -> str | None: ...
+    @property
     def currency(self) -> str | None: ...
     @property
     def total(self) -> Decimal | None: ...
@@ -125,6 +129,7 @@ class OrderData:
     customer_external_id: str | None = None
     status: str = OrderStatus.PAID
     channel: str = Channel.OTHER
+    payment_status: str | None = None  # PaymentStatus; None: paid
     currency: str | None = None
     total: Decimal | None = None
     cost: Decimal | None = None
@@ -250,6 +255,7 @@ class _Clean:
     ordered_at: dt.datetime
     status: str
     channel: str
+    payment_status: str
     currency: str
     total: Decimal | None
     cost: Decimal | None
@@ -272,6 +278,9 @@ def _digest(clean: _Clean) -> str:
         _or_blank(clean.total),
         _or_blank(clean.cost),
     ]
+    if clean.payment_status != PaymentStatus.PAID:
+        # Only when not the default, so the orders pushed before it hash as they did.
+        parts.append("payment:" + clean.payment_status)
     for line in clean.lines:
         parts += (
             *map(str, line.product_ref),
@@ -310,6 +319,9 @@ def _clean(index: int, data: OrderInput, currency_default: str) -> _Clean | Orde
         )
     if data.channel not in CHANNELS:
         _add(errors, "channel", _("未知的渠道。"))
+    payment_status = str(data.payment_status or PaymentStatus.PAID)
+    if payment_status not in PAYMENT_STATUSES:
+        _add(errors, "payment_status", _("未知的收款状态。"))
     currency = (data.currency or currency_default).strip()
     if not (len(currency) == 3 and currency.isascii() and currency.isupper()):
         _add(errors, "currency", _("币种应为三个大写字母，例如 CNY。"))
@@ -337,6 +349,7 @@ def _clean(index: int, data: OrderInput, currency_default: str) -> _Clean | Orde
         ordered_at,
         str(data.status),  # plain text, not the enum member: cheaper to hash and store
         str(data.channel),
+        payment_status,
         currency,
         total,
         cost,
