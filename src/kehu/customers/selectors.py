@@ -299,6 +299,7 @@ SPECIAL_LABELS = {
     "tags": gettext_lazy("标签"),
     "owner": gettext_lazy("负责人"),
     "contacts": gettext_lazy("联系人"),
+    "primary_contact": gettext_lazy("主要联系人"),
 }
 
 

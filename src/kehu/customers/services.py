@@ -20,6 +20,12 @@ from kehu.accounts.selectors import users_assignable_by
 from kehu.core.dates import birthday_check
 from kehu.core.errors import ConflictError
 from kehu.customers.access import can_create, can_reassign, can_restore, can_write
+from kehu.customers.contacts import (
+    contact_add,
+    contact_build,
+    contact_delete,
+    contact_update,
+)
 from kehu.customers.custom_fields import custom_fields_clean
 from kehu.customers.duplicates import (
     DuplicateError,
@@ -76,7 +82,6 @@ EDITABLE_FIELDS: Final = (
 )
 MAX_PHONES = 10
 MAX_TAGS = 30
-CONTACT_FIELDS: Final = ("name", "title", "phone", "email", "wechat_id", "is_primary", "notes")
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -292,7 +297,7 @@ def customer_prepare(
             custom_fields_clean(definitions, dict(custom_fields or {})),
         ),
         lambda: customer.full_clean(exclude=["owner", "team", "custom_fields"]),
-        lambda: built.extend(_contact_build(customer, c) for c in contacts),
+        lambda: built.extend(contact_build(customer, c) for c in contacts),
     ):
         try:
             step()
@@ -302,6 +307,10 @@ def customer_prepare(
     if errors:
         raise ValidationError(errors)
     derived_fields(customer)
+    has_primary = False
+    for contact in built:  # one primary contact at most
+        contact.is_primary = contact.is_primary and not has_primary
+        has_primary = has_primary or contact.is_primary
     return PreparedCustomer(customer, numbers, tag_names, built)
 
 
@@ -494,75 +503,21 @@ def customer_restore(*, actor: User, customer: Customer) -> None:
     _history(customer, actor, ChangeAction.RESTORE)
 
 
-# --- contacts -----------------------------------------------------------------------
+# --- contacts (kept for existing callers; ``kehu.customers.contacts`` does the work) -----
 
 
-def _contact_build(
-    customer: Customer, data: Mapping[str, Any], contact: Contact | None = None
-) -> Contact:
-    unknown = set(data) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
-    contact = contact or Contact(customer=customer)
-    for key, value in data.items():
-        setattr(contact, key, value.strip() if isinstance(value, str) else value)
-    errors: dict[str, list[str]] = {}
-    if contact.phone:
-        try:
-            contact.phone = phone_normalize(contact.phone)
-        except ValidationError as exc:
-            errors["phone"] = exc.messages
-    try:
-        contact.full_clean(exclude=["customer", "phone"])
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return contact
-
-
-def _contact_text(contact: Contact | None) -> str:
-    if contact is None:
-        return ""
-    return " / ".join(x for x in (contact.name, contact.title, contact.phone, contact.email) if x)
-
-
-@transaction.atomic
 def contact_save(
     *, actor: User, customer: Customer, data: Mapping[str, Any], contact: Contact | None = None
 ) -> Contact:
-    """Add a contact to ``customer`` or change one of its contacts."""
-    if not can_write(actor, customer):
+    """Add a contact to ``customer`` or change one of its contacts (no version check)."""
+    if contact is None:
+        return contact_add(actor=actor, customer=customer, data=data)
+    if contact.customer_id != customer.pk:
         raise PermissionDenied
-    before = _contact_text(contact) if contact else ""
-    saved = _contact_build(customer, data, contact)
-    saved.save()
-    CustomerChange.objects.create(
-        customer=customer,
-        actor=actor,
-        at=timezone.now(),
-        action=ChangeAction.UPDATE,
-        field="contacts",
-        old_value=before,
-        new_value=_contact_text(saved),
-    )
-    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now(), updated_by=actor)
-    search_index_customer(customer)
-    return saved
+    return contact_update(actor=actor, contact=contact, data=data, version=None)
 
 
-@transaction.atomic
 def contact_remove(*, actor: User, customer: Customer, contact: Contact) -> None:
     if not can_write(actor, customer) or contact.customer_id != customer.pk:
         raise PermissionDenied
-    text = _contact_text(contact)
-    contact.delete()
-    CustomerChange.objects.create(
-        customer=customer,
-        actor=actor,
-        at=timezone.now(),
-        action=ChangeAction.UPDATE,
-        field="contacts",
-        old_value=text,
-    )
-    search_index_customer(customer)
+    contact_delete(actor=actor, contact=contact)

@@ -24,6 +24,7 @@ from kehu.customers.access import (
     contact_data_hidden,
     hides_pool_contact_data,
 )
+from kehu.customers.contact_views import contacts_card_context
 from kehu.customers.duplicates import DuplicateError
 from kehu.customers.forms import CustomerForm, TransferForm
 from kehu.customers.models import Customer, CustomerKind, SourceChannel, Tag
@@ -101,6 +102,7 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
             "can_restore": customer.is_deleted and can_restore(actor),
             **_ownership_context(actor, customer),
             **_activity_context(actor, customer),
+            **contacts_card_context(actor, customer),
         },
     )
 
