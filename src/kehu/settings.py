@@ -328,6 +328,13 @@ KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
 KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
 KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
 
+# --- Exports ----------------------------------------------------------------------
+# An export of more rows than this runs as a job (a progress page, then a download link
+# valid for KEHU_EXPORT_LINK_HOURS); smaller ones stream at once. Files in var/exports/.
+KEHU_EXPORT_ASYNC_ROWS = env_int("KEHU_EXPORT_ASYNC_ROWS", 50_000)
+KEHU_EXPORT_LINK_HOURS = env_int("KEHU_EXPORT_LINK_HOURS", 24)
+KEHU_EXPORT_SEARCH_MAX = env_int("KEHU_EXPORT_SEARCH_MAX", 200_000)
+
 # --- Jobs -----------------------------------------------------------------------
 # The job queue (Huey; `kehu jobs` runs the worker and the schedule): a SQLite file in
 # var/ for one machine, Redis when KEHU_REDIS_URL is set (several workers and machines).

@@ -35,6 +35,7 @@ from kehu.customers import texts
 from kehu.customers.access import access_customer, can_restore
 from kehu.customers.models import (
     ChangeAction,
+    Contact,
     Customer,
     CustomerChange,
     CustomerMerge,
@@ -212,6 +213,9 @@ def customer_merge(
         survivor.last_contact_at = theirs
     # Attached rows.
     moved: dict[str, list[int]] = {}
+    # One primary contact at most: the survivor's stays primary.
+    if Contact.objects.filter(customer=survivor, is_primary=True).exists():
+        Contact.objects.filter(customer=other, is_primary=True).update(is_primary=False)
     for relation in relations():
         moved[relation.key] = _move(relation, other.pk, survivor.pk)
     CustomerPhone.objects.filter(pk__in=moved.get(_phone_key(), [])).update(is_primary=False)

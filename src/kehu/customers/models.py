@@ -223,11 +223,20 @@ class Contact(TimeStampedModel):
     wechat_id = models.CharField(_("微信号"), max_length=64, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     notes = models.CharField(_("备注"), max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-is_primary", "id"]
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="contact_one_primary",
+                violation_error_message=_("一个客户只能有一位主要联系人。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -272,7 +281,9 @@ class ChangeAction(models.TextChoices):
 # The customer's contact data (联系方式): what the detail view shows a salesperson only
 # once the customer is theirs (``access.contact_data_hidden``). History entries about
 # these fields are marked ``CustomerChange.contact_data`` and shown through that rule.
-CONTACT_DATA_FIELDS = frozenset({"phones", "email", "wechat_id", "address", "contacts"})
+CONTACT_DATA_FIELDS = frozenset(
+    {"phones", "email", "wechat_id", "address", "contacts", "primary_contact"}
+)
 
 
 def is_contact_data(field: str) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers import ownership_views, views
+from kehu.customers import contact_views, ownership_views, views
 
 app_name = "customers"
 
@@ -12,6 +12,24 @@ urlpatterns = [
     path("<int:customer_id>/timeline/", views.customer_timeline_view, name="timeline"),
     path("<int:customer_id>/delete/", views.customer_delete_view, name="delete"),
     path("<int:customer_id>/restore/", views.customer_restore_view, name="restore"),
+    # contacts (联系人)
+    path("<int:customer_id>/contacts/", contact_views.contacts_card_view, name="contacts"),
+    path("<int:customer_id>/contacts/new/", contact_views.contact_add_view, name="contact_add"),
+    path(
+        "<int:customer_id>/contacts/<int:contact_id>/edit/",
+        contact_views.contact_edit_view,
+        name="contact_edit",
+    ),
+    path(
+        "<int:customer_id>/contacts/<int:contact_id>/primary/",
+        contact_views.contact_primary_view,
+        name="contact_primary",
+    ),
+    path(
+        "<int:customer_id>/contacts/<int:contact_id>/delete/",
+        contact_views.contact_delete_view,
+        name="contact_delete",
+    ),
     # the public pool, transfers, duplicates and merges
     path("pool/", ownership_views.pool_view, name="pool"),
     path("pool/rules/", ownership_views.pool_policy_view, name="pool_policy"),

@@ -24,16 +24,17 @@ from kehu.customers.access import (
     contact_data_hidden,
     hides_pool_contact_data,
 )
+from kehu.customers.contact_views import contacts_card_context
 from kehu.customers.duplicates import DuplicateError
 from kehu.customers.forms import CustomerForm, TransferForm
 from kehu.customers.models import Customer, CustomerKind, SourceChannel, Tag
 from kehu.customers.selectors import (
-    SORTS,
     CustomerFilters,
     PageOutOfRange,
     custom_field_definitions,
     customer_changes,
     customer_detail,
+    customer_filters_from,
     customer_list,
     duplicate_pairs,
     merges_of,
@@ -56,20 +57,7 @@ def int_param(value: str | None) -> int | None:
 
 
 def _filters(request: HttpRequest) -> CustomerFilters:
-    get = request.GET
-    sort = get.get("sort", "-id")
-    return CustomerFilters(
-        q=get.get("q", "")[:100],
-        owner=int_param(get.get("owner")),
-        pool=get.get("pool") == "1",
-        team=int_param(get.get("team")),
-        tag=int_param(get.get("tag")),
-        province=get.get("province", "")[:32],
-        city=get.get("city", "")[:32],
-        source=get.get("source", "")[:20],
-        kind=get.get("kind", "")[:10],
-        sort=sort if sort in SORTS else "-id",
-    )
+    return customer_filters_from(request.GET)
 
 
 @login_required
@@ -114,6 +102,7 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
             "can_restore": customer.is_deleted and can_restore(actor),
             **_ownership_context(actor, customer),
             **_activity_context(actor, customer),
+            **contacts_card_context(actor, customer),
         },
     )
 
