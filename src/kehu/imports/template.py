@@ -35,9 +35,8 @@ def template_handle(kind: str) -> Any:
         from kehu.imports.templates_xlsx import TemplateColumn, template_workbook
     except ImportError:  # the readers' helper not merged yet: a plain workbook
         return _plain_workbook(columns)
-    workbook = template_workbook([TemplateColumn(**c) for c in columns])
     handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
-    workbook.save(handle)
+    handle.write(template_workbook(kind, [TemplateColumn(**c) for c in columns]))
     handle.seek(0)
     return handle
 
