@@ -179,23 +179,21 @@ def open_text_table(path: Path) -> Table:
         finally:
             raw.close()
 
-    total = _estimate_rows(path, sum(len(line) for line in first_lines), len(first_lines))
     return Table(
         headers=headers,
         header_row=header_number,
         rows=rows(),
-        total=max(total - header_number, 0) if total is not None else None,
+        total=max(_estimate_lines(path) - header_number, 0),
         sheet=None,
         kind="csv",
         encoding=encoding,
     )
 
 
-def _estimate_rows(path: Path, sample_chars: int, sample_lines: int) -> int | None:
-    """Lines in the file, from its size and the sample's average line (an estimate
-    for the progress bar; exact for a small file)."""
-    if not sample_lines:
-        return None
+def _estimate_lines(path: Path) -> int:
+    """Lines in the file, from its size and its first lines' average length (for the
+    progress bar: it counts empty lines and those inside quoted cells; exact for a small
+    file)."""
     size = path.stat().st_size
     if size <= SAMPLE_BYTES:
         with path.open("rb") as handle:
