@@ -66,6 +66,7 @@ def test_as_text_refuses_characters_lost_to_a_wrong_encoding() -> None:
         "2024-1-5",
         "2024.1.5",
         "2024年1月5日",
+        "2024年1月5号",
         "2024 年 1 月 5 日",
         "20240105",
         20240105,
@@ -115,6 +116,10 @@ def test_as_date_refuses(cell: object) -> None:
         "１３８００１３８０００",
         "＋８６ １３８ ００１３ ８０００",
         Decimal("13800138000"),
+        "13800138000（微信同号）",
+        "138 0013 8000 (mobile)",
+        "手机：13800138000",
+        "Tel: +86 138 0013 8000",
     ],
 )
 def test_as_phone(cell: object) -> None:
@@ -144,6 +149,10 @@ def test_several_phones_in_one_cell() -> None:
     assert as_phones("13800138000 / 13900139000；010-62345678") == [
         "+8613800138000",
         "+8613900139000",
+        "+861062345678",
+    ]
+    assert as_phones("手机：13800138000；座机：010-62345678（办公室，转 801 前台）") == [
+        "+8613800138000",
         "+861062345678",
     ]
     assert as_phones(None) == []

@@ -83,11 +83,11 @@ def as_text(cell: object, *, limit: int | None = None) -> str:
 
 _DATE_PATTERNS = [
     # 2024-01-05, 2024/1/5, 2024.1.5, 2024年1月5日, with an optional time after it
-    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),
+    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"),
     # 20240105
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
     # 24-1-5, 24/1/5, 24.1.5, 24年1月5日
-    re.compile(r"(?P<y>\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),
+    re.compile(r"(?P<y>\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"),
 ]
 _TIME_TAIL = re.compile(r"(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?")
 
@@ -108,7 +108,8 @@ def _two_digit_year(year: int) -> int:
 
 def as_date(cell: object) -> dt.date:
     """A date from a date cell, an Excel serial number (45296), or text: 2024-01-05,
-    2024/1/5, 2024.1.5, 2024年1月5日, 20240105, 24-1-5 (a time after it is ignored)."""
+    2024/1/5, 2024.1.5, 2024年1月5日 (or 5号), 20240105, 24-1-5 (a time after it is
+    ignored)."""
     if _is_blank(cell):
         raise BadValue(_("日期不能为空。"))
     if isinstance(cell, dt.datetime):
@@ -155,6 +156,10 @@ def _match_with_time(pattern: re.Pattern[str], text: str) -> re.Match[str] | Non
 
 _PHONE_JUNK = re.compile(r"[\s\-()（）.·]")
 _PHONE_SPLIT = re.compile(r"\s*[/;,；，、|]\s*|\s{2,}")
+# “（微信同号）”, “(office)”: a note in brackets that holds more than digits; “手机：”,
+# “Tel:” before a number.
+_PHONE_NOTE = re.compile(r"[（(][^()（）]*[^\d\s()（）+\-][^()（）]*[)）]")
+_PHONE_LABEL = re.compile(r"(?:^|(?<=[/;,；，、|\s]))[^\d+/;,；，、|\s]{1,8}?[:：]\s*")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+]?\d+")
 
 
@@ -168,6 +173,7 @@ def _phone_text(cell: object) -> str:
     if isinstance(cell, int | Decimal):
         return _number_text(cell)
     text = half_width(str(cell)).strip()
+    text = _PHONE_LABEL.sub("", _PHONE_NOTE.sub("", text)).strip()
     if _SCIENTIFIC.fullmatch(text):
         number = Decimal(text)
         mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
@@ -186,7 +192,8 @@ def _phone_text(cell: object) -> str:
 
 
 def as_phone(cell: object) -> str:
-    """One phone number in E.164 (+8613800138000), as the customer forms store it."""
+    """One phone number in E.164 (+8613800138000), as the customer forms store it; a
+    note in brackets (（微信同号）) or a label (手机：) around it is dropped."""
     if _is_blank(cell):
         raise BadValue(_("电话号码不能为空。"))
     text = _phone_text(cell)
