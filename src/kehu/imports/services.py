@@ -118,7 +118,12 @@ def import_read(job: ImportJob) -> ImportJob:
     return job
 
 
-EDITABLE = (ImportStatus.MAPPING, ImportStatus.CHECKED, ImportStatus.FAILED)
+EDITABLE = (
+    ImportStatus.UPLOADED,
+    ImportStatus.MAPPING,
+    ImportStatus.CHECKED,
+    ImportStatus.FAILED,
+)
 
 
 def _editable(job: ImportJob) -> None:
