@@ -8,7 +8,8 @@ through the batch API (100,000 orders) on both; the demo; a group send of 100,00
 messages with a killed worker; the care agenda; the lifecycle recompute (10 orders per
 customer) and its event-driven cost; the lifecycle analytics page; the value models'
 fit against the ``lifetimes`` package (the ``bench`` dependency group, which
-``make bench`` installs) and ``kehu score`` with the value pages.
+``make bench`` installs) and ``kehu score`` with the value pages; reading an import
+file (openpyxl against python-calamine, and the GBK CSV).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def main() -> None:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]
             failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Import (issue 19): reading workbooks (openpyxl against calamine) and CSV.
+    cmd = [sys.executable, str(HERE / "bench_import_read.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 

@@ -320,6 +320,8 @@ KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
+# Imports: the largest file accepted (bytes); a workbook may unpack to 5 times that.
+KEHU_IMPORT_MAX_BYTES = env_int("KEHU_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # Messages (群发): SMS gateway "logging" (no network) or "http" (URL + HMAC secret).
 KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
 KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
