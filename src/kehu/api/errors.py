@@ -104,6 +104,7 @@ API_ERRORS: dict[str, ErrorDoc] = {
     "merge": ErrorDoc((409,), "these customers cannot be merged, or the merge cannot be undone"),
     "invalid_transition": ErrorDoc((409,), "a move the complaint workflow does not allow"),
     "model_inactive": ErrorDoc((409,), "the lifecycle model is switched off"),
+    "import_state": ErrorDoc((409,), "the import is not at a step that allows this"),
     "request_too_large": ErrorDoc((413,), "a body over 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)"),
     "invalid": ErrorDoc((422,), "field errors (errors: field → messages)"),
     "invalid_date": ErrorDoc((422,), "a date that is not YYYY-MM-DD"),
