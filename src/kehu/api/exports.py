@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field as NinjaField
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -94,7 +95,7 @@ def export_download(request: HttpRequest, export_id: int) -> Any:
     access_export(actor)
     record = access_export_record(actor, export_id)
     if record.is_expired():
-        raise ApiError(410, "expired", "下载链接已过期，请重新导出。")
+        raise ApiError(410, "expired", _("下载链接已过期，请重新导出。"))
     path = export_file_path(record)
     if path is None:
         raise Http404
