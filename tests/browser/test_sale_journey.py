@@ -4,9 +4,11 @@ three taps — and the customer's lifecycle stage moves."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from kehu.accounts.models import Role
 from kehu.lifecycle.models import CustomerStage
@@ -56,3 +58,41 @@ def test_shop_assistant_records_a_quick_sale_on_a_phone(browser, live_server):
         page.screenshot(path="/tmp/kehu-quick-sale.png", full_page=True)
     finally:
         phone.close()
+
+
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_sale_form_and_quick_sale_fit_and_read_in_english(browser, live_server, width):
+    seller = make_user(Role.SALES, username="seller")
+    customer = make_customer(seller, name="Wang Li", phones=("13812345678",))
+    Product.objects.create(name="Green tea", sku="TEA-2", price=Decimal("20.00"))
+    context = browser.new_context(locale="en-US", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        client = Client()
+        client.force_login(seller)
+        cookie = client.cookies["sessionid"].value
+        context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+        page.goto(f"{live_server.url}/orders/sale/new/?customer={customer.pk}")
+        page.fill("#product-q", "tea-2")
+        page.click("#product-results button:has-text('Green tea')")
+        page.wait_for_selector("#sale-lines tr.sale-line")
+        page.click("#product-results button:has-text('Green tea')")
+        page.locator("#sale-lines tr").nth(1).wait_for()
+        page.click("#sale-lines tr:last-child button")  # removed again
+        page.locator("#sale-lines tr").nth(1).wait_for(state="detached")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        text = page.inner_text("body").replace("简体中文", "").replace("客户 Kehu", "")
+        assert not CJK.search(text), [line for line in text.splitlines() if CJK.search(line)]
+        page.click("button:has-text('Save order')")
+        page.wait_for_selector("text=Order saved.")
+        assert Order.objects.get(customer=customer).total == Decimal("20.00")
+        page.goto(f"{live_server.url}/orders/quick/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        text = page.inner_text("body").replace("简体中文", "").replace("客户 Kehu", "")
+        assert not CJK.search(text), [line for line in text.splitlines() if CJK.search(line)]
+    finally:
+        context.close()
