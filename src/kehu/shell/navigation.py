@@ -24,6 +24,7 @@ from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
+from kehu.orders.access import can_manage_products
 from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
 
 
@@ -63,6 +64,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.SALES, "orders:list", _("订单")),
+    Entry(Group.SALES, "orders:products", _("商品"), can_manage_products),
     Entry(Group.SALES, "messaging:campaigns", _("群发")),
     Entry(Group.SALES, "messaging:templates", _("消息模板"), can_send_any),
     Entry(Group.SERVICE, "complaints:queue", _("投诉")),
