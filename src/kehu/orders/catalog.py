@@ -292,3 +292,17 @@ def access_category(user: User, category_id: object) -> ProductCategory:
     if category is None:
         raise Http404
     return category
+
+
+def product_category_link(product: Product) -> Product:
+    """Point ``catalog_category`` at the category named by the product's ``category``
+    text (how the API and older clients name it): the one category of that name, or
+    none when no category or several carry it. Keeps the two from disagreeing."""
+    matches = list(
+        ProductCategory.objects.filter(name=product.category).values_list("pk", flat=True)[:2]
+    )
+    category_id = matches[0] if product.category and len(matches) == 1 else None
+    if product.catalog_category_id != category_id:
+        Product.objects.filter(pk=product.pk).update(catalog_category_id=category_id)
+        product.catalog_category_id = category_id
+    return product
