@@ -22,7 +22,8 @@ from schemathesis.checks import (
 )
 
 from kehu.accounts.services import token_create
-from kehu.customers.models import Customer
+from kehu.customers.contacts import contact_add
+from kehu.customers.models import Contact, Customer
 from kehu.orders.models import Product
 from kehu.orders.services import LineData, OrderData, order_upsert
 from tests.factories import make_customer
@@ -44,6 +45,8 @@ def test_openapi_document(db, web):
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/claim",
+        "/api/v1/customers/{customer_id}/contacts",
+        "/api/v1/contacts/{contact_id}",
         "/api/v1/customers/{customer_id}/release",
         "/api/v1/customers/{customer_id}/transfer",
         "/api/v1/customers/{customer_id}/merge",
@@ -65,6 +68,8 @@ def test_openapi_document(db, web):
         "/api/v1/customers/{customer_id}/orders",
         "/api/v1/products",
         "/api/v1/products/{product_id}",
+        "/api/v1/product-categories",
+        "/api/v1/product-categories/{category_id}",
         "/api/v1/complaints",
         "/api/v1/complaints/{complaint_id}",
         "/api/v1/customers/{customer_id}/complaints",
@@ -157,6 +162,12 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1, tmp_pat
         make_customer(org.west_sales, name="西一").pk,
         make_customer(None, name="公海一", actor=org.admin).pk,
     ]
+    contacts = [
+        contact_add(
+            actor=org.admin, customer=Customer.objects.get(pk=pk), data={"name": "联系人"}
+        ).pk
+        for pk in ids
+    ]
     # Customers of their own for the order operations: those above get deleted and
     # merged by the customer operations, which run first.
     buyers = [
@@ -208,6 +219,14 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1, tmp_pat
                     case.body = {**case.body, "other_id": ids[(ids.index(real_id) + 1) % 3]}
                 if fresh and case.method == "PATCH" and isinstance(case.body, dict):
                     current = Customer.objects.filter(pk=real_id).values_list("version", flat=True)
+                    case.body = {**case.body, "version": current.first() or 1}
+            if real_id is not None and "contact_id" in (case.path_parameters or {}):
+                contact_id = contacts[ids.index(real_id)]
+                case.path_parameters = {**case.path_parameters, "contact_id": contact_id}
+                if fresh and case.method == "PATCH" and isinstance(case.body, dict):
+                    current = Contact.objects.filter(pk=contact_id).values_list(
+                        "version", flat=True
+                    )
                     case.body = {**case.body, "version": current.first() or 1}
             response = case.call_wsgi(headers=headers)
             case.validate_response(response, checks=checks)
