@@ -11,7 +11,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +22,8 @@ from schemathesis.checks import (
 )
 
 from kehu.accounts.services import token_create
-from kehu.customers.models import Customer
+from kehu.customers.contacts import contact_add
+from kehu.customers.models import Contact, Customer
 from kehu.orders.models import Product
 from kehu.orders.services import LineData, OrderData, order_upsert
 from tests.factories import make_customer
@@ -44,6 +45,8 @@ def test_openapi_document(db, web):
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/claim",
+        "/api/v1/customers/{customer_id}/contacts",
+        "/api/v1/contacts/{contact_id}",
         "/api/v1/customers/{customer_id}/release",
         "/api/v1/customers/{customer_id}/transfer",
         "/api/v1/customers/{customer_id}/merge",
@@ -54,6 +57,10 @@ def test_openapi_document(db, web):
         "/api/v1/tasks",
         "/api/v1/tasks/{task_id}",
         "/api/v1/tasks/{task_id}/finish",
+        "/api/v1/imports",
+        "/api/v1/imports/{import_id}",
+        "/api/v1/imports/{import_id}/errors",
+        "/api/v1/imports/{import_id}/undo",
         "/api/v1/orders",
         "/api/v1/orders/batch",
         "/api/v1/orders/{order_id}",
@@ -61,6 +68,8 @@ def test_openapi_document(db, web):
         "/api/v1/customers/{customer_id}/orders",
         "/api/v1/products",
         "/api/v1/products/{product_id}",
+        "/api/v1/product-categories",
+        "/api/v1/product-categories/{category_id}",
         "/api/v1/complaints",
         "/api/v1/complaints/{complaint_id}",
         "/api/v1/customers/{customer_id}/complaints",
@@ -78,6 +87,9 @@ def test_openapi_document(db, web):
         "/api/v1/analytics/pareto",
         "/api/v1/analytics/at-risk",
         "/api/v1/analytics/model",
+        "/api/v1/exports/{list_key}",
+        "/api/v1/exports/{export_id}",
+        "/api/v1/exports/{export_id}/download",
         "/api/v1/pool/policy",
         "/api/v1/users/{user_id}/customers/transfer",
         "/api/v1/flags",
@@ -135,7 +147,7 @@ def keep_test_connection():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["admin", "sales"])
-def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
+def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1, tmp_path):
     """Every operation, with generated input, as an admin and as a sales user.
 
     Path ids are sometimes swapped for real customers (own, another's, the pool's),
@@ -149,6 +161,12 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
         make_customer(org.sales, name="张三", phones=("13800138000",)).pk,
         make_customer(org.west_sales, name="西一").pk,
         make_customer(None, name="公海一", actor=org.admin).pk,
+    ]
+    contacts = [
+        contact_add(
+            actor=org.admin, customer=Customer.objects.get(pk=pk), data={"name": "联系人"}
+        ).pk
+        for pk in ids
     ]
     # Customers of their own for the order operations: those above get deleted and
     # merged by the customer operations, which run first.
@@ -177,7 +195,7 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
     schema = _schema(web)
     checks = (not_a_server_error, response_schema_conformance, status_code_conformance)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 58
+    assert len(operations) == 62
 
     for operation in operations:
 
@@ -202,10 +220,18 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1):
                 if fresh and case.method == "PATCH" and isinstance(case.body, dict):
                     current = Customer.objects.filter(pk=real_id).values_list("version", flat=True)
                     case.body = {**case.body, "version": current.first() or 1}
+            if real_id is not None and "contact_id" in (case.path_parameters or {}):
+                contact_id = contacts[ids.index(real_id)]
+                case.path_parameters = {**case.path_parameters, "contact_id": contact_id}
+                if fresh and case.method == "PATCH" and isinstance(case.body, dict):
+                    current = Contact.objects.filter(pk=contact_id).values_list(
+                        "version", flat=True
+                    )
+                    case.body = {**case.body, "version": current.first() or 1}
             response = case.call_wsgi(headers=headers)
             case.validate_response(response, checks=checks)
 
-        with keep_test_connection():
+        with keep_test_connection(), override_settings(VAR_DIR=tmp_path):  # uploaded imports
             run()
 
 

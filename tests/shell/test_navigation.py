@@ -41,6 +41,9 @@ NOT_IN_NAV = {
     "lifecycle:model_new": "the lifecycle models page",
     "care:items": "the care agenda's bulk bar (POST)",
     "followups:bulk": "my work's bulk bar (POST)",
+    "orders:product_create": "the products page's button",
+    "orders:categories": "the products page's button",
+    "orders:category_create": "the categories page (POST)",
 }
 
 

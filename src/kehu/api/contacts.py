@@ -178,9 +178,12 @@ def contacts_patch(
 
 @router.delete(
     "/contacts/{contact_id}",
-    response={204: None, **error_responses(403, 404, 409)},
+    response={204: None, **error_responses(403, 404, 409, 428)},
     summary="Remove a contact",
-    description="With ``If-Match``, 409 ``conflict`` when the contact changed since.",
+    description=(
+        'Send the version the client read as ``If-Match: "<version>"``: without it 428 '
+        "``version_required``; 409 ``conflict`` when the contact changed since."
+    ),
 )
 def contacts_delete(
     request: HttpRequest,
@@ -189,7 +192,7 @@ def contacts_delete(
 ) -> Any:
     actor = actor_of(request)
     contact = _contact_or_404(actor, contact_id, write=True)
-    version = version_from(None, if_match, required=False)
+    version = version_from(None, if_match, required=True)
     contact_delete(actor=actor, contact=contact, version=version)
     return Status(204, None)
 

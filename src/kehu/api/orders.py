@@ -41,6 +41,7 @@ from kehu.core.dates import ApiDateTime
 from kehu.core.money import money_text
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import access_order, can_record_orders
+from kehu.orders.catalog import product_category_link
 from kehu.orders.models import (
     Channel,
     Order,
@@ -562,6 +563,7 @@ def _product_data(payload: ProductFields) -> dict[str, Any]:
 )
 def products_create(request: HttpRequest, response: HttpResponse, payload: ProductCreateIn) -> Any:
     product = product_create(actor=actor_of(request), data=_product_data(payload))
+    product_category_link(product)  # the catalogue's category of that name, if one
     response["Location"] = f"{request.path.rstrip('/')}/{product.pk}"
     return Status(201, _product_out(product))
 
@@ -584,6 +586,8 @@ def products_patch(request: HttpRequest, product_id: int, payload: ProductPatchI
         data=_product_data(payload),
         version=payload.version,
     )
+    if "category" in payload.model_fields_set:
+        product_category_link(updated)
     return _product_out(updated)
 
 

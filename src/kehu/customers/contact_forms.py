@@ -13,7 +13,8 @@ CONTACT_FORM_FIELDS = ("name", "title", "phone", "email", "wechat_id", "is_prima
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=100)
+    # Not required here: the service says what is missing together with the other errors.
+    name = forms.CharField(label=_("姓名"), max_length=100, required=False)
     title = forms.CharField(label=_("职务"), max_length=100, required=False)
     # Longer than the stored E.164 form: people type spaces, dashes and +86.
     phone = forms.CharField(label=_("电话"), max_length=32, required=False)

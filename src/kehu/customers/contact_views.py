@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -97,9 +97,11 @@ def contacts_card_view(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def contact_add_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = request_actor(request)
-    customer = access_customer(actor, customer_id, write=True)
+    customer = access_customer(actor, customer_id)
     if contact_data_hidden(actor, customer):
         raise Http404
+    if not can_write(actor, customer):
+        raise PermissionDenied
     form = ContactForm(request.POST)
     if form.is_valid():
         try:

@@ -5,6 +5,8 @@ analysts do not. A salesperson imports into their own book or the pool; choosing
 another owner (a user, a team, a column) is for those who may reassign customers
 (managers and admins); "create anyway" for duplicates and undo are admins'. An admin
 sees every import, everyone else their own; another's import answers 404.
+(The issue lets salespeople import into the pool too; the customer services do not let
+them create pool customers, and the import follows the services.)
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ def can_undo(user: User) -> bool:
 
 
 def owner_rules_for(user: User) -> list[str]:
+    """The customer services let a salesperson create customers only for themselves
+    (``_owner_check``: putting one in the pool is reassigning), so the pool is offered
+    to those who may reassign."""
     if can_reassign(user):
         return list(OwnerRule.values)
-    return [OwnerRule.IMPORTER, OwnerRule.POOL]
+    return [OwnerRule.IMPORTER]
 
 
 def policies_for(user: User) -> list[str]:

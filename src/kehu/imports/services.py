@@ -118,7 +118,12 @@ def import_read(job: ImportJob) -> ImportJob:
     return job
 
 
-EDITABLE = (ImportStatus.MAPPING, ImportStatus.CHECKED, ImportStatus.FAILED)
+EDITABLE = (
+    ImportStatus.UPLOADED,
+    ImportStatus.MAPPING,
+    ImportStatus.CHECKED,
+    ImportStatus.FAILED,
+)
 
 
 def _editable(job: ImportJob) -> None:
@@ -182,7 +187,7 @@ def import_options_set(
     if policy not in policies_for(actor):
         errors["policy"] = [_("您不能选择这种重复处理方式。")]
     if owner_rule not in owner_rules_for(actor):
-        errors["owner_rule"] = [_("您只能导入到自己名下或公海。")]
+        errors["owner_rule"] = [_("您只能导入到自己名下。")]
     if owner_rule == OwnerRule.USER:
         if owner_user is None:
             errors["owner_user"] = [_("请选择负责人。")]

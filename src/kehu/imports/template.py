@@ -3,7 +3,7 @@ one sample row and the allowed values of every choice field."""
 
 from __future__ import annotations
 
-import tempfile
+import io
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.exports import XLSX_TYPE
 from kehu.imports.fields import CHOICE, fields_for
+from kehu.imports.templates_xlsx import TemplateColumn, template_workbook
 
 
 def template_columns(kind: str) -> list[dict[str, Any]]:
@@ -30,34 +31,9 @@ def template_columns(kind: str) -> list[dict[str, Any]]:
 
 
 def template_handle(kind: str) -> Any:
-    columns = template_columns(kind)
-    try:
-        from kehu.imports.templates_xlsx import TemplateColumn, template_workbook
-    except ImportError:  # the readers' helper not merged yet: a plain workbook
-        return _plain_workbook(columns)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
-    handle.write(template_workbook(kind, [TemplateColumn(**c) for c in columns]))
-    handle.seek(0)
-    return handle
-
-
-def _plain_workbook(columns: list[dict[str, Any]]) -> Any:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("数据")
-    sheet.append([c["header"] for c in columns])
-    sheet.append([c["sample"] for c in columns])
-    notes = workbook.create_sheet(_("说明"))
-    notes.append([_("列"), _("可选值"), _("说明")])
-    for column in columns:
-        notes.append([column["header"], "、".join(column["choices"]), column["note"]])
-    handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    """The template workbook of ``kind`` as an open file for a ``FileResponse``."""
+    columns = [TemplateColumn(**c) for c in template_columns(kind)]
+    return io.BytesIO(template_workbook(kind, columns))
 
 
 def template_response(kind: str) -> FileResponse:

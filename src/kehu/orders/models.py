@@ -89,6 +89,45 @@ def effective_status(given: str, total: Decimal, refunded: Decimal) -> str:
     return OrderStatus.PAID
 
 
+class ProductCategory(TimeStampedModel):
+    """A category of the catalogue (商品分类), optionally under a parent category.
+    A product's ``category`` text mirrors its category's name (the API and the order
+    ingest read that text)."""
+
+    name = models.CharField(_("名称"), max_length=64)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级分类"),
+    )
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        verbose_name = _("商品分类")
+        verbose_name_plural = _("商品分类")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                name="product_category_name_in_parent",
+                violation_error_message=_("同一上级分类下已有同名分类。"),
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(parent__isnull=True),
+                name="product_category_top_name",
+                violation_error_message=_("已有同名的顶级分类。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Product(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=200)
     sku = models.CharField(
@@ -105,6 +144,14 @@ class Product(TimeStampedModel):
         decimal_places=2,
     )
     is_active = models.BooleanField(_("在售"), default=True)
+    catalog_category = models.ForeignKey(
+        ProductCategory,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+        verbose_name=_("商品分类"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

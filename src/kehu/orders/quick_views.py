@@ -96,8 +96,11 @@ def quick_sale_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def quick_customer_view(request: HttpRequest) -> HttpResponse:
-    """The chosen customer (tap one)."""
+    """The chosen customer (tap one); without one, the search again ("change")."""
     actor = recorder(request)
+    if "customer" not in request.GET:
+        context = {"new_customer": QuickCustomerForm()}
+        return render(request, "orders/_quick_parts.html#find", context)
     customer = access_customer(actor, request.GET.get("customer"), write=True)
     return render(request, "orders/_quick_parts.html#chosen", {"customer": customer})
 
@@ -128,9 +131,13 @@ def quick_customer_new_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def quick_product_view(request: HttpRequest) -> HttpResponse:
-    """The chosen product (tap two): the amount filled in with its price."""
+    """The chosen product (tap two): the amount filled in with its price; without
+    one, the amount alone."""
     recorder(request)
-    product = product_for_sale(request.GET.get("product"))
+    if "product" not in request.GET:
+        form = QuickSaleForm(initial={"payment_status": "paid"})
+        return render(request, "orders/_quick_parts.html#amount", {"product": None, "form": form})
+    product = product_for_sale(request.GET["product"])
     if product is None:
         raise Http404
     form = QuickSaleForm(initial={"amount": product.price, "payment_status": "paid"})

@@ -181,7 +181,9 @@ def sale_products_view(request: HttpRequest) -> HttpResponse:
 def sale_line_view(request: HttpRequest) -> HttpResponse:
     """A new line for the product, filled in with its price and unit cost."""
     recorder(request)
-    product = product_for_sale(request.GET.get("product"))
+    if "product" not in request.GET:
+        return HttpResponse("")  # nothing to add
+    product = product_for_sale(request.GET["product"])
     if product is None:
         raise Http404
     return render(request, "orders/_sale_parts.html#line", {"row": LineRow.new(product)})

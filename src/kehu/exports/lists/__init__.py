@@ -1,9 +1,21 @@
-"""Every exportable list, registered by importing its module (in menu order)."""
+"""Every exportable list, registered by importing its module."""
 
 from __future__ import annotations
 
-from kehu.exports.lists import customers  # noqa: F401
+from kehu.exports.lists import activity, customers, insight  # noqa: F401
 from kehu.exports.registry import REGISTRY, ExportList
+
+ORDER = (
+    "customers",
+    "orders",
+    "interactions",
+    "tasks",
+    "complaints",
+    "survey-answers",
+    "care",
+    "at-risk",
+    "stage-history",
+)
 
 
 def export_list_get(key: str) -> ExportList | None:
@@ -11,4 +23,5 @@ def export_list_get(key: str) -> ExportList | None:
 
 
 def export_lists() -> list[ExportList]:
-    return list(REGISTRY.values())
+    """Every list, in menu order (the command line's choices, the records' labels)."""
+    return sorted(REGISTRY.values(), key=lambda e: ORDER.index(e.key) if e.key in ORDER else 99)
