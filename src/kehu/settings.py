@@ -320,11 +320,20 @@ KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
+# Imports: the largest file accepted (bytes); a workbook may unpack to 5 times that.
+KEHU_IMPORT_MAX_BYTES = env_int("KEHU_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # Messages (群发): SMS gateway "logging" (no network) or "http" (URL + HMAC secret).
 KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
 KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
 KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
 KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
+
+# --- Exports ----------------------------------------------------------------------
+# An export of more rows than this runs as a job (a progress page, then a download link
+# valid for KEHU_EXPORT_LINK_HOURS); smaller ones stream at once. Files in var/exports/.
+KEHU_EXPORT_ASYNC_ROWS = env_int("KEHU_EXPORT_ASYNC_ROWS", 50_000)
+KEHU_EXPORT_LINK_HOURS = env_int("KEHU_EXPORT_LINK_HOURS", 24)
+KEHU_EXPORT_SEARCH_MAX = env_int("KEHU_EXPORT_SEARCH_MAX", 200_000)
 
 # --- Jobs -----------------------------------------------------------------------
 # The job queue (Huey; `kehu jobs` runs the worker and the schedule): a SQLite file in

@@ -42,6 +42,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "lifecycle_daily": DailyAt(5, 0),
         "lifecycle_analytics": DailyAt(3, 30),
         "value_score": DailyAt(4, 0),
+        "exports_expire": Every(30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -198,6 +199,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "reminders",
         "complaints_escalate",
         "survey_deliveries",
+        "exports_expire",
         "pool_reclaim",
         "dedupe_scan",
         "lifecycle_analytics",

@@ -92,6 +92,14 @@ FLAG_ADMIN = Kind(
     attribute="key",
 )
 
+# An import is its importer's (and the admins'): every other role answers 404.
+IMPORT_JOB = Kind(
+    "import",
+    lambda w: w.import_job,
+    ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
+    insider="sales",
+)
+
 # The URL keyword → the kind of record it names. ``namespace:keyword`` where one
 # keyword names different records in different apps (``rule_id``): then the plain
 # keyword is deliberately absent, so a new app's ``rule_id`` must be added too; and
@@ -195,6 +203,8 @@ REGISTRY: dict[str, Kind] = {
         ("west_manager", "west_sales", "east_sales2", "service"),
         insider="manager",
     ),
+    "job_id": IMPORT_JOB,
+    "import_id": IMPORT_JOB,
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
 }
 
@@ -205,6 +215,8 @@ EXEMPT: dict[str, str] = {
     "surveys:answer": "the customer's signed, single-use survey link is the key; no login "
     "(tests/surveys/test_answer_page.py)",
     "messaging:unsubscribe": "the signed unsubscribe link is the key; no login (tests/messaging)",
+    "imports:template": "a kind of import, not a record: whoever may import downloads "
+    "its template (tests/imports/test_views.py)",
     "admin:*": "Django's admin: staff only (admins, who see every record); every other "
     "role is sent to its login (test_django_admin_is_for_admins_only)",
 }

@@ -32,6 +32,7 @@ from kehu.customers.ownership import pool_release
 from kehu.customers.services import contact_save, customer_create, customer_update
 from kehu.followups.models import Notification
 from kehu.followups.services import task_create
+from kehu.imports.models import ImportJob
 from kehu.interactions.services import interaction_log
 from kehu.jobs.models import JobRun, JobStatus
 from kehu.lifecycle.apply import apply_job_name
@@ -431,6 +432,16 @@ def _settings(world: World) -> None:
     o["apply_run"] = JobRun.objects.create(
         name=apply_job_name(o["lifecycle_model"]),
         status=JobStatus.OK,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    o["import_job"] = ImportJob.objects.create(
+        user=world.users["sales"],
+        kind="customers",
+        status="done",
+        original_name="customers.csv",
+        headers=["Name"],
+        checked_at=timezone.now(),
         started_at=timezone.now(),
         finished_at=timezone.now(),
     )

@@ -42,7 +42,15 @@ from kehu.core.money import money_text
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import access_order, can_record_orders
 from kehu.orders.catalog import product_category_link
-from kehu.orders.models import Channel, Order, OrderStatus, Product, Refund, RefundKind
+from kehu.orders.models import (
+    Channel,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    Product,
+    Refund,
+    RefundKind,
+)
 from kehu.orders.selectors import (
     OrderFilters,
     ProductFilters,
@@ -118,6 +126,13 @@ class OrderIn(pydantic.BaseModel):
         ),
     )
     channel: Channel = Channel.OTHER
+    payment_status: PaymentStatus | None = Field(
+        None,
+        description=(
+            "How much the customer has paid: ``paid`` (default), ``partial`` or ``unpaid`` "
+            "(a sale on credit still counts as a purchase). Refunds are ``status``."
+        ),
+    )
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
         None, description="ISO 4217; default KEHU_CURRENCY (CNY)."
     )
@@ -169,6 +184,7 @@ class OrderOut(Schema):
     ordered_at: dt.datetime
     channel: Channel
     status: OrderStatus
+    payment_status: PaymentStatus
     currency: str
     total: str = Field(description="Revenue: the sum of the lines, or the amount pushed.")
     cost: str | None = Field(description="null: unknown (some line has no unit cost).")
@@ -204,6 +220,7 @@ def order_out(order: Order) -> dict[str, Any]:
         "ordered_at": order.ordered_at,
         "channel": order.channel,
         "status": order.status,
+        "payment_status": order.payment_status,
         "currency": order.currency,
         "total": money_text(order.total),
         "cost": money_text(order.cost),

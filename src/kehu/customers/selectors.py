@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -76,6 +77,30 @@ class CustomerFilters:
         if self.industry:
             lookups["industry"] = self.industry
         return lookups
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def customer_filters_from(get: Mapping[str, str]) -> CustomerFilters:
+    """The list's filters from its query string (the page, its export, the API's export)."""
+    sort = get.get("sort", "-id")
+    return CustomerFilters(
+        q=get.get("q", "")[:100],
+        owner=_int_or_none(get.get("owner")),
+        pool=get.get("pool") == "1",
+        team=_int_or_none(get.get("team")),
+        tag=_int_or_none(get.get("tag")),
+        province=get.get("province", "")[:32],
+        city=get.get("city", "")[:32],
+        source=get.get("source", "")[:20],
+        kind=get.get("kind", "")[:10],
+        sort=sort if sort in SORTS else "-id",
+    )
 
 
 @dataclass

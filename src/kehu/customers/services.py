@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +40,7 @@ from kehu.customers.models import (
     Customer,
     CustomerChange,
     CustomerPhone,
+    CustomFieldDefinition,
     OwnerChange,
     OwnerChangeKind,
     Tag,
@@ -241,6 +243,77 @@ def _duplicates_check(actor: User, customer: Customer, numbers: list[str], *, al
 # --- customers ----------------------------------------------------------------------
 
 
+@dataclass
+class PreparedCustomer:
+    """A customer checked by ``customer_prepare`` and not yet saved."""
+
+    customer: Customer
+    phones: list[str]
+    tags: list[str]
+    contacts: list[Contact]
+
+
+def customer_prepare(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    phones: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
+    owner: User | _Unset | None = UNSET,
+    contacts: Iterable[Mapping[str, Any]] = (),
+    definitions: list[CustomFieldDefinition] | None = None,
+    owner_checked: bool = False,
+) -> PreparedCustomer:
+    """Every check ``customer_create`` makes except the duplicate check, writing
+    nothing: the form and the importer's dry run share it. Raises ``ValidationError``
+    with every field's errors. ``definitions`` and ``owner_checked`` let a caller that
+    prepares many customers look the custom fields and the owner up once."""
+    if not can_create(actor):
+        raise PermissionDenied
+    fields = _clean_text(data)
+    errors: dict[str, list[str]] = {}
+    resolved_owner: User | None = actor if isinstance(owner, _Unset) else owner
+    if not owner_checked:
+        try:
+            _owner_check(actor, resolved_owner)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    customer = Customer(**fields)
+    customer.owner = resolved_owner
+    customer.team_id = resolved_owner.team_id if resolved_owner else None
+    customer.created_by = customer.updated_by = actor
+    numbers: list[str] = []
+    tag_names: list[str] = []
+    built: list[Contact] = []
+    if definitions is None:
+        definitions = custom_field_definitions()
+    for step in (
+        lambda: numbers.extend(_phones_clean(phones)),
+        lambda: tag_names.extend(_tags_clean(tags)),
+        lambda: setattr(
+            customer,
+            "custom_fields",
+            custom_fields_clean(definitions, dict(custom_fields or {})),
+        ),
+        lambda: customer.full_clean(exclude=["owner", "team", "custom_fields"]),
+        lambda: built.extend(contact_build(customer, c) for c in contacts),
+    ):
+        try:
+            step()
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    derived_fields(customer)
+    has_primary = False
+    for contact in built:  # one primary contact at most
+        contact.is_primary = contact.is_primary and not has_primary
+        has_primary = has_primary or contact.is_primary
+    return PreparedCustomer(customer, numbers, tag_names, built)
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -258,39 +331,16 @@ def customer_create(
     A customer that looks like an existing one (same phone or e-mail, same or very
     similar company name in the same city) raises ``DuplicateError`` with the
     candidates, unless ``allow_duplicate`` and the actor may decide so."""
-    if not can_create(actor):
-        raise PermissionDenied
-    fields = _clean_text(data)
-    errors: dict[str, list[str]] = {}
-    resolved_owner: User | None = actor if isinstance(owner, _Unset) else owner
-    try:
-        _owner_check(actor, resolved_owner)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    customer = Customer(**fields)
-    customer.owner = resolved_owner
-    customer.team_id = resolved_owner.team_id if resolved_owner else None
-    customer.created_by = customer.updated_by = actor
-    numbers: list[str] = []
-    tag_names: list[str] = []
-    for step in (
-        lambda: numbers.extend(_phones_clean(phones)),
-        lambda: tag_names.extend(_tags_clean(tags)),
-        lambda: setattr(
-            customer,
-            "custom_fields",
-            custom_fields_clean(custom_field_definitions(), dict(custom_fields or {})),
-        ),
-        lambda: customer.full_clean(exclude=["owner", "team", "custom_fields"]),
-    ):
-        try:
-            step()
-        except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                errors.setdefault(key, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    derived_fields(customer)
+    prepared = customer_prepare(
+        actor=actor,
+        data=data,
+        phones=phones,
+        tags=tags,
+        custom_fields=custom_fields,
+        owner=owner,
+        contacts=contacts,
+    )
+    customer, numbers = prepared.customer, prepared.phones
     _duplicates_check(actor, customer, numbers, allow=allow_duplicate)
     now = timezone.now()
     if customer.owner_id is not None:
@@ -305,12 +355,9 @@ def customer_create(
             at=now,
         )
     _set_phones(customer, numbers)
-    _set_tags(customer, tag_names)
-    has_primary = False
-    for item in contacts:
-        contact = contact_build(customer, item)
-        contact.is_primary = contact.is_primary and not has_primary  # one at most
-        has_primary = has_primary or contact.is_primary
+    _set_tags(customer, prepared.tags)
+    for contact in prepared.contacts:
+        contact.customer = customer
         contact.save()
     _history(customer, actor, ChangeAction.CREATE)
     search_index_customer(customer)

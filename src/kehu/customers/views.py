@@ -29,12 +29,12 @@ from kehu.customers.duplicates import DuplicateError
 from kehu.customers.forms import CustomerForm, TransferForm
 from kehu.customers.models import Customer, CustomerKind, SourceChannel, Tag
 from kehu.customers.selectors import (
-    SORTS,
     CustomerFilters,
     PageOutOfRange,
     custom_field_definitions,
     customer_changes,
     customer_detail,
+    customer_filters_from,
     customer_list,
     duplicate_pairs,
     merges_of,
@@ -57,20 +57,7 @@ def int_param(value: str | None) -> int | None:
 
 
 def _filters(request: HttpRequest) -> CustomerFilters:
-    get = request.GET
-    sort = get.get("sort", "-id")
-    return CustomerFilters(
-        q=get.get("q", "")[:100],
-        owner=int_param(get.get("owner")),
-        pool=get.get("pool") == "1",
-        team=int_param(get.get("team")),
-        tag=int_param(get.get("tag")),
-        province=get.get("province", "")[:32],
-        city=get.get("city", "")[:32],
-        source=get.get("source", "")[:20],
-        kind=get.get("kind", "")[:10],
-        sort=sort if sort in SORTS else "-id",
-    )
+    return customer_filters_from(request.GET)
 
 
 @login_required

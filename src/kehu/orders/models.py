@@ -10,6 +10,7 @@ gross profit of an order without a known cost is unknown (``None``), never zero.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
 from kehu.customers.models import Customer
+from kehu.customers.pinyin import pinyin_readings
 
 CENT = Decimal("0.01")
 
@@ -51,6 +53,15 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已取消")
     REFUNDED = "refunded", _("已退款")
     PARTIALLY_REFUNDED = "partially_refunded", _("部分退款")
+
+
+class PaymentStatus(models.TextChoices):
+    """How much of the order the customer has paid (收款状态). Whether it was refunded or
+    cancelled is the order's ``status``; a sale on credit (赊账) is still a purchase."""
+
+    PAID = "paid", _("已付款")
+    PARTIAL = "partial", _("部分付款")
+    UNPAID = "unpaid", _("未付款")
 
 
 # What a client may say about an order; the refund states follow from refund records.
@@ -148,6 +159,11 @@ class Product(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    # What the sale form's product search matches: the name and SKU in lower case, the
+    # name's full pinyin and its initials ("longjing lj"); set on every save.
+    search_key = models.CharField(
+        max_length=600, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         ordering = ["category", "name", "id"]
@@ -171,6 +187,22 @@ class Product(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})" if self.sku else self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_key = product_search_key(self.name, self.sku)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "sku"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)
+
+
+def product_search_key(name: str, sku: str) -> str:
+    """Name and SKU in lower case, then the name's pinyin run together and its initials
+    (every reading pypinyin and the surname table give), for a substring search."""
+    parts = [name.strip().lower(), sku.strip().lower()]
+    for syllables in pinyin_readings(name, person=False):
+        parts += ["".join(syllables), "".join(s[0] for s in syllables)]
+    return " ".join(dict.fromkeys(p for p in parts if p))[:600]
+
 
 class Order(TimeStampedModel):
     # Customers are soft-deleted, and merges move their orders to the survivor; only a
@@ -193,6 +225,13 @@ class Order(TimeStampedModel):
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID
+    )
+    payment_status = models.CharField(
+        _("收款状态"),
+        max_length=10,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PAID,
+        db_default=PaymentStatus.PAID,
     )
     currency = models.CharField(_("币种"), max_length=3, default=default_currency)
     total = models.DecimalField(_("订单金额"), max_digits=14, decimal_places=2)

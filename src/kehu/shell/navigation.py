@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.care.access import can_edit_rules
 from kehu.customers.access import can_reassign, can_view_pool_policy
+from kehu.imports.access import can_import
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
@@ -63,6 +64,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:duplicates", _("疑似重复")),
     Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
+    Entry(Group.CUSTOMERS, "imports:list", _("导入"), can_import),
     Entry(Group.SALES, "orders:list", _("订单")),
     Entry(Group.SALES, "orders:products", _("商品"), can_manage_products),
     Entry(Group.SALES, "messaging:campaigns", _("群发")),

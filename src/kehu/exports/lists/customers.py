@@ -1,0 +1,148 @@
+"""The customer list (客户) as an export: the page's filters and search, its access
+rule, and pool customers' contact data masked for salespeople as on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import User
+from kehu.customers.access import contact_data_visible_q, visibility_q
+from kehu.customers.models import (
+    CompanySize,
+    Customer,
+    CustomerKind,
+    CustomerPhone,
+    Gender,
+    IncomeBand,
+    SourceChannel,
+)
+from kehu.customers.search import search_customer_ids
+from kehu.customers.selectors import custom_field_definitions, customer_filters_from
+from kehu.exports.registry import (
+    Column,
+    ExportList,
+    Source,
+    choice,
+    computed,
+    local_time,
+    plain,
+    register,
+    user_label,
+)
+
+MAX_SELECTION = 10_000
+
+
+def selection_ids(raw: str) -> list[int]:
+    """``"3,1,2"`` → ``[3, 2, 1]`` (newest first), junk left out."""
+    ids = {int(part) for part in raw.split(",") if part.strip().isdigit()}
+    return sorted(ids, reverse=True)[:MAX_SELECTION]
+
+
+def customer_source(user: User, params: Mapping[str, str]) -> Source:
+    """The customers the list page shows for ``params`` (every page of them), or the
+    ticked ones (``ids``) among those the user may see."""
+    visible = Customer.objects.alive().filter(visibility_q(user))
+    raw_ids = params.get("ids", "")
+    if raw_ids:
+        ids = selection_ids(raw_ids)
+        return Source(visible, ids=ids, filters={"ids": ",".join(map(str, ids))})
+    filters = customer_filters_from(params)
+    lookups = filters.as_q()
+    scope = visibility_q(user) & Q(**lookups) if lookups else visibility_q(user)
+    recorded = {k: v for k, v in params.items() if k in CUSTOMER_FILTER_KEYS and v}
+    if filters.q.strip():
+        ids = search_customer_ids(
+            filters.q,
+            scope,
+            contact_visible=contact_data_visible_q(user),
+            limit=settings.KEHU_EXPORT_SEARCH_MAX,
+        )
+        return Source(visible, ids=ids, filters=recorded)
+    customers = Customer.objects.alive().filter(scope)
+    if filters.tag:
+        customers = customers.distinct()
+    return Source(customers, filters=recorded)
+
+
+def customer_extras(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Phones (primary first) and tags of a chunk of customers, in two queries."""
+    more: dict[int, dict[str, Any]] = {i: {"_phones": [], "_tags": []} for i in ids}
+    phones = CustomerPhone.objects.filter(customer_id__in=ids).order_by(
+        "customer_id", "-is_primary", "id"
+    )
+    for customer_id, number in phones.values_list("customer_id", "number"):
+        more[customer_id]["_phones"].append(number)
+    tags = Customer.tags.through.objects.filter(customer_id__in=ids).order_by("tag__name")
+    for customer_id, name in tags.values_list("customer_id", "tag__name"):
+        more[customer_id]["_tags"].append(name)
+    return more
+
+
+def _custom_column(key: str, label: str) -> Column:
+    def get(row: dict[str, Any]) -> Any:
+        value = (row["custom_fields"] or {}).get(key)
+        if isinstance(value, list):
+            return "、".join(map(str, value))
+        return value
+
+    return computed(f"custom:{key}", label, ("custom_fields",), get, default=False)
+
+
+def customer_columns() -> list[Column]:
+    columns = [
+        plain("id", _("编号"), "pk"),
+        plain("name", _("名称")),
+        choice("kind", _("类型"), CustomerKind.choices),
+        computed(
+            "phones",
+            _("电话"),
+            (),
+            lambda row: "、".join(row["_phones"]),
+            personal=True,
+            contact=True,
+        ),
+        plain("email", _("邮箱"), personal=True, contact=True),
+        plain("wechat_id", _("微信号"), personal=True, contact=True),
+        plain("province", _("省份")),
+        plain("city", _("城市")),
+        plain("district", _("区县"), default=False),
+        plain("address", _("地址"), personal=True, contact=True),
+        plain("industry", _("行业")),
+        choice("company_size", _("企业规模"), CompanySize.choices, default=False),
+        choice("source_channel", _("来源渠道"), SourceChannel.choices),
+        choice("gender", _("性别"), Gender.choices, personal=True, default=False),
+        plain("birthday", _("生日"), personal=True, default=False),
+        choice("income_band", _("收入水平"), IncomeBand.choices, personal=True, default=False),
+        plain("interests", _("兴趣爱好"), personal=True, default=False),
+        plain("notes", _("备注"), default=False),
+        computed("tags", _("标签"), (), lambda row: "、".join(row["_tags"])),
+        user_label("owner", _("负责人"), "owner"),
+        plain("team", _("团队"), "team__name"),
+        local_time("last_contact_at", _("最近跟进")),
+        local_time("created_at", _("创建时间")),
+    ]
+    columns += [_custom_column(d.key, d.label) for d in custom_field_definitions()]
+    return columns
+
+
+CUSTOMER_FILTER_KEYS = ("q", "owner", "pool", "team", "tag", "province", "city", "source", "kind")
+
+CUSTOMERS = register(
+    ExportList(
+        key="customers",
+        label=_("客户"),
+        columns=customer_columns,
+        source=customer_source,
+        pool_owner="owner_id",
+        extras=customer_extras,
+        sheet=_("客户"),
+        page_url="customers:list",
+        filter_keys=(*CUSTOMER_FILTER_KEYS, "ids"),
+    )
+)

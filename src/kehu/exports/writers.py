@@ -1,0 +1,275 @@
+"""The two file writers of exports: CSV (UTF-8 with a byte-order mark, so Excel reads
+the Chinese) and ``.xlsx``, both streaming: rows are written as they come, memory stays
+flat whatever the size.
+
+The ``.xlsx`` writer writes the sheet's XML straight into the zip with inline strings
+(no shared-string table to hold in memory), which is several times faster than
+openpyxl's write-only mode (``benchmarks/bench_export.py`` measures both); openpyxl
+reads what it writes (``tests/exports/test_writers.py``).
+
+Text a spreadsheet would read as a formula gets a leading quote in both formats
+(``kehu.core.exports.neutralise``); times are written in the local time zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import IO, Any, Final
+
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from kehu.core.exports import FORMULA_STARTS
+
+Row = Sequence[Any]
+Tick = Callable[[int], None]  # rows written so far
+BATCH: Final = 2_000  # rows per write to the file
+EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A signed number (a phone number in E.164, "-5") is no formula: left as it is.
+_NUMBER = re.compile(r"[+-][0-9][0-9 .]*")
+
+
+def neutralise(value: str) -> str:
+    """Text no spreadsheet runs as a formula: a leading quote before ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return — except before a plain signed number."""
+    if value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def cell_text(value: Any) -> Any:
+    """A cell as CSV writes it: text neutralised, times local, ``None`` empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, Promise):
+        return cell_text(str(value))
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def csv_write(handle: IO[bytes], header: Row, rows: Iterable[Row], tick: Tick | None = None) -> int:
+    """Write the CSV to a binary file; the number of rows (without the header)."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=False)
+    writer = csv.writer(text)
+    writer.writerow([cell_text(v) for v in header])
+    count = 0
+    for row in rows:
+        writer.writerow([cell_text(v) for v in row])
+        count += 1
+        if tick is not None and count % BATCH == 0:
+            tick(count)
+    text.flush()
+    text.detach()
+    return count
+
+
+def csv_chunks(header: Row, rows: Iterable[Row], on_done: Tick | None = None) -> Iterator[bytes]:
+    """The CSV as byte chunks of about 64 kB, for a streamed response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([cell_text(v) for v in header])
+    count = 0
+    for row in rows:
+        writer.writerow([cell_text(v) for v in row])
+        count += 1
+        if buffer.tell() > 65_536:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+    if on_done is not None:
+        on_done(count)
+
+
+# --- .xlsx --------------------------------------------------------------------------------
+
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006"
+_OFFICE = "application/vnd.openxmlformats-officedocument"
+
+
+def _override(part: str, kind: str) -> str:
+    return f'<Override PartName="{part}" ContentType="{_OFFICE}.{kind}+xml"/>'
+
+
+def _relation(rid: str, kind: str, target: str) -> str:
+    return f'<Relationship Id="{rid}" Type="{_DOC}/relationships/{kind}" Target="{target}"/>'
+
+
+CONTENT_TYPES = (
+    f'{_XML}<Types xmlns="{_PKG}/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    + _override("/xl/workbook.xml", "spreadsheetml.sheet.main")
+    + _override("/xl/worksheets/sheet1.xml", "spreadsheetml.worksheet")
+    + _override("/xl/styles.xml", "spreadsheetml.styles")
+    + _override("/docProps/app.xml", "extended-properties")
+    + "</Types>"
+)
+ROOT_RELS = (
+    f'{_XML}<Relationships xmlns="{_PKG}/relationships">'
+    + _relation("rId1", "officeDocument", "xl/workbook.xml")
+    + _relation("rId2", "extended-properties", "docProps/app.xml")
+    + "</Relationships>"
+)
+APP = (
+    f'{_XML}<Properties xmlns="{_DOC}/extended-properties">'
+    "<Application>Kehu</Application></Properties>"
+)
+WORKBOOK_RELS = (
+    f'{_XML}<Relationships xmlns="{_PKG}/relationships">'
+    + _relation("rId1", "worksheet", "worksheets/sheet1.xml")
+    + _relation("rId2", "styles", "styles.xml")
+    + "</Relationships>"
+)
+# Styles: 0 plain, 1 bold (the header), 2 a date, 3 a date and time.
+STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+SHEET_START = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+    'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>'
+)
+
+
+def _workbook(sheet: str) -> str:
+    name = _ILLEGAL.sub("", sheet)[:31].translate(_ESCAPE).replace('"', "&quot;") or "Sheet1"
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+
+
+def column_letters(count: int) -> list[str]:
+    letters = []
+    for index in range(1, count + 1):
+        name, n = "", index
+        while n:
+            n, rest = divmod(n - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
+
+
+def _text(value: str) -> str:
+    value = _ILLEGAL.sub("", neutralise(value)).translate(_ESCAPE)
+    return f'<is><t xml:space="preserve">{value}</t></is>'
+
+
+def _row_xml(number: int, row: Row, letters: list[str], style: str = "") -> str:
+    cells = []
+    for letter, value in zip(letters, row, strict=False):
+        if value is None or value == "":
+            continue
+        ref = f"{letter}{number}"
+        kind = type(value)
+        if kind is str:
+            cells.append(f'<c r="{ref}" t="inlineStr"{style}>{_text(value)}</c>')  # type: ignore[arg-type]
+        elif kind is bool:
+            cells.append(f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>')
+        elif kind is int or kind is float or kind is Decimal:
+            cells.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
+        elif kind is dt.datetime:
+            moment = timezone.make_naive(value) if timezone.is_aware(value) else value
+            serial = (moment - EXCEL_EPOCH).total_seconds() / 86_400
+            cells.append(f'<c r="{ref}" s="3"><v>{serial:.10f}</v></c>')
+        elif kind is dt.date:
+            serial_days = (value - EXCEL_EPOCH.date()).days
+            cells.append(f'<c r="{ref}" s="2"><v>{serial_days}</v></c>')
+        else:
+            cells.append(f'<c r="{ref}" t="inlineStr"{style}>{_text(str(value))}</c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def xlsx_write(
+    handle: IO[bytes],
+    header: Row,
+    rows: Iterable[Row],
+    *,
+    sheet: str = "Sheet1",
+    tick: Tick | None = None,
+) -> int:
+    """Write the workbook to a binary file (seekable or not); the number of rows."""
+    letters = column_letters(max(1, len(header)))
+    count = 0
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        book.writestr("[Content_Types].xml", CONTENT_TYPES)
+        book.writestr("_rels/.rels", ROOT_RELS)
+        book.writestr("docProps/app.xml", APP)
+        book.writestr("xl/workbook.xml", _workbook(sheet))
+        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        book.writestr("xl/styles.xml", STYLES)
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            head = [str(v) for v in header]
+            part.write((SHEET_START + _row_xml(1, head, letters, ' s="1"')).encode())
+            batch: list[str] = []
+            number = 1
+            for row in rows:
+                number += 1
+                plain = [str(v) if isinstance(v, Promise) else v for v in row]
+                batch.append(_row_xml(number, plain, letters))
+                if len(batch) >= BATCH:
+                    part.write("".join(batch).encode())
+                    batch.clear()
+                    if tick is not None:
+                        tick(number - 1)
+            part.write(("".join(batch) + "</sheetData></worksheet>").encode())
+            count = number - 1
+    return count
+
+
+def xlsx_write_openpyxl(handle: IO[bytes], header: Row, rows: Iterable[Row]) -> int:
+    """The same workbook through openpyxl's write-only mode: the bench's comparison."""
+    from kehu.core.exports import xlsx_file
+
+    counted = [0]
+
+    def counting() -> Iterator[Row]:
+        for row in rows:
+            counted[0] += 1
+            yield row
+
+    source = xlsx_file(header, counting())
+    with source:
+        while chunk := source.read(1 << 20):
+            handle.write(chunk)
+    return counted[0]

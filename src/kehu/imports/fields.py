@@ -1,0 +1,342 @@
+"""What a column of an import can be: each kind's fields, the header words that
+suggest them (Chinese, English, and the exports of Zoho CRM, HubSpot and 纷享销客) and,
+for choice fields, the words that mean each choice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kehu.customers.models import CompanySize, CustomerKind, Gender, IncomeBand, SourceChannel
+
+# How a cell is read (kehu.imports.values): text, date, phone, decimal, int, bool.
+TEXT, DATE, PHONE, DECIMAL, INT, BOOL, CHOICE, LIST = (
+    "text",
+    "date",
+    "phone",
+    "decimal",
+    "int",
+    "bool",
+    "choice",
+    "list",
+)
+
+
+@dataclass(frozen=True)
+class ImportField:
+    key: str
+    label: str | Promise
+    aliases: tuple[str, ...] = ()
+    reads: str = TEXT
+    choices: tuple[tuple[str, str | Promise], ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=dict)  # folded word → choice
+    repeatable: bool = False  # several columns may map to it (joined or listed)
+    sample: str = ""
+    note: str | Promise = ""
+
+
+GENDER_WORDS = {
+    "男": Gender.MALE,
+    "男性": Gender.MALE,
+    "先生": Gender.MALE,
+    "m": Gender.MALE,
+    "male": Gender.MALE,
+    "man": Gender.MALE,
+    "mr": Gender.MALE,
+    "mr.": Gender.MALE,
+    "女": Gender.FEMALE,
+    "女性": Gender.FEMALE,
+    "女士": Gender.FEMALE,
+    "小姐": Gender.FEMALE,
+    "f": Gender.FEMALE,
+    "female": Gender.FEMALE,
+    "woman": Gender.FEMALE,
+    "ms": Gender.FEMALE,
+    "ms.": Gender.FEMALE,
+    "mrs": Gender.FEMALE,
+    "mrs.": Gender.FEMALE,
+    "未知": Gender.UNKNOWN,
+    "保密": Gender.UNKNOWN,
+}
+SOURCE_WORDS = {
+    "网站": SourceChannel.WEBSITE,
+    "官网": SourceChannel.WEBSITE,
+    "web": SourceChannel.WEBSITE,
+    "website": SourceChannel.WEBSITE,
+    "web site": SourceChannel.WEBSITE,
+    "organic search": SourceChannel.WEBSITE,
+    "微信": SourceChannel.SOCIAL_MEDIA,
+    "公众号": SourceChannel.SOCIAL_MEDIA,
+    "抖音": SourceChannel.SOCIAL_MEDIA,
+    "小红书": SourceChannel.SOCIAL_MEDIA,
+    "微博": SourceChannel.SOCIAL_MEDIA,
+    "社交媒体": SourceChannel.SOCIAL_MEDIA,
+    "social media": SourceChannel.SOCIAL_MEDIA,
+    "百度": SourceChannel.SEARCH_ADS,
+    "搜索": SourceChannel.SEARCH_ADS,
+    "搜索广告": SourceChannel.SEARCH_ADS,
+    "paid search": SourceChannel.SEARCH_ADS,
+    "advertisement": SourceChannel.SEARCH_ADS,
+    "淘宝": SourceChannel.ECOMMERCE,
+    "天猫": SourceChannel.ECOMMERCE,
+    "京东": SourceChannel.ECOMMERCE,
+    "拼多多": SourceChannel.ECOMMERCE,
+    "电商": SourceChannel.ECOMMERCE,
+    "电商平台": SourceChannel.ECOMMERCE,
+    "展会": SourceChannel.TRADE_SHOW,
+    "trade show": SourceChannel.TRADE_SHOW,
+    "活动": SourceChannel.EVENT,
+    "线下活动": SourceChannel.EVENT,
+    "seminar": SourceChannel.EVENT,
+    "event": SourceChannel.EVENT,
+    "拜访": SourceChannel.DIRECT_SALES,
+    "陌拜": SourceChannel.DIRECT_SALES,
+    "直销拜访": SourceChannel.DIRECT_SALES,
+    "推荐": SourceChannel.REFERRAL,
+    "转介绍": SourceChannel.REFERRAL,
+    "客户推荐": SourceChannel.REFERRAL,
+    "referral": SourceChannel.REFERRAL,
+    "external referral": SourceChannel.REFERRAL,
+    "电话": SourceChannel.PHONE,
+    "电话营销": SourceChannel.PHONE,
+    "cold call": SourceChannel.PHONE,
+    "经销商": SourceChannel.DEALER,
+    "代理商": SourceChannel.DEALER,
+    "partner": SourceChannel.DEALER,
+    "其他": SourceChannel.OTHER,
+    "other": SourceChannel.OTHER,
+}
+KIND_WORDS = {
+    "个人": CustomerKind.PERSON,
+    "person": CustomerKind.PERSON,
+    "企业": CustomerKind.COMPANY,
+    "公司": CustomerKind.COMPANY,
+    "单位": CustomerKind.COMPANY,
+    "company": CustomerKind.COMPANY,
+}
+
+
+def _labels(choices: type) -> dict[str, str]:
+    """Each choice's own label and key as words for it (官网 → website)."""
+    words: dict[str, str] = {}
+    for value, label in choices.choices:  # type: ignore[attr-defined]
+        if value:
+            words[str(value)] = value
+            words[str(label)] = value
+    return words
+
+
+CUSTOMER_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "name",
+        _("客户名称"),
+        (
+            "客户名称",
+            "客户",
+            "姓名",
+            "名称",
+            "客户姓名",
+            "公司名称",
+            "name",
+            "full name",
+            "customer",
+            "customer name",
+            "account name",
+            "contact name",
+            "first name",
+            "last name",
+            "姓",
+            "名",
+        ),
+        repeatable=True,
+        sample="张伟",
+        note=_("必填"),
+    ),
+    ImportField(
+        "kind",
+        _("客户类型"),
+        ("客户类型", "类型", "type", "customer type"),
+        CHOICE,
+        tuple(CustomerKind.choices),
+        KIND_WORDS,
+        sample="个人",
+    ),
+    ImportField(
+        "phone",
+        _("手机"),
+        (
+            "手机",
+            "手机号",
+            "手机号码",
+            "电话",
+            "联系电话",
+            "电话号码",
+            "座机",
+            "mobile",
+            "mobile phone",
+            "mobile phone number",
+            "phone",
+            "phone number",
+            "telephone",
+            "tel",
+        ),
+        PHONE,
+        repeatable=True,
+        sample="13800138000",
+    ),
+    ImportField(
+        "email",
+        _("邮箱"),
+        ("邮箱", "邮件", "电子邮件", "电子邮箱", "email", "e-mail", "email address"),
+        sample="zhangwei@example.com",
+    ),
+    ImportField("wechat_id", _("微信号"), ("微信", "微信号", "wechat", "wechat id"), sample=""),
+    ImportField(
+        "company",
+        _("公司"),
+        ("公司", "单位", "工作单位", "所属公司", "company", "company name", "organization"),
+        sample="",
+        note=_("填了公司且没有客户类型时，按企业客户导入，姓名作为联系人"),
+    ),
+    ImportField("title", _("职务"), ("职务", "职位", "title", "job title"), sample=""),
+    ImportField(
+        "province",
+        _("省份"),
+        (
+            "省",
+            "省份",
+            "所在省",
+            "省/直辖市",
+            "state",
+            "state/region",
+            "province",
+            "mailing state",
+            "billing state",
+        ),
+        sample="浙江",
+    ),
+    ImportField(
+        "city",
+        _("城市"),
+        ("市", "城市", "所在城市", "city", "mailing city", "billing city"),
+        sample="杭州",
+    ),
+    ImportField("district", _("区县"), ("区", "区县", "县", "district"), sample="西湖区"),
+    ImportField(
+        "address",
+        _("地址"),
+        (
+            "地址",
+            "详细地址",
+            "联系地址",
+            "address",
+            "street address",
+            "mailing street",
+            "billing street",
+        ),
+        sample="文三路 100 号",
+    ),
+    ImportField("industry", _("行业"), ("行业", "所属行业", "industry"), sample=""),
+    ImportField(
+        "company_size",
+        _("企业规模"),
+        ("企业规模", "规模", "人员规模", "employees", "number of employees"),
+        CHOICE,
+        tuple(CompanySize.choices),
+        _labels(CompanySize),
+    ),
+    ImportField(
+        "source_channel",
+        _("来源渠道"),
+        (
+            "来源",
+            "来源渠道",
+            "客户来源",
+            "获客渠道",
+            "渠道",
+            "source",
+            "lead source",
+            "original source",
+        ),
+        CHOICE,
+        tuple(SourceChannel.choices),
+        {**_labels(SourceChannel), **SOURCE_WORDS},
+        sample="官网",
+    ),
+    ImportField(
+        "gender",
+        _("性别"),
+        ("性别", "gender", "sex", "salutation", "称呼"),
+        CHOICE,
+        tuple(Gender.choices),
+        {**_labels(Gender), **GENDER_WORDS},
+        sample="男",
+    ),
+    ImportField(
+        "birthday",
+        _("生日"),
+        ("生日", "出生日期", "出生年月", "birthday", "date of birth", "birthdate"),
+        DATE,
+        sample="1990-05-01",
+    ),
+    ImportField(
+        "income_band",
+        _("收入水平"),
+        ("收入", "收入水平", "income"),
+        CHOICE,
+        tuple(IncomeBand.choices),
+        _labels(IncomeBand),
+    ),
+    ImportField("interests", _("兴趣爱好"), ("兴趣", "爱好", "兴趣爱好", "interests")),
+    ImportField(
+        "notes",
+        _("备注"),
+        ("备注", "说明", "描述", "notes", "note", "description", "remark", "remarks"),
+        repeatable=True,
+        sample="",
+    ),
+    ImportField(
+        "tags",
+        _("标签"),
+        ("标签", "tag", "tags", "客户标签"),
+        LIST,
+        repeatable=True,
+        sample="VIP, 老客户",
+        note=_("多个标签用逗号、顿号或分号隔开"),
+    ),
+    ImportField(
+        "owner",
+        _("负责人"),
+        (
+            "负责人",
+            "跟进人",
+            "所属销售",
+            "销售",
+            "owner",
+            "contact owner",
+            "account owner",
+            "lead owner",
+            "customer owner",
+        ),
+        sample="",
+        note=_("用户名或姓名（选择“按文件中的负责人列”时使用）"),
+    ),
+    ImportField(
+        "external_id",
+        _("外部编号"),
+        ("外部编号", "客户编号", "编号", "record id", "contact id", "account id", "id"),
+    ),
+)
+
+
+def fields_for(kind: str) -> tuple[ImportField, ...]:
+    if kind == "customers":
+        return CUSTOMER_FIELDS
+    return ()
+
+
+def field_by_key(kind: str, key: str) -> ImportField | None:
+    return next((f for f in fields_for(kind) if f.key == key), None)
