@@ -209,3 +209,13 @@ def test_the_nav_offers_products_to_admins_and_managers_only(client, org):
         client.force_login(getattr(org, role))
         page = client.get(reverse("orders:list")).content.decode()
         assert (f'href="{url}"' in page) is offered, role
+
+
+def test_the_list_makes_a_bounded_number_of_queries(client, org, django_assert_max_num_queries):
+    tea = category_create(actor=org.admin, name="茶叶")
+    for i in range(12):
+        _product(org.admin, name=f"茶{i}", sku=f"T-{i}", category=tea if i % 2 else None)
+    client.force_login(org.admin)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("orders:products"))
+    assert response.status_code == 200 and "茶11" in response.content.decode()

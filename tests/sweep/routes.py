@@ -18,7 +18,7 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.sweep.world import World, own_customer, own_order
+from tests.sweep.world import World, own_contact, own_customer, own_order
 
 # Outsiders: who must get exactly the answer of an id that does not exist.
 OTHER_SALES = ("east_sales2", "west_sales", "west_manager")  # of a customer ``sales`` owns
@@ -135,6 +135,21 @@ REGISTRY: dict[str, Kind] = {
     ),
     # Products are a catalogue everyone reads (admins and managers change them).
     "product_id": Kind("product", lambda w: w.product, ()),
+    # A contact: its customer's rules; a pool customer's contacts are hidden from sales.
+    "contact_id": Kind(
+        "contact",
+        lambda w: w.contact,
+        OTHER_SALES,
+        insider="sales",
+        pool=lambda w: w.pool_contact,
+        own=own_contact,
+    ),
+    # Categories: admins and managers only; the others are refused whatever the id.
+    "category_id": Kind(
+        "product category",
+        lambda w: w.product_category,
+        ("sales", "east_sales2", "west_sales", "service", "analyst"),
+    ),
     "complaint_id": Kind(
         "complaint",
         lambda w: w.complaint,

@@ -27,7 +27,7 @@ from kehu.accounts.models import Role, Team, User
 from kehu.accounts.services import token_create
 from kehu.care.models import CadenceRule, CareRule, Festival, RuleKind
 from kehu.complaints.services import complaint_create, incident_create
-from kehu.customers.models import Customer, DuplicatePair, Tag
+from kehu.customers.models import Contact, Customer, DuplicatePair, Tag
 from kehu.customers.ownership import pool_release
 from kehu.customers.services import contact_save, customer_create, customer_update
 from kehu.followups.models import Notification
@@ -38,6 +38,7 @@ from kehu.jobs.models import JobRun, JobStatus
 from kehu.lifecycle.apply import apply_job_name
 from kehu.lifecycle.models import Flag, LifecycleModel, Rule, Stage
 from kehu.messaging.services import Audience, campaign_create, template_save
+from kehu.orders.catalog import category_create
 from kehu.orders.models import Order
 from kehu.orders.services import LineData, OrderData, order_upsert, product_create
 from kehu.surveys.services import invitations_send, response_record, survey_save, trigger_save
@@ -216,6 +217,7 @@ def _customers(world: World) -> None:
         tags=("vip",),
         contacts=({"name": "Bob Buyer", "title": "Purchasing", "phone": "+8613800000002"},),
     )
+    o["contact"] = o["customer"].contacts.get()
     # A change in its history (the card shows what changed from what to what).
     o["customer"] = customer_update(
         actor=sales,
@@ -287,6 +289,7 @@ def _sales(world: World) -> None:
             "unit_cost": Decimal("9000.00"),
         },
     )
+    o["product_category"] = category_create(actor=admin, name="Tea")
     line = (LineData(quantity=Decimal("2"), product_id=o["product"].pk),)
     o["order"] = _order(sales, o["customer"], "A-1001", days_ago=40, lines=line)
     _order(sales, o["customer"], "A-1002", days_ago=10, lines=line)
@@ -473,7 +476,7 @@ def _pool(world: World) -> None:
         },
         phones=(POOL_PHONE,),
     )
-    contact_save(
+    o["pool_contact"] = contact_save(
         actor=sales,
         customer=pool,
         data={
@@ -520,6 +523,16 @@ def own_customer(world: World, role: str, *, second: bool = False) -> Customer:
             data={"name": f"Own {role} {'two' if second else 'one'}"},
             owner=user,
             allow_duplicate=True,
+        )
+    return world.objects[key]
+
+
+def own_contact(world: World, role: str) -> Contact:
+    key = f"own_contact:{role}"
+    if key not in world.objects:
+        customer = own_customer(world, role)
+        world.objects[key] = contact_save(
+            actor=world.users["admin"], customer=customer, data={"name": f"Own {role} contact"}
         )
     return world.objects[key]
 
