@@ -9,8 +9,12 @@ sale form's view — Django's test Client POSTs ``/orders/sale/new/?customer=ID`
 1–3 lines, as the browser does: session, access check, form, ``order_upsert`` with its
 lookups, the lifecycle re-evaluation of the customer, the redirect. Each sale is
 measured side by side with the floor: the bare INSERTs of an order and its lines
-(one ``INSERT … RETURNING``-free insert of the order, an ``executemany`` of its lines,
-one commit) on the same connection, alternating, so both see the same machine.
+(an ``INSERT`` of the order, an ``executemany`` of its lines, one commit) on the same
+connection, alternating, so both see the same machine.
+
+1M customers / 10M orders is the figure's size; loading them took over 30 minutes on
+a loaded 2-core machine, so smaller runs (``--customers 200000``) are reported with
+the scale said: every query of a sale is an index lookup of one customer.
 
 Prints a table and writes benchmarks/results/sale_<db>.json. Target: the form's p95
 under 100 ms (exit non-zero otherwise, or when a sale was refused).
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> bool:
     django.setup()
     from decimal import Decimal
 
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.utils import timezone
 
@@ -159,23 +163,24 @@ def run(args: argparse.Namespace) -> bool:
             "paid", "CNY", Decimal("1.00"), None, Decimal("0.00"), "", 1, seller.pk, seller.pk,
         )  # fmt: skip
         started = time.perf_counter()
-        raw = connection.connection
-        cursor = raw.cursor()
-        cursor.execute(order_sql, row)
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT lastval()")
-            (order_id,) = cursor.fetchone()
-        else:
-            order_id = cursor.lastrowid
-        lines = [
-            (order_id, position, int(pk), Decimal(q), Decimal(p), Decimal("0.00"), None, Decimal(p))
-            for position, (pk, q, p) in enumerate(
-                zip(body["line_product"], body["line_quantity"], body["line_price"], strict=True)
-            )
-        ]
-        cursor.executemany(line_sql, lines)
-        raw.commit()
-        cursor.close()
+        with transaction.atomic():
+            cursor = connection.connection.cursor()
+            cursor.execute(order_sql, row)
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT lastval()")
+                (order_id,) = cursor.fetchone()
+            else:
+                order_id = cursor.lastrowid
+            lines = [
+                (order_id, n, int(pk), Decimal(q), Decimal(p), Decimal("0.00"), None, Decimal(p))
+                for n, (pk, q, p) in enumerate(
+                    zip(
+                        body["line_product"], body["line_quantity"], body["line_price"], strict=True
+                    )
+                )
+            ]
+            cursor.executemany(line_sql, lines)
+            cursor.close()
         return (time.perf_counter() - started) * 1000
 
     refused: list[str] = []
@@ -189,14 +194,10 @@ def run(args: argparse.Namespace) -> bool:
         return elapsed
 
     connection.ensure_connection()
-    if connection.vendor == "postgresql":
-        connection.connection.autocommit = False
     for customer_id in own[:10]:  # warm up: imports, caches, the connection
         body = sale_body()
         form(customer_id, body)
         floor(customer_id, body)
-    if connection.vendor == "postgresql":
-        connection.connection.autocommit = True
     print(f"[{args.db}] {args.samples} sales, each beside its floor…", flush=True)
     picks = rng.sample(own, min(len(own) - 10, args.samples))
     form_ms: list[float] = []
@@ -204,11 +205,7 @@ def run(args: argparse.Namespace) -> bool:
     for customer_id in picks:
         body = sale_body()
         form_ms.append(form(customer_id, body))
-        if connection.vendor == "postgresql":
-            connection.connection.autocommit = False
         floor_ms.append(floor(customer_id, body))
-        if connection.vendor == "postgresql":
-            connection.connection.autocommit = True
 
     if args.profile:
         import cProfile

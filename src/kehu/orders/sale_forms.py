@@ -61,9 +61,9 @@ class LineRow:
 
     product: Product
     quantity: str = "1"
-    price: str = ""
-    cost: str = ""
-    discount: str = "0"
+    price_input: str = ""
+    cost_input: str = ""
+    discount_input: str = "0"
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -120,9 +120,9 @@ def sale_lines(data: QueryDict) -> tuple[list[LineRow], list[SaleLine], bool]:
         rows.append(row)
         try:
             quantity = _decimal(row.quantity)
-            price = _decimal(row.price)
-            cost = _decimal(row.cost)
-            discount = _decimal(row.discount) or Decimal("0.00")
+            price = _decimal(row.price_input)
+            cost = _decimal(row.cost_input)
+            discount = _decimal(row.discount_input) or Decimal("0.00")
         except ValueError:
             row.errors.append(_("请填写有效的数字。"))
             readable = False
