@@ -28,7 +28,7 @@ from kehu.imports.mapping import (
     mapping_suggest,
 )
 from kehu.imports.models import DuplicatePolicy, ImportJob, ImportKind, ImportStatus, OwnerRule
-from kehu.imports.readers import FileRejected, sheet_names
+from kehu.imports.readers import FileRejected, file_kind, sheet_names
 
 MAX_SAMPLES = 30  # distinct values kept per column (for value mapping)
 SUPPORTED_KINDS = (ImportKind.CUSTOMERS,)
@@ -48,7 +48,9 @@ def _safe_name(name: str) -> str:
 def import_upload(
     *, actor: User, source: IO[bytes] | Path, name: str, kind: str, sheet: str = ""
 ) -> ImportJob:
-    """Store the file under ``VAR_DIR/imports/<id>/`` and record the import."""
+    """Store the file under ``VAR_DIR/imports/<id>/`` and record the import. A file
+    that is no workbook, CSV or vCard at all (or too big, or empty) raises
+    ``FileRejected`` and nothing is kept."""
     if not can_import(actor):
         raise PermissionDenied
     if kind not in ImportKind.values:
@@ -66,6 +68,11 @@ def import_upload(
     else:
         with target.open("wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
+    try:
+        file_kind(target)  # not a file we read at all: say so now, keep nothing
+    except FileRejected:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     job.file_path = str(target.relative_to(Path(settings.VAR_DIR)))
     job.size = target.stat().st_size
     job.save(update_fields=["file_path", "size"])

@@ -23,6 +23,7 @@ from kehu.imports.access import access_import, can_import, can_undo, imports_vis
 from kehu.imports.forms import MappingForm, OptionsForm, UndoForm, UploadForm
 from kehu.imports.mapping import mapping_save
 from kehu.imports.models import ImportJob, ImportKind, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.readers import FileRejected
 from kehu.imports.report import report_count, report_file, report_filename, report_rows
 from kehu.imports.services import (
     import_mapping_set,
@@ -79,7 +80,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 sheet=form.cleaned_data["sheet"],
             )
-        except ValidationError as exc:
+        except (ValidationError, FileRejected) as exc:
             add_service_errors(form, exc)
         else:
             import_read_task(job.pk)
