@@ -20,7 +20,6 @@ from kehu.accounts.models import Team, User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.core.errors import KehuError
 from kehu.imports.access import can_import, owner_rules_for, policies_for
-from kehu.imports.checking import chunks, import_fail, job_path, job_table
 from kehu.imports.mapping import (
     mapping_by_name,
     mapping_clean,
@@ -29,9 +28,11 @@ from kehu.imports.mapping import (
 )
 from kehu.imports.models import DuplicatePolicy, ImportJob, ImportKind, ImportStatus, OwnerRule
 from kehu.imports.readers import FileRejected, file_kind, sheet_names
+from kehu.imports.rows import chunks, import_fail, job_path, job_table
+from kehu.orders.access import can_manage_products
 
 MAX_SAMPLES = 30  # distinct values kept per column (for value mapping)
-SUPPORTED_KINDS = (ImportKind.CUSTOMERS,)
+SUPPORTED_KINDS = (ImportKind.CUSTOMERS, ImportKind.PRODUCTS)
 
 
 class ImportStateError(KehuError):
@@ -56,7 +57,9 @@ def import_upload(
     if kind not in ImportKind.values:
         raise ValidationError({"kind": [_("未知的导入内容。")]})
     if kind not in SUPPORTED_KINDS:
-        raise ValidationError({"kind": [_("暂时只能导入客户。")]})
+        raise ValidationError({"kind": [_("暂时只能导入客户和商品。")]})
+    if kind == ImportKind.PRODUCTS and not can_manage_products(actor):
+        raise PermissionDenied
     job = ImportJob.objects.create(
         user=actor, kind=kind, original_name=_safe_name(name)[:255], sheet=sheet[:100]
     )

@@ -26,6 +26,7 @@ from kehu.imports.models import ImportJob, ImportKind, ImportRow, ImportStatus, 
 from kehu.imports.readers import FileRejected
 from kehu.imports.report import report_count, report_file, report_filename, report_rows
 from kehu.imports.services import (
+    SUPPORTED_KINDS,
     import_mapping_set,
     import_options_set,
     import_upload,
@@ -82,6 +83,8 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
             )
         except (ValidationError, FileRejected) as exc:
             add_service_errors(form, exc)
+        except PermissionDenied:
+            form.add_error("kind", _("您无权导入这种内容。"))
         else:
             import_read_task(job.pk)
             return redirect("imports:detail", job.pk)
@@ -99,7 +102,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
             "has_previous": page > 1,
             "has_next": page * PAGE_SIZE < count,
         },
-        "kinds": [(k, v) for k, v in ImportKind.choices if k == ImportKind.CUSTOMERS],
+        "kinds": [(k, v) for k, v in ImportKind.choices if k in SUPPORTED_KINDS],
         "may_import": can_import(actor),
     }
     return render(request, "imports/list.html", context)
