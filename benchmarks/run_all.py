@@ -9,8 +9,9 @@ messages with a killed worker; the care agenda; the lifecycle recompute (10 orde
 customer) and its event-driven cost; the lifecycle analytics page; the value models'
 fit against the ``lifetimes`` package (the ``bench`` dependency group, which
 ``make bench`` installs) and ``kehu score`` with the value pages; reading an import
-file (openpyxl against python-calamine, and the GBK CSV); saving a sale from the sale
-form beside the bare INSERTs of the order.
+file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 customers
+into N (dry run and run against a bare executemany); saving a sale from the sale form
+beside the bare INSERTs of the order.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ def main() -> None:
     # Import (issue 19): reading workbooks (openpyxl against calamine) and CSV.
     cmd = [sys.executable, str(HERE / "bench_import_read.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0
+    # ... and importing 100,000 customers into N (dry run, run, executemany floor).
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_import.py"), "--db", db]
+        cmd += ["--customers", str(args.customers)]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
     sys.exit(1 if failed else 0)
 
 

@@ -58,8 +58,13 @@ def test_roles_refused(org: Org, write_csv) -> None:
     assert undo.status_code == 403
 
 
-def test_an_unreadable_file_fails_with_a_message(org: Org, tmp_path: Path) -> None:
+def test_a_file_that_is_no_workbook_is_refused_at_once(org: Org, tmp_path: Path) -> None:
     path = tmp_path / "bad.xlsx"
     path.write_bytes(b"this is not a workbook")
-    body = _post(org.admin, path).json()
+    response = _post(org.admin, path)
+    assert response.status_code == 400 and response.json()["code"] == "file_rejected"
+
+
+def test_a_file_without_data_rows_fails_with_a_message(org: Org, write_csv) -> None:
+    body = _post(org.admin, write_csv([["姓名", "手机"]])).json()
     assert body["status"] == "failed" and body["message"]

@@ -72,6 +72,9 @@ class ErrorDoc:
 API_ERRORS: dict[str, ErrorDoc] = {
     "malformed_json": ErrorDoc((400,), "the request body is not JSON"),
     "bad_request": ErrorDoc((400,), "the request body could not be read"),
+    "file_rejected": ErrorDoc(
+        (400,), "the uploaded file is no workbook, CSV or vCard, is empty or is too big"
+    ),
     "unauthorized": ErrorDoc((401,), "no session, no token, or a revoked or unknown token"),
     "forbidden": ErrorDoc(
         (403,), "the record is visible but read-only to this user, or the role may not do this"

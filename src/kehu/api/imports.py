@@ -108,7 +108,7 @@ def _owner(actor: User, owner: str | None, pool: bool) -> tuple[str, User | None
 
 @router.post(
     "/imports",
-    response={202: ImportOut, **error_responses(403, "import_state")},
+    response={202: ImportOut, **error_responses(403, "file_rejected", "import_state")},
     summary="Import a file (.xlsx, .xls, .csv, .vcf)",
     description=(
         "Runs on the job queue: poll ``GET /imports/{id}``. ``mapping``: a saved "

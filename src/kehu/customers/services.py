@@ -296,7 +296,13 @@ def customer_prepare(
             "custom_fields",
             custom_fields_clean(definitions, dict(custom_fields or {})),
         ),
-        lambda: customer.full_clean(exclude=["owner", "team", "custom_fields"]),
+        # The one constraint (an external id once per source) holds no empty id, and
+        # created_by/updated_by are the actor: no query for either per customer (an
+        # import checks thousands).
+        lambda: customer.full_clean(
+            exclude=["owner", "team", "custom_fields", "created_by", "updated_by"],
+            validate_constraints=bool(customer.external_id),
+        ),
         lambda: built.extend(contact_build(customer, c) for c in contacts),
     ):
         try:

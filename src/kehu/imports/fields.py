@@ -332,9 +332,45 @@ CUSTOMER_FIELDS: tuple[ImportField, ...] = (
 )
 
 
+PRODUCT_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "name",
+        _("商品名称"),
+        ("商品名称", "产品名称", "名称", "品名", "商品", "产品", "name", "product", "product name"),
+        sample="明前龙井 250g",
+        note=_("必填"),
+    ),
+    ImportField(
+        "sku",
+        _("货号"),
+        ("货号", "sku", "编码", "商品编码", "产品编码", "product code", "item code"),
+        sample="LJ-250",
+        note=_("有货号时按货号更新已有商品"),
+    ),
+    ImportField("category", _("类别"), ("类别", "分类", "品类", "category"), sample="茶叶"),
+    ImportField(
+        "price",
+        _("单价"),
+        ("单价", "价格", "售价", "零售价", "price", "unit price"),
+        DECIMAL,
+        sample="398.00",
+    ),
+    ImportField(
+        "unit_cost",
+        _("成本"),
+        ("成本", "成本价", "进价", "cost", "unit cost"),
+        DECIMAL,
+        sample="210.00",
+    ),
+    ImportField("is_active", _("在售"), ("在售", "上架", "状态", "active"), BOOL, sample="是"),
+)
+
+
 def fields_for(kind: str) -> tuple[ImportField, ...]:
     if kind == "customers":
         return CUSTOMER_FIELDS
+    if kind == "products":
+        return PRODUCT_FIELDS
     return ()
 
 

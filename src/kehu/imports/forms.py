@@ -16,6 +16,21 @@ from kehu.imports.models import DuplicatePolicy, ImportJob, ImportKind, OwnerRul
 from kehu.imports.services import SUPPORTED_KINDS
 
 
+def _styled(form: forms.Form) -> None:
+    """Bootstrap's classes on every widget (as the customer forms do)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.RadioSelect):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs.setdefault("class", css)
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("导入内容"),
@@ -29,6 +44,10 @@ class UploadForm(forms.Form):
     sheet = forms.CharField(
         label=_("工作表"), required=False, max_length=100, help_text=_("留空：第一个有数据的工作表")
     )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _styled(self)
 
 
 class MappingForm(forms.Form):
@@ -60,6 +79,7 @@ class MappingForm(forms.Form):
                     label=raw, choices=options, required=False, initial=value or ""
                 )
                 self.value_names.append((name, str(spec.label), raw))
+        _styled(self)
 
     def columns(self) -> list[tuple[Any, str, list[str]]]:
         """(the select, the header, a few sample values) of every column."""
@@ -127,7 +147,12 @@ class OptionsForm(forms.Form):
         else:
             del self.fields["owner_user"]
             del self.fields["owner_team"]
+        _styled(self)
 
 
 class UndoForm(forms.Form):
     force = forms.BooleanField(label=_("也撤销导入后被修改过的客户"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _styled(self)

@@ -93,6 +93,8 @@ def mapping_clean(kind: str, headers: list[str], mapping: dict[str, Any]) -> dic
         cleaned[header] = key
     if kind == "customers" and "name" not in used:
         errors.append(_("必须有一列映射到“客户名称”。"))
+    if kind == "products" and not {"name", "sku"} & set(used):
+        errors.append(_("必须有一列映射到“商品名称”或“货号”。"))
     if errors:
         raise ValidationError(errors)
     return cleaned

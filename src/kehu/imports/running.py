@@ -20,12 +20,12 @@ from kehu.customers.bulk_create import customers_create_many
 from kehu.customers.models import Customer
 from kehu.customers.services import EDITABLE_FIELDS, customer_update
 from kehu.imports.checking import (
-    CustomerPlanner,
     Planned,
     chunks,
     error_text,
     import_fail,
     job_table,
+    planner_for,
     row_record,
 )
 from kehu.imports.models import DuplicatePolicy, ImportJob, ImportRow, ImportStatus, RowOutcome
@@ -95,6 +95,16 @@ def _update(job: ImportJob, plan: Planned) -> None:
 
 
 def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
+    if job.kind == "products":
+        from kehu.imports.product_rows import products_write
+
+        products_write(job, plans)
+        records = [row_record(job, plan, done=True) for plan in plans]
+        for plan, record in zip(plans, records, strict=True):
+            if plan.outcome in (RowOutcome.NEW, RowOutcome.UPDATE):
+                record.target_model, record.target_id = "orders.product", plan.match_id
+                record.target_version, record.old_values = plan.version, plan.old
+        return records
     policy = job.policy
     records = []
     new = [p for p in plans if p.outcome == RowOutcome.NEW]
@@ -127,7 +137,7 @@ def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
     return records
 
 
-def _chunk(job: ImportJob, planner: CustomerPlanner, rows: list[Any]) -> Counter[str]:
+def _chunk(job: ImportJob, planner: Any, rows: list[Any]) -> Counter[str]:
     plans = planner.plan(rows)
     records = _write(job, plans)
     numbers = [r.number for r in records]
@@ -150,7 +160,7 @@ def import_run(
     if job.started_at is None:
         ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
     done = set(ImportRow.objects.filter(job=job, done=True).values_list("number", flat=True))
-    planner = CustomerPlanner(job)
+    planner = planner_for(job)
     totals: Counter[str] = Counter()
     seen = 0
     total = job.total_rows or 0

@@ -20,7 +20,6 @@ from kehu.accounts.models import Team, User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.core.errors import KehuError
 from kehu.imports.access import can_import, owner_rules_for, policies_for
-from kehu.imports.checking import chunks, import_fail, job_path, job_table
 from kehu.imports.mapping import (
     mapping_by_name,
     mapping_clean,
@@ -28,10 +27,12 @@ from kehu.imports.mapping import (
     mapping_suggest,
 )
 from kehu.imports.models import DuplicatePolicy, ImportJob, ImportKind, ImportStatus, OwnerRule
-from kehu.imports.readers import FileRejected, sheet_names
+from kehu.imports.readers import FileRejected, file_kind, sheet_names
+from kehu.imports.rows import chunks, import_fail, job_path, job_table
+from kehu.orders.access import can_manage_products
 
 MAX_SAMPLES = 30  # distinct values kept per column (for value mapping)
-SUPPORTED_KINDS = (ImportKind.CUSTOMERS,)
+SUPPORTED_KINDS = (ImportKind.CUSTOMERS, ImportKind.PRODUCTS)
 
 
 class ImportStateError(KehuError):
@@ -48,13 +49,17 @@ def _safe_name(name: str) -> str:
 def import_upload(
     *, actor: User, source: IO[bytes] | Path, name: str, kind: str, sheet: str = ""
 ) -> ImportJob:
-    """Store the file under ``VAR_DIR/imports/<id>/`` and record the import."""
+    """Store the file under ``VAR_DIR/imports/<id>/`` and record the import. A file
+    that is no workbook, CSV or vCard at all (or too big, or empty) raises
+    ``FileRejected`` and nothing is kept."""
     if not can_import(actor):
         raise PermissionDenied
     if kind not in ImportKind.values:
         raise ValidationError({"kind": [_("未知的导入内容。")]})
     if kind not in SUPPORTED_KINDS:
-        raise ValidationError({"kind": [_("暂时只能导入客户。")]})
+        raise ValidationError({"kind": [_("暂时只能导入客户和商品。")]})
+    if kind == ImportKind.PRODUCTS and not can_manage_products(actor):
+        raise PermissionDenied
     job = ImportJob.objects.create(
         user=actor, kind=kind, original_name=_safe_name(name)[:255], sheet=sheet[:100]
     )
@@ -66,6 +71,11 @@ def import_upload(
     else:
         with target.open("wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
+    try:
+        file_kind(target)  # not a file we read at all: say so now, keep nothing
+    except FileRejected:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     job.file_path = str(target.relative_to(Path(settings.VAR_DIR)))
     job.size = target.stat().st_size
     job.save(update_fields=["file_path", "size"])

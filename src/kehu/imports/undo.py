@@ -43,6 +43,8 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
             job=job, done=True, outcome__in=(RowOutcome.NEW, RowOutcome.UPDATE)
         ).exclude(target_id=None)
     )
+    if job.kind == "products":
+        return _products_undo(actor, job, rows, force=force)
     current = {
         c.pk: c
         for c in Customer.objects.filter(
@@ -83,6 +85,29 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
                 undone_at=timezone.now(),
                 undone_by=actor,
                 updated_at=timezone.now(),
+            )
+    job.refresh_from_db()
+    return result
+
+
+def _products_undo(
+    actor: User, job: ImportJob, rows: list[ImportRow], *, force: bool
+) -> UndoResult:
+    from kehu.imports.product_rows import product_undo
+
+    result = UndoResult()
+    with transaction.atomic():
+        for row in rows:
+            if product_undo(row, actor, force=force):
+                if row.outcome == RowOutcome.NEW:
+                    result.removed += 1
+                else:
+                    result.restored += 1
+            else:
+                result.changed.append((row.number, row.target_id or 0, ""))
+        if not result.changed:
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.UNDONE, undone_at=timezone.now(), undone_by=actor
             )
     job.refresh_from_db()
     return result

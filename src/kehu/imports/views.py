@@ -23,8 +23,10 @@ from kehu.imports.access import access_import, can_import, can_undo, imports_vis
 from kehu.imports.forms import MappingForm, OptionsForm, UndoForm, UploadForm
 from kehu.imports.mapping import mapping_save
 from kehu.imports.models import ImportJob, ImportKind, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.readers import FileRejected
 from kehu.imports.report import report_count, report_file, report_filename, report_rows
 from kehu.imports.services import (
+    SUPPORTED_KINDS,
     import_mapping_set,
     import_options_set,
     import_upload,
@@ -79,8 +81,10 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 sheet=form.cleaned_data["sheet"],
             )
-        except ValidationError as exc:
+        except (ValidationError, FileRejected) as exc:
             add_service_errors(form, exc)
+        except PermissionDenied:
+            form.add_error("kind", _("您无权导入这种内容。"))
         else:
             import_read_task(job.pk)
             return redirect("imports:detail", job.pk)
@@ -98,7 +102,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
             "has_previous": page > 1,
             "has_next": page * PAGE_SIZE < count,
         },
-        "kinds": [(k, v) for k, v in ImportKind.choices if k == ImportKind.CUSTOMERS],
+        "kinds": [(k, v) for k, v in ImportKind.choices if k in SUPPORTED_KINDS],
         "may_import": can_import(actor),
     }
     return render(request, "imports/list.html", context)
