@@ -145,11 +145,11 @@ def run(args: argparse.Namespace) -> bool:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from tests.factories import make_user
 
     from benchmarks.bulk import bulk_load
     from kehu.accounts.models import Role
     from kehu.demo.generate import demo_users
-    from tests.factories import make_user
 
     call_command("migrate", verbosity=0)
     owners = demo_users()

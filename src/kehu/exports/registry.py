@@ -72,12 +72,15 @@ def user_label(key: str, label: str | Promise, prefix: str, **flags: Any) -> Col
 
 
 def local_time(key: str, label: str | Promise, name: str = "", **flags: Any) -> Column:
+    """A moment in the business's time zone, without its zone (as spreadsheets take)."""
     source = name or key
 
     def make() -> Getter:
+        zone = timezone.get_current_timezone()
+
         def get(row: dict[str, Any]) -> Any:
             value = row[source]
-            return timezone.localtime(value).replace(tzinfo=None) if value else None
+            return value.astimezone(zone).replace(tzinfo=None) if value else None
 
         return get
 
