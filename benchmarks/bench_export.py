@@ -110,11 +110,11 @@ def _floor(connection, handle) -> int:  # type: ignore[no-untyped-def]
         connection.ensure_connection()
         raw = connection.connection
         count = 0
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-                for block in copy:
-                    handle.write(block)
-                    count += bytes(block).count(b"\n")
+        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for block in copy:
+                handle.write(block)
+                count += bytes(block).count(b"\n")
         return count - 1
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     writer = csv.writer(text)
