@@ -58,6 +58,8 @@ def main() -> None:
         ("bench_lifecycle_stats.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         # Customer value (issue 8).
         ("bench_score.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        # Data in and out (issue 19).
+        ("bench_export.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
     ):
         for db in dbs:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]

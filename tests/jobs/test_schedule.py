@@ -42,7 +42,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "lifecycle_daily": DailyAt(5, 0),
         "lifecycle_analytics": DailyAt(3, 30),
         "value_score": DailyAt(4, 0),
-        "exports_expire": Every(30),
+        "exports_expire": Every(10),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -198,8 +198,8 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "messages_send",
         "reminders",
         "complaints_escalate",
-        "survey_deliveries",
         "exports_expire",
+        "survey_deliveries",
         "pool_reclaim",
         "dedupe_scan",
         "lifecycle_analytics",

@@ -24,7 +24,15 @@ def role_may_export(role: str) -> bool:
 
 
 def can_export(user: User) -> bool:
-    return bool(user.is_active) and role_may_export(user.role)
+    """Whether ``user``'s role may export; asked once per user object (a request's),
+    however many buttons a page shows."""
+    if not user.is_active:
+        return False
+    memo = getattr(user, "_kehu_may_export", None)
+    if memo is None or memo[0] != user.role:
+        memo = (user.role, role_may_export(user.role))
+        user._kehu_may_export = memo  # type: ignore[attr-defined]
+    return bool(memo[1])
 
 
 def can_export_list(user: User, export_list: ExportList) -> bool:

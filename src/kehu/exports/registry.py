@@ -16,6 +16,7 @@ from typing import Any, Final
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.customers.access import hides_pool_contact_data
@@ -72,14 +73,28 @@ def user_label(key: str, label: str | Promise, prefix: str, **flags: Any) -> Col
 
 
 def local_time(key: str, label: str | Promise, name: str = "", **flags: Any) -> Column:
+    """A moment in the business's time zone, without its zone (as spreadsheets take)."""
     source = name or key
 
     def make() -> Getter:
+        zone = timezone.get_current_timezone()
+
         def get(row: dict[str, Any]) -> Any:
             value = row[source]
-            return timezone.localtime(value).replace(tzinfo=None) if value else None
+            return value.astimezone(zone).replace(tzinfo=None) if value else None
 
         return get
+
+    return Column(key, label, (source,), make, **flags)
+
+
+def yes_no(key: str, label: str | Promise, name: str = "", **flags: Any) -> Column:
+    """A yes/no field as 是 / 否 (in the export's language)."""
+    source = name or key
+
+    def make() -> Getter:
+        yes, no = str(_("是")), str(_("否"))
+        return lambda row: yes if row[source] else no
 
     return Column(key, label, (source,), make, **flags)
 

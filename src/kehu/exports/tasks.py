@@ -19,7 +19,7 @@ def export_run_task(record_id: int) -> None:
     export_run(record_id)
 
 
-@periodic_job("exports_expire", Every(30), lease=dt.timedelta(hours=1))
+@periodic_job("exports_expire", Every(10), lease=dt.timedelta(hours=1))
 def exports_expire_job() -> dict[str, Any]:
     """Delete export files whose download link has expired."""
     return {"expired": exports_expire()}

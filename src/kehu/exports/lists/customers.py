@@ -71,16 +71,24 @@ def customer_source(user: User, params: Mapping[str, str]) -> Source:
 
 
 def customer_extras(ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Phones (primary first) and tags of a chunk of customers, in two queries."""
+    """Phones (primary first) and tags of a chunk of customers, in two queries. A chunk
+    of neighbouring ids is read as an id range (a long ``IN (...)`` costs more to
+    build than the rows it saves)."""
     more: dict[int, dict[str, Any]] = {i: {"_phones": [], "_tags": []} for i in ids}
-    phones = CustomerPhone.objects.filter(customer_id__in=ids).order_by(
-        "customer_id", "-is_primary", "id"
+    low, high = min(ids), max(ids)
+    dense = high - low < 4 * len(ids)
+    where = (
+        {"customer_id__gte": low, "customer_id__lte": high} if dense else {"customer_id__in": ids}
     )
-    for customer_id, number in phones.values_list("customer_id", "number"):
-        more[customer_id]["_phones"].append(number)
-    tags = Customer.tags.through.objects.filter(customer_id__in=ids).order_by("tag__name")
-    for customer_id, name in tags.values_list("customer_id", "tag__name"):
-        more[customer_id]["_tags"].append(name)
+    phones = CustomerPhone.objects.filter(**where)
+    rows = phones.order_by("customer_id", "-is_primary", "id").values_list("customer_id", "number")
+    for customer_id, number in rows:
+        if customer_id in more:
+            more[customer_id]["_phones"].append(number)
+    through = Customer.tags.through.objects.filter(**where)
+    for customer_id, name in through.order_by("tag__name").values_list("customer_id", "tag__name"):
+        if customer_id in more:
+            more[customer_id]["_tags"].append(name)
     return more
 
 

@@ -31,6 +31,7 @@ from kehu.exports.registry import (
     plain,
     register,
     user_label,
+    yes_no,
 )
 from kehu.lifecycle.models import StageChange, StageChangeKind
 from kehu.surveys.access import can_read_reports
@@ -162,7 +163,7 @@ def at_risk_columns() -> list[Column]:
         computed("risk", _("流失风险"), ("risk",), _risk),
         computed("reasons", _("原因"), ("reasons",), _reasons),
         plain("money_at_stake", _("挽回价值（元）")),
-        plain("worth_saving", _("值得挽留")),
+        yes_no("worth_saving", _("值得挽留")),
     ]
 
 
