@@ -25,7 +25,7 @@ from kehu.imports.access import can_import
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
-from kehu.orders.access import can_manage_products
+from kehu.orders.access import can_manage_products, can_record_orders
 from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
 
 
@@ -66,6 +66,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.CUSTOMERS, "imports:list", _("导入"), can_import),
     Entry(Group.SALES, "orders:list", _("订单")),
+    Entry(Group.SALES, "orders:quick_sale", _("快速收银"), can_record_orders),
     Entry(Group.SALES, "orders:products", _("商品"), can_manage_products),
     Entry(Group.SALES, "messaging:campaigns", _("群发")),
     Entry(Group.SALES, "messaging:templates", _("消息模板"), can_send_any),
