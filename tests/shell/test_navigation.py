@@ -42,6 +42,7 @@ NOT_IN_NAV = {
     "care:items": "the care agenda's bulk bar (POST)",
     "followups:bulk": "my work's bulk bar (POST)",
     "orders:product_create": "the products page's button",
+    "exports:vcard_selection": "the customer list's vCard button (the ticked customers)",
     "orders:sale_new": "the orders list's and the customer page's button",
     "orders:sale_customers": "the sale form (htmx customer search)",
     "orders:sale_products": "the sale form (htmx product search)",

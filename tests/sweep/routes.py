@@ -100,6 +100,14 @@ IMPORT_JOB = Kind(
     insider="sales",
 )
 
+# An export (its record, its file) is its exporter's and the admins'.
+EXPORT_RECORD = Kind(
+    "export",
+    lambda w: w.export_record,
+    ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
+    insider="sales",
+)
+
 # The URL keyword → the kind of record it names. ``namespace:keyword`` where one
 # keyword names different records in different apps (``rule_id``): then the plain
 # keyword is deliberately absent, so a new app's ``rule_id`` must be added too; and
@@ -205,6 +213,8 @@ REGISTRY: dict[str, Kind] = {
     ),
     "job_id": IMPORT_JOB,
     "import_id": IMPORT_JOB,
+    "record_id": EXPORT_RECORD,
+    "export_id": EXPORT_RECORD,
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
 }
 
@@ -217,6 +227,10 @@ EXEMPT: dict[str, str] = {
     "messaging:unsubscribe": "the signed unsubscribe link is the key; no login (tests/messaging)",
     "imports:template": "a kind of import, not a record: whoever may import downloads "
     "its template (tests/imports/test_views.py)",
+    "exports:form": "a list's name, not a record: each list's rows are scoped by its own "
+    "selector (tests/exports)",
+    "api:kehu_api_exports_export_list": "a list's name, not a record: each list's rows are "
+    "scoped by its own selector (tests/exports)",
     "admin:*": "Django's admin: staff only (admins, who see every record); every other "
     "role is sent to its login (test_django_admin_is_for_admins_only)",
 }

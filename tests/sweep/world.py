@@ -16,7 +16,9 @@ earlier ones, and its contact person's) are ``POOL_SECRETS``.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,6 +32,8 @@ from kehu.complaints.services import complaint_create, incident_create
 from kehu.customers.models import Contact, Customer, DuplicatePair, Tag
 from kehu.customers.ownership import pool_release
 from kehu.customers.services import contact_save, customer_create, customer_update
+from kehu.exports.models import ExportRecord
+from kehu.exports.services import exports_dir
 from kehu.followups.models import Notification
 from kehu.followups.services import task_create
 from kehu.imports.models import ImportJob
@@ -445,6 +449,22 @@ def _settings(world: World) -> None:
         started_at=timezone.now(),
         finished_at=timezone.now(),
     )
+    o["export_record"] = ExportRecord.objects.create(
+        user=world.users["sales"],
+        list_key="customers",
+        columns=["name"],
+        file_format="csv",
+        status="done",
+        rows=1,
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(hours=24),
+        file_name=f"sweep-{uuid.uuid4().hex}.csv",
+    )
+    # Its file, so that its download answers its exporter (and is gone after the run).
+    export_file = exports_dir() / o["export_record"].file_name
+    export_file.parent.mkdir(parents=True, exist_ok=True)
+    export_file.write_text("name\n", encoding="utf-8")
+    atexit.register(export_file.unlink, missing_ok=True)
 
 
 def _pool(world: World) -> None:
