@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from kehu.core.errors import KehuError
 
@@ -26,3 +27,11 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError | KehuError)
         if name not in form.fields:
             field = name.removesuffix("_id") if name.removesuffix("_id") in form.fields else None
         form.add_error(field, messages)
+
+
+def keep_input_after_conflict(form: forms.BaseForm, posted: QueryDict, error: KehuError) -> None:
+    """After a version conflict, show the form again with what the user typed and the
+    current version: a second submit, after they have looked, goes through."""
+    data = posted.copy()
+    data["version"] = str(error.details.get("current_version", ""))
+    form.data = data

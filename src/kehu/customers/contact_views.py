@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError
-from kehu.core.forms import add_service_errors
+from kehu.core.forms import add_service_errors, keep_input_after_conflict
 from kehu.customers.access import access_customer, can_write, contact_data_hidden
 from kehu.customers.contact_forms import ContactForm
 from kehu.customers.contacts import (
@@ -145,10 +145,7 @@ def contact_edit_view(request: HttpRequest, customer_id: int, contact_id: int) -
             add_service_errors(form, error)
         except ConflictError as error:
             add_service_errors(form, error)
-            # Keep what the user typed; a second submit after review goes through.
-            data = request.POST.copy()
-            data["version"] = str(error.details.get("current_version", ""))
-            form.data = data
+            keep_input_after_conflict(form, request.POST, error)
             if error.details.get("deleted"):
                 return _card(request, actor, contact.customer, conflict=error)
         else:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role, User
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_assignable_by
 from kehu.core.errors import ConflictError
-from kehu.core.forms import add_service_errors
+from kehu.core.forms import add_service_errors, keep_input_after_conflict
 from kehu.customers.access import (
     access_customer,
     can_create,
@@ -202,10 +202,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             add_service_errors(form, error)
         except ConflictError as error:
             conflict = error
-            # Keep everything the user typed; let a second submit go through after review.
-            data = request.POST.copy()
-            data["version"] = str(error.details.get("current_version", ""))
-            form.data = data
+            keep_input_after_conflict(form, request.POST, error)
         else:
             messages.success(request, _("已保存。"))
             return redirect("customers:detail", customer_id=customer.pk)

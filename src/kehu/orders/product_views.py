@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import User
 from kehu.accounts.selectors import request_actor
 from kehu.core.errors import ConflictError
-from kehu.core.forms import add_service_errors
+from kehu.core.forms import add_service_errors, keep_input_after_conflict
 from kehu.core.money import currency_symbol
 from kehu.customers.selectors import PageOutOfRange
 from kehu.customers.views import int_param
@@ -114,10 +114,7 @@ def product_edit_view(request: HttpRequest, product_id: int) -> HttpResponse:
             add_service_errors(form, error)
         except ConflictError as error:
             conflict = error
-            # Keep what the user typed; a second submit after review goes through.
-            data = request.POST.copy()
-            data["version"] = str(error.details.get("current_version", ""))
-            form.data = data
+            keep_input_after_conflict(form, request.POST, error)
             product.refresh_from_db()
         else:
             messages.success(request, _("已保存。"))
@@ -222,9 +219,7 @@ def category_edit_view(request: HttpRequest, category_id: int) -> HttpResponse:
             add_service_errors(form, error)
         except ConflictError as error:
             add_service_errors(form, error)
-            data = request.POST.copy()
-            data["version"] = str(error.details.get("current_version", ""))
-            form.data = data
+            keep_input_after_conflict(form, request.POST, error)
         else:
             messages.success(request, _("已保存。"))
             return redirect("orders:categories")
