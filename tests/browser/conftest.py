@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,18 @@ def page(browser, live_server) -> Iterator[object]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def seeded_models() -> None:
+    """The shipped lifecycle models and flags come from a data migration, and an earlier
+    transactional test flushed every table: seed them again when they are gone (the
+    journeys that read stages use it)."""
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from kehu.lifecycle.models import LifecycleModel
+
+    if not LifecycleModel.objects.exists():
+        seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
+        seed(django_apps, connection.schema_editor())

@@ -5,8 +5,6 @@ ECharts 6 puts a legend at the bottom by default, over the x-axis labels."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.utils import timezone
 
@@ -16,7 +14,11 @@ from tests.factories import make_customer, make_user
 from tests.lifecycle.factories import buy, days_ago
 from tests.value.test_numbers import _run
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_models"),
+]
 
 # Each drawn chart: its legend's box and its axes' boxes, in the chart's pixels (the
 # component views' groups; ECharts draws on a canvas, so there is no DOM to measure).
@@ -49,18 +51,6 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
         and a["y"] < b["y"] + b["h"]
         and b["y"] < a["y"] + a["h"]
     )
-
-
-@pytest.fixture(autouse=True)
-def seeded_models() -> None:
-    from django.apps import apps as django_apps
-    from django.db import connection
-
-    from kehu.lifecycle.models import LifecycleModel
-
-    if not LifecycleModel.objects.exists():
-        seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
-        seed(django_apps, connection.schema_editor())
 
 
 def test_legends_stay_off_the_axes(browser, live_server):

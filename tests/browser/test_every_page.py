@@ -37,13 +37,15 @@ WIDTHS = (1280, 375)
 ALLOWED_CHINESE = ("简体中文", "客户 Kehu", *(f"{{{name}}}" for name in PLACEHOLDERS))
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
-# Pages reached by a link's secret rather than a login, and what the link carries.
+# Pages reached by a link's secret rather than a login, and what the link carries, or
+# named by something that is not a record (an export's list).
 # ``None``: not a page (the calendar feed is an .ics file, the import template .xlsx).
 TOKENS: dict[str, Callable[[World], str] | None] = {
     "surveys:answer": lambda w: w.open_survey_token,
     "messaging:unsubscribe": lambda w: _unsubscribe_token(w),
     "followups:calendar": None,
     "imports:template": None,  # the 导入模板.xlsx download of a kind
+    "exports:form": lambda w: "customers",  # a list's name (the column picker)
 }
 
 # Pages this test does not open, and why.

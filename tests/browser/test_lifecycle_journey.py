@@ -4,7 +4,6 @@ today, saves; after the daily evaluation the customer page shows the new stage."
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
@@ -17,21 +16,11 @@ from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 from tests.lifecycle.factories import buy, days_ago
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def seeded_models() -> None:
-    """The shipped lifecycle models come from a data migration, and an earlier
-    transactional test flushed every table: seed them again when they are gone."""
-    from django.apps import apps as django_apps
-    from django.db import connection
-
-    from kehu.lifecycle.models import LifecycleModel
-
-    if not LifecycleModel.objects.exists():
-        seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
-        seed(django_apps, connection.schema_editor())
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_models"),
+]
 
 
 def test_admin_previews_and_saves_a_rule(page, live_server):

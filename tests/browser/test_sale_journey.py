@@ -16,7 +16,11 @@ from kehu.orders.models import Order, Product
 from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_models"),
+]
 
 
 def stage_name(customer) -> str | None:

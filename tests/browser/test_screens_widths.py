@@ -5,8 +5,6 @@ model page and watching the progress page finish."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.utils import timezone
 
@@ -18,7 +16,11 @@ from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 from tests.messaging.factories import consenting_customer
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_models"),
+]
 
 OVERFLOW = """() => {
   const main = document.querySelector('main');
@@ -28,18 +30,6 @@ OVERFLOW = """() => {
   return {scroll: main.scrollWidth - main.clientWidth,
           wide: wide.slice(0, 3).map((el) => el.outerHTML.slice(0, 120))};
 }"""
-
-
-@pytest.fixture(autouse=True)
-def seeded_models() -> None:
-    """The shipped lifecycle models and flags come from a data migration, and an earlier
-    transactional test flushed every table: seed them again when they are gone."""
-    from django.apps import apps as django_apps
-    from django.db import connection
-
-    if not LifecycleModel.objects.exists():
-        seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
-        seed(django_apps, connection.schema_editor())
 
 
 def _pages(model: LifecycleModel, run: JobRun) -> list[str]:

@@ -5,8 +5,6 @@ the Django admin included)."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.utils import timezone
 
@@ -16,7 +14,11 @@ from tests.browser.helpers import login
 from tests.factories import make_customer, make_user
 from tests.lifecycle.factories import buy, days_ago
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_models"),
+]
 
 # Records what the page's policy refused, before any script of the page runs.
 WATCH_CSP = """
@@ -64,20 +66,6 @@ PAGES = (
     "/complaints/",
     "/no/such/page/",
 )
-
-
-@pytest.fixture(autouse=True)
-def seeded_models() -> None:
-    """The shipped lifecycle models come from a data migration, and an earlier
-    transactional test flushed every table: seed them again when they are gone."""
-    from django.apps import apps as django_apps
-    from django.db import connection
-
-    from kehu.lifecycle.models import LifecycleModel
-
-    if not LifecycleModel.objects.exists():
-        seed = importlib.import_module("kehu.lifecycle.migrations.0002_seed").seed
-        seed(django_apps, connection.schema_editor())
 
 
 @pytest.fixture
