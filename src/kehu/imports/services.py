@@ -32,7 +32,7 @@ from kehu.imports.rows import chunks, import_fail, job_path, job_table
 from kehu.orders.access import can_manage_products
 
 MAX_SAMPLES = 30  # distinct values kept per column (for value mapping)
-SUPPORTED_KINDS = (ImportKind.CUSTOMERS, ImportKind.PRODUCTS)
+SUPPORTED_KINDS = (ImportKind.CUSTOMERS, ImportKind.ORDERS, ImportKind.PRODUCTS)
 
 
 class ImportStateError(KehuError):
