@@ -40,6 +40,10 @@ def planner_for(job: ImportJob) -> Any:
         from kehu.imports.order_rows import OrderPlanner
 
         return OrderPlanner(job)
+    if job.kind == "interactions":
+        from kehu.imports.interaction_rows import InteractionPlanner
+
+        return InteractionPlanner(job)
     return CustomerPlanner(job)
 
 

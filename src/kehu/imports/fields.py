@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.models import CompanySize, CustomerKind, Gender, IncomeBand, SourceChannel
+from kehu.interactions.models import Direction, InteractionKind
 from kehu.orders.models import Channel, PaymentStatus
 
 # How a cell is read (kehu.imports.values): text, date, phone, decimal, int, bool.
@@ -470,6 +471,96 @@ ORDER_FIELDS: tuple[ImportField, ...] = (
 )
 
 
+INTERACTION_KIND_WORDS = {
+    "打电话": InteractionKind.CALL,
+    "电话沟通": InteractionKind.CALL,
+    "来电": InteractionKind.CALL,
+    "去电": InteractionKind.CALL,
+    "call": InteractionKind.CALL,
+    "phone": InteractionKind.CALL,
+    "phone call": InteractionKind.CALL,
+    "上门": InteractionKind.VISIT,
+    "面访": InteractionKind.VISIT,
+    "拜访客户": InteractionKind.VISIT,
+    "visit": InteractionKind.VISIT,
+    "电子邮件": InteractionKind.EMAIL,
+    "email": InteractionKind.EMAIL,
+    "e-mail": InteractionKind.EMAIL,
+    "sms": InteractionKind.SMS,
+    "短消息": InteractionKind.SMS,
+    "企业微信": InteractionKind.WECHAT,
+    "wechat": InteractionKind.WECHAT,
+    "开会": InteractionKind.MEETING,
+    "面谈": InteractionKind.MEETING,
+    "meeting": InteractionKind.MEETING,
+    "event": InteractionKind.EVENT,
+    "other": InteractionKind.OTHER,
+}
+DIRECTION_WORDS = {
+    "呼出": Direction.OUTBOUND,
+    "主动": Direction.OUTBOUND,
+    "去电": Direction.OUTBOUND,
+    "outbound": Direction.OUTBOUND,
+    "呼入": Direction.INBOUND,
+    "来电": Direction.INBOUND,
+    "被动": Direction.INBOUND,
+    "inbound": Direction.INBOUND,
+}
+
+INTERACTION_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "customer",
+        _("客户"),
+        ("客户", "客户名称", "客户姓名", "姓名", "手机", "手机号", "customer", "customer name"),
+        sample="13800138000",
+        note=CUSTOMER_REF_NOTE,
+    ),
+    ImportField(
+        "occurred_at",
+        _("时间"),
+        ("时间", "跟进时间", "日期", "跟进日期", "联系时间", "date", "time", "activity date"),
+        DATE,
+        sample="2025-03-01 14:30",
+        note=_("不填时为导入的时间"),
+    ),
+    ImportField(
+        "kind",
+        _("方式"),
+        ("方式", "类型", "方式/类型", "跟进方式", "联系方式", "type", "activity type"),
+        CHOICE,
+        tuple(InteractionKind.choices),
+        {**_labels(InteractionKind), **INTERACTION_KIND_WORDS},
+        sample="电话",
+        note=_("必填"),
+    ),
+    ImportField(
+        "direction",
+        _("方向"),
+        ("方向", "direction"),
+        CHOICE,
+        tuple(Direction.choices),
+        {**_labels(Direction), **DIRECTION_WORDS},
+        sample="我方发起",
+    ),
+    ImportField(
+        "notes",
+        _("内容"),
+        ("内容", "跟进内容", "沟通内容", "记录", "备注", "notes", "description", "comments"),
+        repeatable=True,
+        sample="介绍了新品，客户有兴趣",
+    ),
+    ImportField("outcome", _("结果"), ("结果", "跟进结果", "outcome", "result"), sample=""),
+    ImportField("next_step", _("下一步"), ("下一步", "下一步计划", "next step"), sample=""),
+    ImportField(
+        "user",
+        _("记录人"),
+        ("记录人", "跟进人", "负责人", "销售", "user", "owner", "assigned to"),
+        sample="",
+        note=_("用户名或姓名；不填时为导入人"),
+    ),
+)
+
+
 def fields_for(kind: str) -> tuple[ImportField, ...]:
     if kind == "customers":
         return CUSTOMER_FIELDS
@@ -477,6 +568,8 @@ def fields_for(kind: str) -> tuple[ImportField, ...]:
         return PRODUCT_FIELDS
     if kind == "orders":
         return ORDER_FIELDS
+    if kind == "interactions":
+        return INTERACTION_FIELDS
     return ()
 
 

@@ -7,7 +7,6 @@ name, among those the importer may see). Undo cancels the orders (``sale_cancel`
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.errors import KehuError
@@ -25,7 +23,7 @@ from kehu.imports.mapping import choice_for
 from kehu.imports.models import DuplicatePolicy, ImportJob, RowOutcome
 from kehu.imports.readers import Row
 from kehu.imports.rows import CHUNK, Planned, error_text
-from kehu.imports.values import BadValue, as_date, as_decimal, as_text
+from kehu.imports.values import BadValue, as_decimal, as_moment, as_text
 from kehu.orders.models import Order, Product
 from kehu.orders.sales import sale_cancel
 from kehu.orders.services import IngestResult, LineData, OrderData, Outcome, orders_ingest
@@ -64,16 +62,6 @@ def order_chunks(job: ImportJob, rows: Iterable[Row], size: int = CHUNK) -> Iter
         yield chunk
 
 
-def _moment(cell: Any) -> dt.datetime:
-    if isinstance(cell, dt.datetime):
-        moment = cell
-    else:
-        moment = dt.datetime.combine(as_date(cell), dt.time())
-    if moment.tzinfo is None:
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 def order_row(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
     """The row's values by field; ``ValidationError`` keyed by header."""
     errors: dict[str, list[str]] = {}
@@ -90,7 +78,7 @@ def order_row(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
             if spec.reads == DECIMAL:
                 data[key] = as_decimal(cell)
             elif spec.reads == DATE:
-                data[key] = _moment(cell)
+                data[key] = as_moment(cell)
             elif spec.reads == CHOICE:
                 data[key] = choice_for(spec, as_text(cell, limit=100), job.value_mapping or {})
             else:

@@ -23,6 +23,7 @@ TARGETS = {
     "customers": "customers.customer",
     "products": "orders.product",
     "orders": "orders.order",
+    "interactions": "interactions.interaction",
 }
 
 

@@ -115,6 +115,11 @@ def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
                 record.target_model, record.target_id = "orders.order", plan.match_id
                 record.target_version = plan.version
         return records
+    if job.kind == "interactions":
+        from kehu.imports.interaction_rows import interactions_write
+
+        interactions_write(job, plans)
+        return [row_record(job, plan, done=True) for plan in plans]
     policy = job.policy
     records = []
     new = [p for p in plans if p.outcome == RowOutcome.NEW]

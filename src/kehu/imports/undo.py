@@ -43,7 +43,7 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
             job=job, done=True, outcome__in=(RowOutcome.NEW, RowOutcome.UPDATE)
         ).exclude(target_id=None)
     )
-    if job.kind in ("products", "orders"):
+    if job.kind in ("products", "orders", "interactions"):
         return _products_undo(actor, job, rows, force=force)
     current = {
         c.pk: c
@@ -93,10 +93,11 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
 def _products_undo(
     actor: User, job: ImportJob, rows: list[ImportRow], *, force: bool
 ) -> UndoResult:
+    from kehu.imports.interaction_rows import interaction_undo
     from kehu.imports.order_rows import order_undo
     from kehu.imports.product_rows import product_undo
 
-    undo = order_undo if job.kind == "orders" else product_undo
+    undo = {"orders": order_undo, "interactions": interaction_undo}.get(job.kind, product_undo)
     if job.kind == "orders":  # the rows of one order name it once
         rows = list({row.target_id: row for row in reversed(rows)}.values())[::-1]
     result = UndoResult()
