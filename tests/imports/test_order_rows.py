@@ -170,3 +170,28 @@ def test_the_template_has_the_order_columns(org: Org) -> None:
     sheet = load_workbook(template_handle("orders")).worksheets[0]
     headers = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert {"订单号", "客户", "下单时间", "商品", "金额"} <= set(headers)
+
+
+def test_templates_download_and_the_summary_links_to_the_orders(
+    client, org: Org, shop, write_csv
+) -> None:
+    from django.urls import reverse
+
+    client.force_login(org.sales)
+    for kind in ("orders", "interactions"):
+        response = client.get(reverse("imports:template", args=[kind]))
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    path = write_csv(
+        [HEADER, ["E-1", "13800138001", "2025-03-01", "", "", "", "", "50", "", ""]],
+        name="o.csv",
+    )
+    job = run(checked(org.sales, path))
+    order = Order.objects.get(external_id="E-1")
+    page = client.get(reverse("imports:summary", args=[job.pk])).content.decode()
+    assert reverse("orders:detail", args=[order.pk]) in page and reverse("orders:list") in page
+    client.force_login(org.admin)
+    response = client.post(reverse("imports:undo", args=[job.pk]), follow=True)
+    assert "移除 1 条导入的记录" in response.content.decode()
+    order.refresh_from_db()
+    assert order.is_cancelled
