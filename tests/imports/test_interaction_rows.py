@@ -128,3 +128,16 @@ def test_the_template_has_the_interaction_columns(org: Org) -> None:
     sheet = load_workbook(template_handle("interactions")).worksheets[0]
     headers = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert {"客户", "时间", "方式", "内容", "记录人"} <= set(headers)
+
+
+def test_the_command_imports_interactions(org: Org, book, write_csv) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write_csv([HEADER, ["东一", "2025-03-01", "微信", "问价", "east_sales"]], name="t.csv")
+    out = StringIO()
+    call_command("import", str(path), "--kind", "interactions", "--user", "admin", stdout=out)
+    assert "new 1" in out.getvalue()
+    touch = Interaction.objects.get()
+    assert touch.kind == "wechat" and touch.user == org.sales and touch.created_by == org.admin

@@ -195,3 +195,18 @@ def test_templates_download_and_the_summary_links_to_the_orders(
     assert "移除 1 条导入的记录" in response.content.decode()
     order.refresh_from_db()
     assert order.is_cancelled
+
+
+def test_the_command_imports_orders(org: Org, shop, write_csv) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write_csv(
+        [HEADER, ["F-1", "东一", "2025-03-01", "TEA-1", "3", "90", "", "270", "", ""]],
+        name="o.csv",
+    )
+    out = StringIO()
+    call_command("import", str(path), "--kind", "orders", "--user", "admin", stdout=out)
+    assert "new 1" in out.getvalue()
+    assert Order.objects.get(external_id="F-1").total == Decimal("270.00")
