@@ -16,6 +16,7 @@ kind                     emitted by / payload
 ``complaint_changed``    complaints: opened, moved, reopened (``complaint_id``)
 ``survey_answered``      surveys: an answer recorded (``response_id``, ``score``)
 ``interaction_logged``   interactions: a touch recorded (``interaction_id``)
+``interaction_removed``  interactions: a touch deleted (``interaction_id``)
 ``owner_changed``        customers: claimed, released, transferred, reclaimed
                          (``to_user_id`` or None, ``previous_owner_ids``: customer
                          id → the owner before, ``move_tasks``: the open tasks go to
@@ -41,6 +42,7 @@ KINDS = (
     "complaint_changed",
     "survey_answered",
     "interaction_logged",
+    "interaction_removed",
     "owner_changed",
 )
 

@@ -36,7 +36,21 @@ def planner_for(job: ImportJob) -> Any:
     """The planner of the job's kind (each has ``plan(rows) -> list[Planned]``)."""
     if job.kind == "products":
         return ProductPlanner(job)
+    if job.kind == "orders":
+        from kehu.imports.order_rows import OrderPlanner
+
+        return OrderPlanner(job)
+    if job.kind == "interactions":
+        from kehu.imports.interaction_rows import InteractionPlanner
+
+        return InteractionPlanner(job)
     return CustomerPlanner(job)
+
+
+def planner_chunks(planner: Any, rows: Any) -> Any:
+    """The file in chunks, as the planner wants them (orders keep an order whole)."""
+    own = getattr(planner, "chunks", None)
+    return own(rows) if own is not None else chunks(rows)
 
 
 def _progress_save(job: ImportJob, done: int, **extra: Any) -> None:
@@ -55,7 +69,7 @@ def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJ
     seen = 0
     try:
         with job_table(job) as table:
-            for chunk in chunks(table.rows):
+            for chunk in planner_chunks(planner, table.rows):
                 plans = planner.plan(chunk)
                 with transaction.atomic():
                     ImportRow.objects.bulk_create(
@@ -95,6 +109,7 @@ __all__ = [
     "import_fail",
     "job_path",
     "job_table",
+    "planner_chunks",
     "planner_for",
     "row_record",
 ]

@@ -11,6 +11,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.models import CompanySize, CustomerKind, Gender, IncomeBand, SourceChannel
+from kehu.interactions.models import Direction, InteractionKind
+from kehu.orders.models import Channel, PaymentStatus
 
 # How a cell is read (kehu.imports.values): text, date, phone, decimal, int, bool.
 TEXT, DATE, PHONE, DECIMAL, INT, BOOL, CHOICE, LIST = (
@@ -366,11 +368,208 @@ PRODUCT_FIELDS: tuple[ImportField, ...] = (
 )
 
 
+CHANNEL_WORDS = {
+    "淘宝": Channel.ONLINE_SHOP,
+    "天猫": Channel.ONLINE_SHOP,
+    "京东": Channel.ONLINE_SHOP,
+    "拼多多": Channel.ONLINE_SHOP,
+    "线上": Channel.ONLINE_SHOP,
+    "online": Channel.ONLINE_SHOP,
+    "online shop": Channel.ONLINE_SHOP,
+    "线下": Channel.STORE,
+    "店铺": Channel.STORE,
+    "store": Channel.STORE,
+    "shop": Channel.STORE,
+    "销售": Channel.SALES_REP,
+    "业务员": Channel.SALES_REP,
+    "sales": Channel.SALES_REP,
+    "小程序": Channel.WECHAT,
+    "代理商": Channel.DEALER,
+}
+PAYMENT_WORDS = {
+    "已付": PaymentStatus.PAID,
+    "已支付": PaymentStatus.PAID,
+    "已收款": PaymentStatus.PAID,
+    "付清": PaymentStatus.PAID,
+    "paid": PaymentStatus.PAID,
+    "部分": PaymentStatus.PARTIAL,
+    "部分收款": PaymentStatus.PARTIAL,
+    "partial": PaymentStatus.PARTIAL,
+    "未付": PaymentStatus.UNPAID,
+    "未收款": PaymentStatus.UNPAID,
+    "赊账": PaymentStatus.UNPAID,
+    "欠款": PaymentStatus.UNPAID,
+    "unpaid": PaymentStatus.UNPAID,
+}
+CUSTOMER_REF_NOTE = _("手机号、邮箱、客户外部编号或客户名称（须是您能看到的客户）")
+
+ORDER_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "external_id",
+        _("订单号"),
+        ("订单号", "订单编号", "单号", "order id", "order number", "order no", "order"),
+        sample="DD-20250301-01",
+        note=_("必填；订单号相同的行是同一订单的多行明细"),
+    ),
+    ImportField(
+        "customer",
+        _("客户"),
+        ("客户", "客户名称", "客户姓名", "姓名", "手机", "手机号", "customer", "customer name"),
+        sample="13800138000",
+        note=CUSTOMER_REF_NOTE,
+    ),
+    ImportField(
+        "ordered_at",
+        _("下单时间"),
+        ("下单时间", "下单日期", "订单日期", "日期", "时间", "order date", "date", "created"),
+        DATE,
+        sample="2025-03-01",
+    ),
+    ImportField(
+        "product",
+        _("商品"),
+        ("商品", "商品/SKU", "商品名称", "产品", "sku", "货号", "商品编码", "product", "item"),
+        sample="LJ-250",
+        note=_("货号或商品名称；不填时按订单金额导入"),
+    ),
+    ImportField("quantity", _("数量"), ("数量", "件数", "qty", "quantity"), DECIMAL, sample="2"),
+    ImportField(
+        "unit_price",
+        _("单价"),
+        ("单价", "价格", "售价", "price", "unit price"),
+        DECIMAL,
+        sample="398.00",
+        note=_("不填时用商品目录中的价格"),
+    ),
+    ImportField("discount", _("折扣"), ("折扣", "优惠", "discount"), DECIMAL, sample="0"),
+    ImportField(
+        "total",
+        _("金额"),
+        ("金额", "订单金额", "总额", "总金额", "实付", "实付金额", "amount", "total"),
+        DECIMAL,
+        sample="796.00",
+        note=_("没有商品时必填；有商品时须等于明细合计"),
+    ),
+    ImportField(
+        "channel",
+        _("渠道"),
+        ("渠道", "销售渠道", "下单渠道", "channel"),
+        CHOICE,
+        tuple(Channel.choices),
+        {**_labels(Channel), **CHANNEL_WORDS},
+        sample="门店",
+    ),
+    ImportField(
+        "payment_status",
+        _("付款状态"),
+        ("付款状态", "收款状态", "支付状态", "payment", "payment status"),
+        CHOICE,
+        tuple(PaymentStatus.choices),
+        {**_labels(PaymentStatus), **PAYMENT_WORDS},
+        sample="已付款",
+    ),
+)
+
+
+INTERACTION_KIND_WORDS = {
+    "打电话": InteractionKind.CALL,
+    "电话沟通": InteractionKind.CALL,
+    "来电": InteractionKind.CALL,
+    "去电": InteractionKind.CALL,
+    "call": InteractionKind.CALL,
+    "phone": InteractionKind.CALL,
+    "phone call": InteractionKind.CALL,
+    "上门": InteractionKind.VISIT,
+    "面访": InteractionKind.VISIT,
+    "拜访客户": InteractionKind.VISIT,
+    "visit": InteractionKind.VISIT,
+    "电子邮件": InteractionKind.EMAIL,
+    "email": InteractionKind.EMAIL,
+    "e-mail": InteractionKind.EMAIL,
+    "sms": InteractionKind.SMS,
+    "短消息": InteractionKind.SMS,
+    "企业微信": InteractionKind.WECHAT,
+    "wechat": InteractionKind.WECHAT,
+    "开会": InteractionKind.MEETING,
+    "面谈": InteractionKind.MEETING,
+    "meeting": InteractionKind.MEETING,
+    "event": InteractionKind.EVENT,
+    "other": InteractionKind.OTHER,
+}
+DIRECTION_WORDS = {
+    "呼出": Direction.OUTBOUND,
+    "主动": Direction.OUTBOUND,
+    "去电": Direction.OUTBOUND,
+    "outbound": Direction.OUTBOUND,
+    "呼入": Direction.INBOUND,
+    "来电": Direction.INBOUND,
+    "被动": Direction.INBOUND,
+    "inbound": Direction.INBOUND,
+}
+
+INTERACTION_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "customer",
+        _("客户"),
+        ("客户", "客户名称", "客户姓名", "姓名", "手机", "手机号", "customer", "customer name"),
+        sample="13800138000",
+        note=CUSTOMER_REF_NOTE,
+    ),
+    ImportField(
+        "occurred_at",
+        _("时间"),
+        ("时间", "跟进时间", "日期", "跟进日期", "联系时间", "date", "time", "activity date"),
+        DATE,
+        sample="2025-03-01 14:30",
+        note=_("不填时为导入的时间"),
+    ),
+    ImportField(
+        "kind",
+        _("方式"),
+        ("方式", "类型", "方式/类型", "跟进方式", "联系方式", "type", "activity type"),
+        CHOICE,
+        tuple(InteractionKind.choices),
+        {**_labels(InteractionKind), **INTERACTION_KIND_WORDS},
+        sample="电话",
+        note=_("必填"),
+    ),
+    ImportField(
+        "direction",
+        _("方向"),
+        ("方向", "direction"),
+        CHOICE,
+        tuple(Direction.choices),
+        {**_labels(Direction), **DIRECTION_WORDS},
+        sample="我方发起",
+    ),
+    ImportField(
+        "notes",
+        _("内容"),
+        ("内容", "跟进内容", "沟通内容", "记录", "备注", "notes", "description", "comments"),
+        repeatable=True,
+        sample="介绍了新品，客户有兴趣",
+    ),
+    ImportField("outcome", _("结果"), ("结果", "跟进结果", "outcome", "result"), sample=""),
+    ImportField("next_step", _("下一步"), ("下一步", "下一步计划", "next step"), sample=""),
+    ImportField(
+        "user",
+        _("记录人"),
+        ("记录人", "跟进人", "负责人", "销售", "user", "owner", "assigned to"),
+        sample="",
+        note=_("用户名或姓名；不填时为导入人"),
+    ),
+)
+
+
 def fields_for(kind: str) -> tuple[ImportField, ...]:
     if kind == "customers":
         return CUSTOMER_FIELDS
     if kind == "products":
         return PRODUCT_FIELDS
+    if kind == "orders":
+        return ORDER_FIELDS
+    if kind == "interactions":
+        return INTERACTION_FIELDS
     return ()
 
 

@@ -95,6 +95,12 @@ def mapping_clean(kind: str, headers: list[str], mapping: dict[str, Any]) -> dic
         errors.append(_("必须有一列映射到“客户名称”。"))
     if kind == "products" and not {"name", "sku"} & set(used):
         errors.append(_("必须有一列映射到“商品名称”或“货号”。"))
+    required = {"orders": ("external_id", "customer", "ordered_at"), "interactions": ("customer",)}
+    if kind in required:
+        for key in required[kind]:
+            if key not in used:
+                label = field_by_key(kind, key).label  # type: ignore[union-attr]
+                errors.append(_("必须有一列映射到“%(field)s”。") % {"field": label})
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -19,7 +19,12 @@ from kehu.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from kehu.imports.readers import Row, Table, open_table
 
 CHUNK = 500
-TARGETS = {"customers": "customers.customer", "products": "orders.product"}
+TARGETS = {
+    "customers": "customers.customer",
+    "products": "orders.product",
+    "orders": "orders.order",
+    "interactions": "interactions.interaction",
+}
 
 
 @dataclass

@@ -21,10 +21,10 @@ from kehu.customers.models import Customer
 from kehu.customers.services import EDITABLE_FIELDS, customer_update
 from kehu.imports.checking import (
     Planned,
-    chunks,
     error_text,
     import_fail,
     job_table,
+    planner_chunks,
     planner_for,
     row_record,
 )
@@ -105,6 +105,21 @@ def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
                 record.target_model, record.target_id = "orders.product", plan.match_id
                 record.target_version, record.old_values = plan.version, plan.old
         return records
+    if job.kind == "orders":
+        from kehu.imports.order_rows import orders_write
+
+        orders_write(job, plans)
+        records = [row_record(job, plan, done=True) for plan in plans]
+        for plan, record in zip(plans, records, strict=True):
+            if plan.outcome in (RowOutcome.NEW, RowOutcome.UPDATE):
+                record.target_model, record.target_id = "orders.order", plan.match_id
+                record.target_version = plan.version
+        return records
+    if job.kind == "interactions":
+        from kehu.imports.interaction_rows import interactions_write
+
+        interactions_write(job, plans)
+        return [row_record(job, plan, done=True) for plan in plans]
     policy = job.policy
     records = []
     new = [p for p in plans if p.outcome == RowOutcome.NEW]
@@ -184,12 +199,12 @@ def import_run(
         with job_table(job) as table:
             if job.all_or_nothing:
                 with transaction.atomic():
-                    for rows in chunks(table.rows):
+                    for rows in planner_chunks(planner, table.rows):
                         step(rows)
                     if totals[RowOutcome.ERROR]:
                         raise _AllOrNothing(totals)
             else:
-                for index, rows in enumerate(chunks(table.rows)):
+                for index, rows in enumerate(planner_chunks(planner, table.rows)):
                     if max_chunks is not None and index >= max_chunks:
                         job.refresh_from_db()
                         return job

@@ -32,7 +32,7 @@ from kehu.imports.rows import chunks, import_fail, job_path, job_table
 from kehu.orders.access import can_manage_products
 
 MAX_SAMPLES = 30  # distinct values kept per column (for value mapping)
-SUPPORTED_KINDS = (ImportKind.CUSTOMERS, ImportKind.PRODUCTS)
+SUPPORTED_KINDS = tuple(ImportKind)
 
 
 class ImportStateError(KehuError):
@@ -56,8 +56,6 @@ def import_upload(
         raise PermissionDenied
     if kind not in ImportKind.values:
         raise ValidationError({"kind": [_("未知的导入内容。")]})
-    if kind not in SUPPORTED_KINDS:
-        raise ValidationError({"kind": [_("暂时只能导入客户和商品。")]})
     if kind == ImportKind.PRODUCTS and not can_manage_products(actor):
         raise PermissionDenied
     job = ImportJob.objects.create(

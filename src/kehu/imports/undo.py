@@ -43,7 +43,7 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
             job=job, done=True, outcome__in=(RowOutcome.NEW, RowOutcome.UPDATE)
         ).exclude(target_id=None)
     )
-    if job.kind == "products":
+    if job.kind in ("products", "orders", "interactions"):
         return _products_undo(actor, job, rows, force=force)
     current = {
         c.pk: c
@@ -93,12 +93,17 @@ def import_undo(*, actor: User, job: ImportJob, force: bool = False) -> UndoResu
 def _products_undo(
     actor: User, job: ImportJob, rows: list[ImportRow], *, force: bool
 ) -> UndoResult:
+    from kehu.imports.interaction_rows import interaction_undo
+    from kehu.imports.order_rows import order_undo
     from kehu.imports.product_rows import product_undo
 
+    undo = {"orders": order_undo, "interactions": interaction_undo}.get(job.kind, product_undo)
+    if job.kind == "orders":  # the rows of one order name it once
+        rows = list({row.target_id: row for row in reversed(rows)}.values())[::-1]
     result = UndoResult()
     with transaction.atomic():
         for row in rows:
-            if product_undo(row, actor, force=force):
+            if undo(row, actor, force=force):
                 if row.outcome == RowOutcome.NEW:
                     result.removed += 1
                 else:

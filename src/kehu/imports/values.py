@@ -145,6 +145,29 @@ def as_date(cell: object) -> dt.date:
     )
 
 
+_CLOCK = re.compile(r"[T\s](\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+def as_moment(cell: object) -> dt.datetime:
+    """A moment in the business time zone: a date-time cell, or a date as
+    :func:`as_date` reads it with the time after it (“2024-01-05 14:30”), or midnight."""
+    from django.utils import timezone
+
+    if isinstance(cell, dt.datetime):
+        moment = cell
+    else:
+        moment = dt.datetime.combine(as_date(cell), dt.time())
+        if isinstance(cell, str):
+            clock = _CLOCK.search(half_width(cell).strip())
+            if clock and int(clock[1]) < 24 and int(clock[2]) < 60:
+                moment = moment.replace(
+                    hour=int(clock[1]), minute=int(clock[2]), second=int(clock[3] or 0) % 60
+                )
+    if moment.tzinfo is None:
+        moment = timezone.make_aware(moment)
+    return moment
+
+
 def _match_with_time(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     match = pattern.match(text)
     if match and _TIME_TAIL.fullmatch(text[match.end() :]):

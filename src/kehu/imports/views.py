@@ -21,6 +21,7 @@ from kehu.core.forms import add_service_errors
 from kehu.core.paging import pages_for
 from kehu.imports.access import access_import, can_import, can_undo, imports_visible_to
 from kehu.imports.forms import MappingForm, OptionsForm, UndoForm, UploadForm
+from kehu.imports.links import created_title, list_link, record_links
 from kehu.imports.mapping import mapping_save
 from kehu.imports.models import ImportJob, ImportKind, ImportRow, ImportStatus, RowOutcome
 from kehu.imports.readers import FileRejected
@@ -211,7 +212,9 @@ def import_summary_view(request: HttpRequest, job_id: int) -> HttpResponse:
     )
     context = {
         "job": job,
-        "created": list(created),
+        "created": record_links(job, dict.fromkeys(pk for pk in created if pk is not None)),
+        "created_title": created_title(job),
+        "list_link": list_link(job),
         "reported": report_count(job),
         "undo_form": UndoForm(),
         "may_undo": can_undo(actor) and job.status == ImportStatus.DONE,
@@ -233,10 +236,14 @@ def import_undo_view(request: HttpRequest, job_id: int) -> HttpResponse:
     messages.success(
         request,
         _("已撤销：删除 %(removed)d 位新建的客户，恢复 %(restored)d 位客户的原值。")
+        % {"removed": result.removed, "restored": result.restored}
+        if job.kind == "customers"
+        else _("已撤销：移除 %(removed)d 条导入的记录，恢复 %(restored)d 条记录的原值。")
         % {"removed": result.removed, "restored": result.restored},
     )
     if result.changed:
         job.refresh_from_db()
+        links = dict(record_links(job, [cid for _n, cid, _name in result.changed]))
         return render(
             request,
             "imports/summary.html",
@@ -246,7 +253,10 @@ def import_undo_view(request: HttpRequest, job_id: int) -> HttpResponse:
                 "reported": report_count(job),
                 "undo_form": UndoForm(initial={"force": True}),
                 "may_undo": True,
-                "changed": result.changed,
+                "changed": [
+                    (number, links.get(cid, ""), name or f"#{cid}")
+                    for number, cid, name in result.changed
+                ],
             },
         )
     return redirect("imports:summary", job.pk)

@@ -401,6 +401,7 @@ EVENT_KINDS = (
     "order_recorded",
     "order_refunded",
     "interaction_logged",
+    "interaction_removed",
     "complaint_changed",
     "complaint_closed",
     "survey_answered",
