@@ -44,3 +44,17 @@ def test_flags_through_the_api(org, mine, as_user):
     refused = sales.client.put(f"{url}/vip", headers=sales.headers)
     assert refused.status_code == 422
     assert Customer.objects.get(pk=mine.pk).lifecycle_flags.count() == 0
+
+
+def test_a_key_no_record_can_have_is_not_found(org, mine, as_user):
+    """A NUL in the path reached PostgreSQL, which refuses it in text (a 500 found by
+    schemathesis); a key that is no slug is answered like a missing one."""
+    admin = as_user(org.admin)
+    for key in ("%00", "a%00b", "键", "x" * 41):
+        assert admin.patch(f"/api/v1/flags/{key}", {"version": 1}).status_code == 404
+        assert admin.client.post(
+            f"/api/v1/lifecycle/models/{key}/apply", headers=admin.headers
+        ).status_code in (404, 405)
+    sales = as_user(org.sales)
+    url = f"/api/v1/customers/{mine.pk}/flags/%00"
+    assert sales.client.put(url, headers=sales.headers).status_code == 404

@@ -12,6 +12,7 @@ with ``error_responses("forbidden", "conflict", ...)``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -352,3 +353,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+
+
+def slug_or_404(key: str) -> str:
+    """A record's key from the path (a model's or a flag's ``SlugField``), or 404 for
+    one no record can have: PostgreSQL refuses to compare text holding a NUL."""
+    if not _SLUG.fullmatch(key):
+        raise ApiError(404, "not_found", _("未找到。"))
+    return key

@@ -17,7 +17,7 @@ from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
 from kehu.api.customers import Storable, customer_or_404, version_from
-from kehu.api.errors import ApiError, error_responses
+from kehu.api.errors import ApiError, error_responses, slug_or_404
 from kehu.customers.models import Customer
 from kehu.lifecycle.flags import access_flags_admin, flag_create, flag_update
 from kehu.lifecycle.models import CustomerFlag, Flag
@@ -79,7 +79,7 @@ def _flag_out(flag: Flag) -> dict[str, Any]:
 
 
 def _flag(key: str) -> Flag:
-    flag = Flag.objects.filter(key=key[:40]).first()
+    flag = Flag.objects.filter(key=slug_or_404(key)).first()
     if flag is None:
         raise ApiError(404, "not_found", _("未找到。"))
     return flag

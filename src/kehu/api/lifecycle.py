@@ -13,7 +13,7 @@ from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
 from kehu.api.customers import MAX_ID, Storable, customer_or_404
-from kehu.api.errors import ApiError, error_responses
+from kehu.api.errors import ApiError, error_responses, slug_or_404
 from kehu.jobs.models import JobRun
 from kehu.lifecycle.admin_selectors import access_models_admin
 from kehu.lifecycle.apply import apply_run_of, lifecycle_apply_request
@@ -149,7 +149,7 @@ def _apply_out(model: LifecycleModel, run: JobRun, *, joined: bool = False) -> d
 def _admin_model(request: HttpRequest, key: str) -> tuple[Any, LifecycleModel]:
     actor = actor_of(request)
     access_models_admin(actor)
-    model = LifecycleModel.objects.filter(key=key[:40]).first()
+    model = LifecycleModel.objects.filter(key=slug_or_404(key)).first()
     if model is None:
         raise ApiError(404, "not_found", _("未找到。"))
     return actor, model
