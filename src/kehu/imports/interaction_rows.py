@@ -17,48 +17,19 @@ from kehu.accounts.models import User
 from kehu.core.errors import KehuError
 from kehu.customers.models import Customer
 from kehu.imports.customer_match import CustomerFinder, CustomerNotFound
-from kehu.imports.fields import CHOICE, DATE, field_by_key
-from kehu.imports.mapping import choice_for
 from kehu.imports.models import ImportJob, RowOutcome
 from kehu.imports.readers import Row
-from kehu.imports.rows import Planned, error_text
+from kehu.imports.rows import Planned, Rollback, error_text, row_values
 from kehu.interactions.models import Interaction
 from kehu.interactions.services import interaction_log, interaction_remove
 
 MAX_CELL = 5000
 
 
-class _Rollback(Exception):
-    pass
-
-
 def interaction_row(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
-    """The row's values by field; ``ValidationError`` keyed by header."""
-    from kehu.imports.values import BadValue, as_moment, as_text
-
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {}
-    for index, header in enumerate(job.headers):
-        key = (job.mapping or {}).get(header, "")
-        spec = field_by_key("interactions", key)
-        if spec is None:
-            continue
-        cell = cells[index] if index < len(cells) else None
-        try:
-            if not as_text(cell):
-                continue
-            if spec.reads == DATE:
-                data[key] = as_moment(cell)
-            elif spec.reads == CHOICE:
-                data[key] = choice_for(spec, as_text(cell, limit=100), job.value_mapping or {})
-            elif key == "notes" and key in data:
-                data[key] += "\n" + as_text(cell, limit=MAX_CELL)
-            else:
-                data[key] = as_text(cell, limit=MAX_CELL)
-        except BadValue as exc:
-            errors.setdefault(header, []).append(str(exc))
-        except ValidationError as exc:
-            errors.setdefault(header, []).extend(exc.messages)
+    """The row's values by field (several 内容 columns joined); ``ValidationError``
+    keyed by header."""
+    data, errors = row_values(job, cells, limit=MAX_CELL, joined=frozenset({"notes"}))
     if errors:
         raise ValidationError(errors)
     return data
@@ -129,8 +100,8 @@ class InteractionPlanner:
                     continue
                 with transaction.atomic():
                     interaction_log(actor=self.job.user, customer=customer, data=data, user=user)
-                    raise _Rollback
-            except _Rollback:
+                    raise Rollback
+            except Rollback:
                 pass
             except CustomerNotFound as exc:
                 plan.outcome, plan.error = RowOutcome.ERROR, str(exc)

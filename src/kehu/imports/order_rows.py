@@ -18,21 +18,15 @@ from django.utils.translation import gettext as _
 
 from kehu.core.errors import KehuError
 from kehu.imports.customer_match import CustomerFinder, CustomerNotFound
-from kehu.imports.fields import CHOICE, DATE, DECIMAL, field_by_key
-from kehu.imports.mapping import choice_for
 from kehu.imports.models import DuplicatePolicy, ImportJob, RowOutcome
 from kehu.imports.readers import Row
-from kehu.imports.rows import CHUNK, Planned, error_text
-from kehu.imports.values import BadValue, as_decimal, as_moment, as_text
+from kehu.imports.rows import CHUNK, Planned, Rollback, error_text, row_values
+from kehu.imports.values import BadValue, as_text
 from kehu.orders.models import Order, Product
 from kehu.orders.sales import sale_cancel
 from kehu.orders.services import IngestResult, LineData, OrderData, Outcome, orders_ingest
 
 IMPORT_SOURCE = "import"  # the source of imported orders (their key is (source, 订单号))
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _order_key(job: ImportJob, cells: list[Any]) -> str:
@@ -64,29 +58,7 @@ def order_chunks(job: ImportJob, rows: Iterable[Row], size: int = CHUNK) -> Iter
 
 def order_row(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
     """The row's values by field; ``ValidationError`` keyed by header."""
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {}
-    for index, header in enumerate(job.headers):
-        key = (job.mapping or {}).get(header, "")
-        spec = field_by_key("orders", key)
-        if spec is None:
-            continue
-        cell = cells[index] if index < len(cells) else None
-        try:
-            if not as_text(cell):
-                continue
-            if spec.reads == DECIMAL:
-                data[key] = as_decimal(cell)
-            elif spec.reads == DATE:
-                data[key] = as_moment(cell)
-            elif spec.reads == CHOICE:
-                data[key] = choice_for(spec, as_text(cell, limit=100), job.value_mapping or {})
-            else:
-                data[key] = as_text(cell, limit=200)
-        except BadValue as exc:
-            errors.setdefault(header, []).append(str(exc))
-        except ValidationError as exc:
-            errors.setdefault(header, []).extend(exc.messages)
+    data, errors = row_values(job, cells)
     if not data.get("external_id") and "external_id" not in errors:
         errors.setdefault("external_id", []).append(_("必须填写订单号。"))
     if not data.get("ordered_at") and not errors:
@@ -254,8 +226,8 @@ class OrderPlanner:
         try:
             with transaction.atomic():
                 results = orders_ingest(actor=self.job.user, items=[g.item for g in groups])  # type: ignore[misc]
-                raise _Rollback
-        except _Rollback:
+                raise Rollback
+        except Rollback:
             pass
         except PermissionDenied:
             for group in groups:

@@ -12,39 +12,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.errors import KehuError
-from kehu.imports.fields import BOOL, DECIMAL, field_by_key
 from kehu.imports.models import DuplicatePolicy, ImportJob, RowOutcome
 from kehu.imports.readers import Row
-from kehu.imports.rows import Planned, error_text
-from kehu.imports.values import BadValue, as_bool, as_decimal, as_text
+from kehu.imports.rows import Planned, Rollback, error_text, row_values
 from kehu.orders.models import Product
 from kehu.orders.services import product_create, product_update
 
 
-class _Rollback(Exception):
-    pass
-
-
 def product_data(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {}
-    for index, header in enumerate(job.headers):
-        key = (job.mapping or {}).get(header, "")
-        spec = field_by_key(job.kind, key)
-        if spec is None:
-            continue
-        cell = cells[index] if index < len(cells) else None
-        try:
-            if not as_text(cell):
-                continue
-            if spec.reads == DECIMAL:
-                data[key] = as_decimal(cell)
-            elif spec.reads == BOOL:
-                data[key] = as_bool(cell)
-            else:
-                data[key] = as_text(cell, limit=200)
-        except BadValue as exc:
-            errors.setdefault(header, []).append(str(exc))
+    data, errors = row_values(job, cells)
     if errors:
         raise ValidationError(errors)
     return data
@@ -63,8 +39,8 @@ class ProductPlanner:
                     product_create(actor=self.job.user, data=data)
                 else:
                     product_update(actor=self.job.user, product=existing, data=data)
-                raise _Rollback
-        except _Rollback:
+                raise Rollback
+        except Rollback:
             pass
 
     def plan(self, rows: list[Row]) -> list[Planned]:

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from kehu.imports.fields import field_by_key
-from kehu.imports.mapping import CUSTOM_PREFIX
+from kehu.imports.fields import BOOL, CHOICE, DATE, DECIMAL, field_by_key
+from kehu.imports.mapping import CUSTOM_PREFIX, choice_for
 from kehu.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from kehu.imports.readers import Row, Table, open_table
+from kehu.imports.values import BadValue, as_bool, as_decimal, as_moment, as_text
 
 CHUNK = 500
 TARGETS = {
@@ -39,6 +40,49 @@ class Planned:
     version: int | None = None  # the record's version after the run wrote it
     old: dict[str, Any] | None = None  # what an update replaced
     data: dict[str, Any] | None = None  # a product row's values
+
+
+class Rollback(Exception):
+    """Raised inside a dry run's savepoint to undo what the service wrote."""
+
+
+def row_values(
+    job: ImportJob, cells: list[Any], *, limit: int = 200, joined: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """A row of an orders, interactions or products file read through the job's
+    mapping, each cell as its field reads (money, a moment, yes/no, a choice, text up
+    to ``limit``): the values by field and the errors by header. A field in ``joined``
+    may fill several columns, joined a line each (notes)."""
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    mapping, value_mapping = job.mapping or {}, job.value_mapping or {}
+    for index, header in enumerate(job.headers):
+        key = mapping.get(header, "")
+        spec = field_by_key(job.kind, key)
+        if spec is None:
+            continue
+        cell = cells[index] if index < len(cells) else None
+        try:
+            if not as_text(cell):
+                continue
+            value: Any
+            if spec.reads == DECIMAL:
+                value = as_decimal(cell)
+            elif spec.reads == DATE:
+                value = as_moment(cell)
+            elif spec.reads == BOOL:
+                value = as_bool(cell)
+            elif spec.reads == CHOICE:
+                value = choice_for(spec, as_text(cell, limit=100), value_mapping)
+            else:
+                value = as_text(cell, limit=limit)
+        except BadValue as exc:
+            errors.setdefault(header, []).append(str(exc))
+        except ValidationError as exc:
+            errors.setdefault(header, []).extend(exc.messages)
+        else:
+            data[key] = f"{data[key]}\n{value}" if key in joined and key in data else value
+    return data, errors
 
 
 def job_path(job: ImportJob) -> Path:
