@@ -126,3 +126,23 @@ def test_template_download_and_english_pages(org: Org, write_csv) -> None:
     client.cookies["django_language"] = "en"
     page = client.get(reverse("imports:list"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Upload" in page.content.decode()
+
+
+def test_the_list_is_paged_and_a_page_past_the_end_is_not_found(
+    org: Org, django_assert_max_num_queries
+) -> None:
+    ImportJob.objects.bulk_create(
+        ImportJob(
+            user=org.sales, kind="customers", original_name=f"file{i:02d}.csv", headers=["名称"]
+        )
+        for i in range(30)
+    )
+    client = _client(org.sales)
+    client.get(reverse("imports:list"))  # warm the session
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("imports:list")).content.decode()
+    assert first.count("imports/") >= 25 and "1 / 2" in first
+    assert ">file29.csv<" in first and ">file04.csv<" not in first  # newest first
+    second = client.get(reverse("imports:list"), {"page": 2}).content.decode()
+    assert ">file04.csv<" in second and ">file05.csv<" not in second and "2 / 2" in second
+    assert client.get(reverse("imports:list"), {"page": 3}).status_code == 404

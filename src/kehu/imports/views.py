@@ -18,14 +18,16 @@ from kehu.accounts.selectors import request_actor
 from kehu.core.errors import KehuError
 from kehu.core.exports import XLSX_TYPE
 from kehu.core.forms import add_service_errors
-from kehu.core.paging import pages_for
-from kehu.imports.access import access_import, can_import, can_undo, imports_visible_to
+from kehu.customers.selectors import PageOutOfRange
+from kehu.customers.views import int_param
+from kehu.imports.access import access_import, can_import, can_undo
 from kehu.imports.forms import MappingForm, OptionsForm, UndoForm, UploadForm
 from kehu.imports.links import created_title, list_link, record_links
 from kehu.imports.mapping import mapping_save
 from kehu.imports.models import ImportJob, ImportKind, ImportRow, ImportStatus, RowOutcome
 from kehu.imports.readers import FileRejected
 from kehu.imports.report import report_count, report_file, report_filename, report_rows
+from kehu.imports.selectors import import_page
 from kehu.imports.services import (
     SUPPORTED_KINDS,
     import_mapping_set,
@@ -59,13 +61,6 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _page(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", "1")), 1_000_000))
-    except ValueError:
-        return 1
-
-
 @login_required
 def import_list_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
@@ -89,20 +84,14 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
         else:
             import_read_task(job.pk)
             return redirect("imports:detail", job.pk)
-    jobs = imports_visible_to(actor)
-    page = _page(request)
-    count = jobs.count()
-    if page > pages_for(count, PAGE_SIZE, 1):
-        page = 1
+    try:
+        page = import_page(actor, page=int_param(request.GET.get("page")) or 1)
+    except PageOutOfRange:
+        raise Http404(_("没有这一页。")) from None
     context = {
         "form": form,
-        "jobs": jobs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "page": {
-            "page": page,
-            "num_pages": pages_for(count, PAGE_SIZE, page),
-            "has_previous": page > 1,
-            "has_next": page * PAGE_SIZE < count,
-        },
+        "jobs": page.items,
+        "page": page,
         "kinds": [(k, v) for k, v in ImportKind.choices if k in SUPPORTED_KINDS],
         "may_import": can_import(actor),
     }
