@@ -32,18 +32,20 @@ from kehu.imports.rows import (
 Progress = Callable[[float], None]
 
 
-def planner_for(job: ImportJob) -> Any:
-    """The planner of the job's kind (each has ``plan(rows) -> list[Planned]``)."""
+def planner_for(job: ImportJob, *, check: bool = True) -> Any:
+    """The planner of the job's kind (each has ``plan(rows) -> list[Planned]``).
+    ``check=False`` for the run: orders, interactions and products are checked by
+    their service when written, so the dry run's rolled-back write is not done twice."""
     if job.kind == "products":
-        return ProductPlanner(job)
+        return ProductPlanner(job, check=check)
     if job.kind == "orders":
         from kehu.imports.order_rows import OrderPlanner
 
-        return OrderPlanner(job)
+        return OrderPlanner(job, check=check)
     if job.kind == "interactions":
         from kehu.imports.interaction_rows import InteractionPlanner
 
-        return InteractionPlanner(job)
+        return InteractionPlanner(job, check=check)
     return CustomerPlanner(job)
 
 

@@ -36,8 +36,9 @@ def interaction_row(job: ImportJob, cells: list[Any]) -> dict[str, Any]:
 
 
 class InteractionPlanner:
-    def __init__(self, job: ImportJob):
+    def __init__(self, job: ImportJob, *, check: bool = True):
         self.job = job
+        self.check = check  # run the service in a rolled-back savepoint (the dry run)
         self.finder = CustomerFinder(job.user)
         self.users: dict[str, User | None] = {}
         self.seen: dict[tuple[Any, ...], int] = {}
@@ -98,9 +99,12 @@ class InteractionPlanner:
                     plan.outcome = RowOutcome.DUPLICATE
                     plan.error = _("已有相同的跟进记录。")
                     continue
-                with transaction.atomic():
-                    interaction_log(actor=self.job.user, customer=customer, data=data, user=user)
-                    raise Rollback
+                if self.check:
+                    with transaction.atomic():
+                        interaction_log(
+                            actor=self.job.user, customer=customer, data=data, user=user
+                        )
+                        raise Rollback
             except Rollback:
                 pass
             except CustomerNotFound as exc:

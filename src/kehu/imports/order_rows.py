@@ -78,8 +78,9 @@ class _Group:
 
 
 class OrderPlanner:
-    def __init__(self, job: ImportJob):
+    def __init__(self, job: ImportJob, *, check: bool = True):
         self.job = job
+        self.check = check  # run the service in a rolled-back savepoint (the dry run)
         self.finder = CustomerFinder(job.user)
         self.seen: dict[str, int] = {}  # 订单号 → its first row, in chunks above
 
@@ -216,7 +217,7 @@ class OrderPlanner:
                 for plan in group.plans:
                     plan.outcome, plan.match_id = RowOutcome.UPDATE, order.pk
             ready.append(group)
-        if ready:
+        if ready and self.check:
             self._check(ready)
         return plans
 
