@@ -88,3 +88,35 @@ def test_a_pool_customers_contact_data_is_in_no_export(org, scored):  # noqa: F8
         assert str(value.customer_id).encode() in body  # the pool customer is listed
         for secret in (b"pool.secret", b"wx_pool_secret", b"13866667777"):
             assert secret not in body
+
+
+def test_the_download_obeys_the_export_switch_and_is_recorded(org, scored):  # noqa: F811
+    """The at-risk list serves its own files; they pass the exports app's gate: a role
+    whose exporting is switched off is refused, every download is recorded."""
+    from kehu.accounts.models import Role
+    from kehu.exports.models import ExportRecord, ExportRoleSetting
+
+    client = client_for(org.west_sales)
+    response = client.get(reverse("value:at_risk_export"))
+    rows = b"".join(response.streaming_content).decode("utf-8").count("\n") - 1
+    record = ExportRecord.objects.get(user=org.west_sales, list_key="at-risk")
+    assert record.file_format == "csv" and record.rows == rows and record.status == "done"
+    client.get(reverse("value:at_risk_export_xlsx"))
+    assert ExportRecord.objects.filter(user=org.west_sales, file_format="xlsx").count() == 1
+    ExportRoleSetting.objects.update_or_create(role=Role.SALES, defaults={"enabled": False})
+    for name in ("value:at_risk_export", "value:at_risk_export_xlsx"):
+        assert client_for(org.west_sales).get(reverse(name)).status_code == 403
+    assert client_for(org.admin).get(reverse("value:at_risk_export")).status_code == 200
+
+
+def test_the_page_offers_no_download_to_a_role_that_may_not_export(org, scored):  # noqa: F811
+    from kehu.accounts.models import Role
+    from kehu.exports.models import ExportRoleSetting
+
+    assert (
+        'id="at-risk-export"'
+        in client_for(org.west_sales).get(reverse("value:at_risk")).content.decode()
+    )
+    ExportRoleSetting.objects.update_or_create(role=Role.SALES, defaults={"enabled": False})
+    page = client_for(org.west_sales).get(reverse("value:at_risk")).content.decode()
+    assert 'id="at-risk-export"' not in page and 'id="at-risk-export-xlsx"' not in page

@@ -23,10 +23,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -118,6 +120,32 @@ def _with_header(
     yield from rows
 
 
+@dataclass
+class ExportGate:
+    """Who may download a list and how a download is recorded: the exports app (above
+    the apps that serve a download of their own) fills it in when it is ready."""
+
+    allowed: Callable[[Any], bool] = lambda user: True
+    recorded: Callable[..., None] = lambda user, **facts: None
+
+
+GATE = ExportGate()
+
+
+def register_export_gate(*, allowed: Callable[[Any], bool], recorded: Callable[..., None]) -> None:
+    GATE.allowed, GATE.recorded = allowed, recorded
+
+
+def _counted(
+    rows: Iterable[Sequence[Cell]], done: Callable[[int], None]
+) -> Iterator[Sequence[Cell]]:
+    count = 0
+    for row in rows:
+        count += 1
+        yield row
+    done(count)
+
+
 def export_response(
     *,
     filename: str,
@@ -125,8 +153,19 @@ def export_response(
     rows: Iterable[Sequence[Cell]],
     file_format: str = "csv",
     sheet: str = "",
+    user: Any = None,
+    list_key: str = "",
 ) -> StreamingHttpResponse | FileResponse:
-    """A download of ``rows`` under ``header`` as ``filename.csv`` or ``filename.xlsx``."""
+    """A download of ``rows`` under ``header`` as ``filename.csv`` or ``filename.xlsx``.
+    With a ``user``, through the export gate: ``PermissionDenied`` where their role may
+    not export, and the download recorded (as ``list_key``) once its rows are written."""
+    if user is not None:
+        if not GATE.allowed(user):
+            raise PermissionDenied
+        rows = _counted(
+            rows,
+            lambda n: GATE.recorded(user, list_key=list_key, file_format=file_format, rows=n),
+        )
     if file_format == "xlsx":
         return FileResponse(
             xlsx_file(header, rows, sheet=sheet),

@@ -166,6 +166,21 @@ def export_record_direct(plan: ExportPlan, *, rows: int, via: str) -> ExportReco
     )
 
 
+def export_record_served(user: User, *, list_key: str, file_format: str, rows: int) -> None:
+    """Record a download another app served (``kehu.core.exports.export_response``)."""
+    now = timezone.now()
+    ExportRecord.objects.create(
+        user=user,
+        list_key=list_key,
+        file_format=file_format,
+        status=ExportStatus.DONE,
+        via="web",
+        rows=rows,
+        rows_total=rows,
+        finished_at=now,
+    )
+
+
 # --- big exports, on the job queue ----------------------------------------------------------
 
 

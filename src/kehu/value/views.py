@@ -90,6 +90,8 @@ def at_risk_export_view(request: HttpRequest, file_format: str = "csv") -> HttpR
         rows=at_risk_table(rows),
         file_format=file_format,
         sheet=_("流失预警"),
+        user=actor,  # the export switch of the user's role, and the export's record
+        list_key="at-risk",
     )
 
 
