@@ -94,3 +94,9 @@ def test_response_in_both_formats():
     assert list(book.active.iter_rows(values_only=True)) == [("a", "b"), ("'=1+1", -3)]
     with pytest.raises(ValueError):
         export_response(filename="x", header=[], rows=[], file_format="pdf")
+
+
+@pytest.mark.parametrize("text", ["+8613800000000", "-5", "+86 138 0000 0000"])
+def test_a_signed_number_as_text_is_no_formula(text):
+    """Phone numbers in E.164 stay usable, in every export (one rule for all)."""
+    assert neutralise(text) == text

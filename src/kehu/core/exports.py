@@ -14,14 +14,16 @@ memory) and sent from there.
 A text cell that a spreadsheet would read as a formula — one starting with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's "CSV injection") — gets a
 leading single quote, in both formats: a customer named ``=HYPERLINK(...)`` arrives as
-the text ``'=HYPERLINK(...)``. Numbers (``int``, ``float``, ``Decimal``) are written as
-numbers, negative ones too: pass numbers, not numbers formatted as text.
+the text ``'=HYPERLINK(...)``; a plain signed number as text (``+8613800000000``)
+stays as it is. Numbers (``int``, ``float``, ``Decimal``) are written as numbers,
+negative ones too: pass numbers, not numbers formatted as text.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,9 +43,17 @@ CSV_TYPE: Final = "text/csv; charset=utf-8"
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# A signed number (a phone number in E.164, "-5") is no formula: left as it is.
+_SIGNED_NUMBER = re.compile(r"[+-][0-9][0-9 .]*")
+
+
 def neutralise(value: str) -> str:
-    """``value`` as text no spreadsheet reads as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """``value`` as text no spreadsheet runs as a formula: a leading quote before
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — except before a plain
+    signed number (``+8613800000000`` stays usable)."""
+    if value.startswith(FORMULA_STARTS) and not _SIGNED_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _plain(value: Cell) -> str | int | float | Decimal | bool | dt.date | dt.datetime | None:

@@ -8,7 +8,8 @@ openpyxl's write-only mode (``benchmarks/bench_export.py`` measures both); openp
 reads what it writes (``tests/exports/test_writers.py``).
 
 Text a spreadsheet would read as a formula gets a leading quote in both formats
-(``kehu.core.exports.neutralise``); times are written in the local time zone.
+(``kehu.core.exports.neutralise``, which leaves signed numbers such as phone numbers
+alone); times are written in the local time zone.
 """
 
 from __future__ import annotations
@@ -25,23 +26,13 @@ from typing import IO, Any, Final
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from kehu.core.exports import FORMULA_STARTS
+from kehu.core.exports import FORMULA_STARTS, neutralise
 
 Row = Sequence[Any]
 Tick = Callable[[int], None]  # rows written so far
 BATCH: Final = 2_000  # rows per write to the file
 EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# A signed number (a phone number in E.164, "-5") is no formula: left as it is.
-_NUMBER = re.compile(r"[+-][0-9][0-9 .]*")
-
-
-def neutralise(value: str) -> str:
-    """Text no spreadsheet runs as a formula: a leading quote before ``=``, ``+``,
-    ``-``, ``@``, a tab or a carriage return — except before a plain signed number."""
-    if value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def cell_text(value: Any) -> Any:
