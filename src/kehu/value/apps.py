@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -21,10 +23,18 @@ class ValueConfig(AppConfig):
         message_register(RETENTION_MESSAGE, title=retention_title, notes=retention_notes)
 
         from kehu.care.cadence import TierSource, register_tier_source
-        from kehu.value.selectors import latest_tiers
-        from kehu.value.services import value_settings
 
         # Care's contact cadence follows the star tiers: a tier's days come first.
-        register_tier_source(
-            TierSource(cadence=lambda: value_settings().cadence(), reader=latest_tiers)
-        )
+        # Imported when first called: the value services load scipy (2 s), which a
+        # web process, a job worker or a ``kehu`` command must not pay for at start.
+        def cadence() -> dict[int, int]:
+            from kehu.value.services import value_settings
+
+            return value_settings().cadence()
+
+        def reader() -> Any:
+            from kehu.value.selectors import latest_tiers
+
+            return latest_tiers()
+
+        register_tier_source(TierSource(cadence=cadence, reader=reader))

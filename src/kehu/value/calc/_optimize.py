@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._arrays import Float
 from .errors import FitError
@@ -82,6 +81,8 @@ def _clean(theta: Float, value: float, grad: Float) -> bool:
 
 def _simplex(objective: Objective, theta: Float) -> Float:
     """Nelder-Mead from ``theta`` on the objective value alone (for rough surfaces)."""
+    from scipy.optimize import minimize  # on first use: slow to import
+
     result = minimize(
         lambda th: objective(np.clip(th, -BOUND, BOUND))[0],
         theta,

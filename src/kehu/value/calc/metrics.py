@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
 from ._arrays import floats, same_length
 from .errors import FitError
@@ -24,6 +23,8 @@ def auc(score: Any, label: Any) -> float:
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         raise FitError("insufficient_data", {"positives": n1, "negatives": n0})
+    from scipy.stats import rankdata  # on first use: slow to import
+
     ranks = rankdata(s)
     u = float(ranks[y].sum()) - n1 * (n1 + 1) / 2
     return u / (n1 * n0)

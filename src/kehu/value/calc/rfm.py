@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
 from ._arrays import Int, floats, same_length
 from .errors import FitError
@@ -29,6 +28,8 @@ def scores(values: Any, bins: int = 5, *, higher_is_better: bool = True) -> Int:
     n = len(vals)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    from scipy.stats import rankdata  # on first use: slow to import
+
     ranks = rankdata(vals if higher_is_better else -vals)  # average ranks, 1..n
     score = np.floor((ranks - 0.5) * bins / n + 1e-9) + 1
     return np.clip(score, 1, bins).astype(np.int64)
