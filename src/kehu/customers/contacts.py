@@ -59,7 +59,10 @@ def contact_build(
         except ValidationError:
             errors["email"] = [_("“%(email)s”不是有效的邮箱地址。") % {"email": contact.email}]
     try:
-        contact.full_clean(exclude=["customer", "phone", "email", "name", "version"])
+        # The one constraint (one primary contact) is on the excluded customer.
+        contact.full_clean(
+            exclude=["customer", "phone", "email", "name", "version"], validate_constraints=False
+        )
     except ValidationError as exc:
         for key, messages in exc.message_dict.items():
             errors.setdefault(key, []).extend(messages)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+# A Chinese mobile number as people write it (13800138000, +8613800138000) is most
+# of what an import or a form sees; phonenumbers parses one in ~60 µs. Matching the
+# mobile pattern of phonenumbers' own metadata gives the same answer (checked against
+# parse() for every five-digit prefix, tests/customers/test_phones.py) in ~2 µs.
+_CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+assert _CN_METADATA is not None and _CN_METADATA.mobile is not None
+_CN_MOBILE = re.compile(r"(?:\+86)?(" + str(_CN_METADATA.mobile.national_number_pattern) + ")")
 
 
 def phone_normalize(raw: str, region: str | None = None) -> str:
@@ -13,6 +23,10 @@ def phone_normalize(raw: str, region: str | None = None) -> str:
     text = (raw or "").strip()
     if not text:
         raise ValidationError(_("电话号码不能为空。"), code="required")
+    if (region or settings.KEHU_DEFAULT_REGION) == "CN" and text.isascii():
+        mobile = _CN_MOBILE.fullmatch(text)
+        if mobile:
+            return "+86" + mobile[1]
     if len(text) > 32:
         raise ValidationError(_("电话号码太长。"), code="max_length")
     try:

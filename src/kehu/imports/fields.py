@@ -573,5 +573,11 @@ def fields_for(kind: str) -> tuple[ImportField, ...]:
     return ()
 
 
+_BY_KEY = {
+    kind: {f.key: f for f in fields_for(kind)}
+    for kind in ("customers", "products", "orders", "interactions")
+}
+
+
 def field_by_key(kind: str, key: str) -> ImportField | None:
-    return next((f for f in fields_for(kind) if f.key == key), None)
+    return _BY_KEY.get(kind, {}).get(key)

@@ -106,6 +106,21 @@ def mapping_clean(kind: str, headers: list[str], mapping: dict[str, Any]) -> dic
     return cleaned
 
 
+_SYNONYMS: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _synonyms(spec: ImportField) -> tuple[dict[str, str], dict[str, str]]:
+    """A field's synonyms folded two ways, once per process (a file checks the same
+    field in every row)."""
+    key = id(spec.synonyms)
+    if key not in _SYNONYMS:
+        _SYNONYMS[key] = (
+            {_fold_keep(k): v for k, v in spec.synonyms.items()},
+            {fold(k): v for k, v in spec.synonyms.items()},
+        )
+    return _SYNONYMS[key]
+
+
 def choice_for(spec: ImportField, raw: object, value_mapping: dict[str, dict[str, str]]) -> str:
     """The choice ``raw`` means for ``spec``; ``ValidationError`` when none."""
     text = str(raw if raw is not None else "").strip()
@@ -118,11 +133,11 @@ def choice_for(spec: ImportField, raw: object, value_mapping: dict[str, dict[str
     for word, value in own.items():
         if _fold_keep(word) == folded:
             return value
-    synonyms = {_fold_keep(k): v for k, v in spec.synonyms.items()}
-    if folded in synonyms:
-        return synonyms[folded]
-    if fold(text) in {fold(k): v for k, v in spec.synonyms.items()}:
-        return {fold(k): v for k, v in spec.synonyms.items()}[fold(text)]
+    kept, folded_all = _synonyms(spec)
+    if folded in kept:
+        return kept[folded]
+    if fold(text) in folded_all:
+        return folded_all[fold(text)]
     labels = "、".join(str(label) for value, label in spec.choices if value)
     raise ValidationError(
         _("“%(value)s”不是%(field)s的可选值（可选：%(labels)s）。")
