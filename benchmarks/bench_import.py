@@ -7,8 +7,10 @@ Loads N existing customers (default 1,000,000; ``benchmarks/bulk.py``), writes i
 columns, 5 % bad rows, 2 % with the phone of an existing customer), then times, each
 in a fresh process (``kehu import``, so the peak memory is the importer's own):
 
-* the dry run (``--dry-run``): read, map from the headers, check every row;
-* the run: the same file imported (checked again, written in 500-row chunks);
+* the dry run (``--dry-run``): read, map from the headers, check every row (its
+  checked rows kept for the run, ``kehu.imports.plans``);
+* the run (``--job``, the pages' last step): that job written in 500-row chunks —
+  duplicates and owners checked again against the database, the rows not again;
 * the floor, in this process: a bare ``executemany`` of the same validated rows —
   the customers the run created and their phones, in one transaction, rolled back.
 
@@ -130,9 +132,9 @@ def run(args: argparse.Namespace, var: Path) -> bool:
 
     dry_seconds, dry_peak = _kehu(str(xlsx), "--dry-run")
     dry = ImportJob.objects.order_by("-id").first()
-    run_seconds, run_peak = _kehu(str(xlsx))
-    job = ImportJob.objects.order_by("-id").first()
-    assert dry is not None and job is not None
+    assert dry is not None
+    run_seconds, run_peak = _kehu("--job", str(dry.pk))
+    job = ImportJob.objects.get(pk=dry.pk)  # ``dry`` keeps the dry run's counts
     floor_rows, floor_seconds = _floor(job.pk)
     rate = job.new_count / run_seconds if run_seconds else 0.0
     floor_rate = floor_rows / floor_seconds if floor_seconds else 0.0

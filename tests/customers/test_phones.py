@@ -48,3 +48,14 @@ def test_every_five_digit_prefix_reads_as_phonenumbers_reads_it(settings):
 def test_written_forms(settings, text, expected):
     settings.KEHU_DEFAULT_REGION = "CN"
     assert phone_normalize(text) == expected
+
+
+def test_national_digits_of_mobile_numbers_as_phonenumbers_gives_them() -> None:
+    from kehu.customers.phones import phone_national_digits
+
+    rng = random.Random(6)
+    for prefix in range(13000, 20000, 7):
+        e164 = f"+86{prefix}{rng.randrange(1_000_000):06d}"
+        number = phonenumbers.parse(e164, None)
+        assert phone_national_digits(e164) == phonenumbers.national_significant_number(number)
+    assert phone_national_digits("+861012345678") == "1012345678"

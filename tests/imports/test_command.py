@@ -33,3 +33,21 @@ def test_unknown_mapping_is_an_error(org: Org, write_csv) -> None:
     path = write_csv([["客户名称"], ["李四"]])
     with pytest.raises(CommandError, match="映射"):
         call_command("import", str(path), "--mapping", "nope", "--user", "admin")
+
+
+def test_a_dry_run_then_its_run_by_job(org: Org, write_csv, tmp_path, monkeypatch) -> None:
+    from kehu.imports.models import ImportJob
+
+    monkeypatch.chdir(tmp_path)
+    path = write_csv([["客户名称", "电话"], ["周五", "13800138005"], ["", "x"]])
+    call_command("import", str(path), "--dry-run", "--user", "admin", stdout=StringIO())
+    job = ImportJob.objects.get()
+    with pytest.raises(CommandError, match="No import"):
+        call_command("import", "--job", str(job.pk), "--user", "east_sales", stdout=StringIO())
+    out = StringIO()
+    call_command("import", "--job", str(job.pk), "--user", "admin", stdout=out)
+    assert "new 1" in out.getvalue() and "error 1" in out.getvalue()
+    assert Customer.objects.get(name="周五").owner == org.admin
+    assert (tmp_path / "customers.errors.xlsx").exists()
+    with pytest.raises(CommandError, match="not checked"):
+        call_command("import", "--job", str(job.pk), "--user", "admin", stdout=StringIO())

@@ -151,6 +151,29 @@ def rows_insert_returning(
     return values_insert_returning(model, columns, params, returning)
 
 
+def rows_insert_ids(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``rows_insert`` giving back the new rows' ids in the order of ``rows`` (for a
+    caller that writes their children next). PostgreSQL: the ids drawn from the
+    table's sequence first, in one statement, and inserted with the rows; SQLite: the
+    rows' consecutive ids (``_sqlite_insert_returning``)."""
+    if not rows:
+        return []
+    columns, params = _insert_rows(model, rows)
+    if connection.vendor != "postgresql":
+        return [row[0] for row in _sqlite_insert_returning(model, columns, params, ("id",))]
+    table, pk = model._meta.db_table, str(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, len(params)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    values_insert(
+        model, [pk, *columns], [(id_, *values) for id_, values in zip(ids, params, strict=True)]
+    )
+    return ids
+
+
 def _pg_array_type(field: models.Field[Any, Any]) -> str:
     """The array type to send a column's values as. Text goes as ``text[]``: a cast
     to ``varchar(n)`` would cut an over-long value silently, where the insert itself

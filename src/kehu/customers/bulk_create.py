@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.core.sql import rows_insert, rows_insert_ids
 from kehu.customers.models import (
     ChangeAction,
     Contact,
@@ -18,14 +19,19 @@ from kehu.customers.models import (
     OwnerChangeKind,
     Tag,
 )
-from kehu.customers.search import SearchDocument, search_index_bulk
+from kehu.customers.search import search_tokens_insert
 from kehu.customers.services import PreparedCustomer
+
+_CUSTOMER_FIELDS = [f.attname for f in Customer._meta.concrete_fields if not f.primary_key]
+_CONTACT_FIELDS = [f.attname for f in Contact._meta.concrete_fields if not f.primary_key]
 
 
 @transaction.atomic
 def customers_create_many(*, actor: User, prepared: list[PreparedCustomer]) -> list[Customer]:
     """Save customers already checked by ``customer_prepare`` (and for duplicates by
-    the caller) in a few bulk queries: what ``customer_create`` writes, for an import."""
+    the caller) in a few ``executemany`` inserts (``kehu.core.sql``): what
+    ``customer_create`` writes, for an import. ``bulk_create`` prepared every value of
+    every row again and took three times the database's own time."""
     if not prepared:
         return []
     now = timezone.now()
@@ -34,67 +40,60 @@ def customers_create_many(*, actor: User, prepared: list[PreparedCustomer]) -> l
         customer.created_at = customer.updated_at = now
         if customer.owner_id is not None:
             customer.claimed_at = now
-    Customer.objects.bulk_create(customers, batch_size=500)
-    CustomerPhone.objects.bulk_create(
-        (
-            CustomerPhone(customer=p.customer, number=n, is_primary=i == 0)
+    ids = rows_insert_ids(
+        Customer, [{name: getattr(c, name) for name in _CUSTOMER_FIELDS} for c in customers]
+    )
+    for customer, pk in zip(customers, ids, strict=True):
+        customer.pk = pk
+        customer._state.adding = False
+    rows_insert(
+        CustomerPhone,
+        [
+            {"customer_id": p.customer.pk, "number": n, "is_primary": i == 0, "label": ""}
             for p in prepared
             for i, n in enumerate(p.phones)
-        ),
-        batch_size=1000,
+        ],
     )
     names = sorted({t for p in prepared for t in p.tags})
     if names:
         Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
         tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
         through = Customer.tags.through
-        through.objects.bulk_create(
-            (
-                through(customer_id=p.customer.pk, tag_id=tag_ids[t])
+        rows_insert(
+            through,
+            [
+                {"customer_id": p.customer.pk, "tag_id": tag_ids[t]}
                 for p in prepared
                 for t in p.tags
-            ),
-            batch_size=1000,
+            ],
         )
     contacts = []
     for p in prepared:
         for contact in p.contacts:
             contact.customer = p.customer
             contact.created_at = contact.updated_at = now
-            contacts.append(contact)
-    Contact.objects.bulk_create(contacts, batch_size=500)
-    OwnerChange.objects.bulk_create(
-        (
-            OwnerChange(
-                customer=c, kind=OwnerChangeKind.CREATE, actor=actor, to_user_id=c.owner_id, at=now
-            )
+            contacts.append({name: getattr(contact, name) for name in _CONTACT_FIELDS})
+    rows_insert(Contact, contacts)
+    rows_insert(
+        OwnerChange,
+        [
+            {
+                "customer_id": c.pk,
+                "kind": OwnerChangeKind.CREATE,
+                "actor_id": actor.pk,
+                "to_user_id": c.owner_id,
+                "at": now,
+            }
             for c in customers
             if c.owner_id is not None
-        ),
-        batch_size=1000,
+        ],
     )
-    CustomerChange.objects.bulk_create(
-        (
-            CustomerChange(customer=c, actor=actor, at=now, action=ChangeAction.CREATE)
+    rows_insert(
+        CustomerChange,
+        [
+            {"customer_id": c.pk, "actor_id": actor.pk, "at": now, "action": ChangeAction.CREATE}
             for c in customers
-        ),
-        batch_size=1000,
+        ],
     )
-    search_index_bulk(
-        (
-            SearchDocument(
-                customer_id=p.customer.pk,
-                name=p.customer.name,
-                kind=p.customer.kind,
-                phones=tuple(p.phones),
-                email=p.customer.email,
-                wechat_id=p.customer.wechat_id,
-                contact_names=tuple(c.name for c in p.contacts),
-                contact_phones=tuple(c.phone for c in p.contacts if c.phone),
-                contact_emails=tuple(c.email for c in p.contacts if c.email),
-            )
-            for p in prepared
-        ),
-        replace=False,
-    )
+    search_tokens_insert([(p.customer.pk, p.search_tokens()) for p in prepared])
     return customers

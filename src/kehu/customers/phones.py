@@ -58,6 +58,8 @@ def phone_display(e164: str) -> str:
 
 def phone_national_digits(e164: str) -> str:
     """The national significant number's digits (what people type and remember)."""
+    if e164.startswith("+86") and _CN_MOBILE.fullmatch(e164):
+        return e164[3:]  # what parse() gives for a Chinese mobile number, 30x faster
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

@@ -148,23 +148,32 @@ def search_index_customer(customer: Customer) -> None:
     search_index_bulk([document_for(customer)], replace=False)
 
 
+def search_tokens_insert(tokens: Iterable[tuple[int, Iterable[str]]]) -> int:
+    """Index new customers whose tokens are known: (customer id, tokens)."""
+    rows = [(token, customer_id) for customer_id, found in tokens for token in found]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {SearchToken._meta.db_table} (token, customer_id) VALUES (%s, %s)",
+                rows,
+            )
+    return len(rows)
+
+
 def search_index_bulk(documents: Iterable[SearchDocument], *, replace: bool = True) -> int:
     """Index many customers with plain ``executemany`` (used by bulk loads)."""
-    rows = [(token, doc.customer_id) for doc in documents for token in doc.tokens()]
-    if not rows:
-        return 0
-    table = SearchToken._meta.db_table
-    with connection.cursor() as cursor:
-        if replace:
-            ids = sorted({r[1] for r in rows})
+    documents = list(documents)
+    if replace:
+        table = SearchToken._meta.db_table
+        ids = sorted({doc.customer_id for doc in documents})
+        with connection.cursor() as cursor:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 cursor.execute(
                     f"DELETE FROM {table} WHERE customer_id IN ({','.join(['%s'] * len(chunk))})",
                     chunk,
                 )
-        cursor.executemany(f"INSERT INTO {table} (token, customer_id) VALUES (%s, %s)", rows)
-    return len(rows)
+    return search_tokens_insert((doc.customer_id, doc.tokens()) for doc in documents)
 
 
 # --- Queries ----------------------------------------------------------------------

@@ -48,7 +48,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.phones import phone_normalize
 from kehu.customers.pinyin import pinyin_sort_key
-from kehu.customers.search import search_index_customer
+from kehu.customers.search import SearchDocument, search_index_customer
 from kehu.customers.selectors import custom_field_definitions
 
 
@@ -151,6 +151,15 @@ def _owner_check(actor: User, owner: User | None) -> None:
         raise ValidationError({"owner": _("不能把客户分配给该用户。")})
 
 
+def customer_owner_check(actor: User, owner: User | None) -> None:
+    """``ValidationError`` unless ``actor`` may give a new customer to ``owner`` (None:
+    the pool): what ``customer_prepare`` checks, for a caller that prepared the
+    customer earlier and assigns its owner now (an import's run)."""
+    if not can_create(actor):
+        raise PermissionDenied
+    _owner_check(actor, owner)
+
+
 def _set_phones(customer: Customer, numbers: list[str]) -> None:
     CustomerPhone.objects.filter(customer=customer).delete()
     CustomerPhone.objects.bulk_create(
@@ -251,6 +260,27 @@ class PreparedCustomer:
     phones: list[str]
     tags: list[str]
     contacts: list[Contact]
+    # Its search tokens when already known (an import's dry run computed them).
+    tokens: frozenset[str] | None = None
+
+    def search_tokens(self) -> frozenset[str]:
+        """What the search index holds for this customer."""
+        if self.tokens is None:
+            c = self.customer
+            self.tokens = frozenset(
+                SearchDocument(
+                    customer_id=0,
+                    name=c.name,
+                    kind=c.kind,
+                    phones=tuple(self.phones),
+                    email=c.email,
+                    wechat_id=c.wechat_id,
+                    contact_names=tuple(x.name for x in self.contacts),
+                    contact_phones=tuple(x.phone for x in self.contacts if x.phone),
+                    contact_emails=tuple(x.email for x in self.contacts if x.email),
+                ).tokens()
+            )
+        return self.tokens
 
 
 def customer_prepare(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kehu.imports.customer_rows import CustomerPlanner
 from kehu.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.plans import plan_key
 from kehu.imports.product_rows import ProductPlanner
 from kehu.imports.readers import FileRejected
 from kehu.imports.rows import (
@@ -63,6 +64,25 @@ def _progress_save(job: ImportJob, done: int, **extra: Any) -> None:
     )
 
 
+def keep_plans(job: ImportJob) -> bool:
+    """Whether the dry run keeps its row plans for the run (customers: the run then
+    writes without checking each row again)."""
+    return job.kind == "customers"
+
+
+def _records(job: ImportJob, planner: Any, plans: list[Planned]) -> list[ImportRow]:
+    """The dry run's records: the rows that are not simply new (for the report and the
+    counts) and, for customers, every row with its plan."""
+    if not keep_plans(job):
+        return [row_record(job, p, done=False) for p in plans if p.outcome != RowOutcome.NEW]
+    records = []
+    for plan in plans:
+        record = row_record(job, plan, done=False)
+        record.plan = planner.dump(plan)
+        records.append(record)
+    return records
+
+
 def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
     """The dry run: plan every row, count, keep the rows that are not simply new."""
     ImportRow.objects.filter(job=job, done=False).delete()
@@ -74,10 +94,7 @@ def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJ
             for chunk in planner_chunks(planner, table.rows):
                 plans = planner.plan(chunk)
                 with transaction.atomic():
-                    ImportRow.objects.bulk_create(
-                        [row_record(job, p, done=False) for p in plans if p.outcome != "new"],
-                        batch_size=CHUNK,
-                    )
+                    ImportRow.objects.bulk_create(_records(job, planner, plans), batch_size=CHUNK)
                 for plan in plans:
                     counts[plan.outcome] += 1
                 seen += len(chunk)
@@ -97,6 +114,7 @@ def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJ
         checked_at=timezone.now(),
         updated_at=timezone.now(),
         message="",
+        plan_key=plan_key(job) if keep_plans(job) else "",
     )
     job.refresh_from_db()
     return job

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Role, User
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.duplicates import email_key, name_key
-from kehu.customers.models import Customer, CustomerKind, CustomerPhone
+from kehu.customers.models import Contact, Customer, CustomerKind, CustomerPhone
 from kehu.customers.selectors import custom_field_definitions
-from kehu.customers.services import customer_prepare
+from kehu.customers.services import PreparedCustomer, customer_owner_check, customer_prepare
 from kehu.imports.fields import CHOICE, DATE, LIST, PHONE, field_by_key
 from kehu.imports.mapping import CUSTOM_PREFIX, choice_for
-from kehu.imports.models import DuplicatePolicy, ImportJob, OwnerRule, RowOutcome
+from kehu.imports.models import DuplicatePolicy, ImportJob, ImportRow, OwnerRule, RowOutcome
+from kehu.imports.plans import ModelValues
 from kehu.imports.readers import Row
 from kehu.imports.rows import Planned, error_text
 from kehu.imports.values import BadValue, as_date, as_phones, as_text
@@ -149,6 +150,13 @@ def customer_row(
     return row
 
 
+_CUSTOMER_VALUES = ModelValues(
+    Customer,
+    skip=("owner_id", "team_id", "created_by_id", "updated_by_id", "created_at", "updated_at"),
+)
+_CONTACT_VALUES = ModelValues(Contact, skip=("customer_id", "created_at", "updated_at"))
+
+
 class CustomerPlanner:
     """Plans the rows of one job, chunk after chunk (it remembers the keys of the rows
     above, to find duplicates inside the file, and whose turn it is in a team)."""
@@ -230,8 +238,87 @@ class CustomerPlanner:
             return Planned(raw.number, cells, RowOutcome.ERROR, _("您无权创建客户。"))
         return Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
 
+    # --- the dry run's plans, kept for the run (kehu.imports.plans) ----------------
+
+    def dump(self, plan: Planned) -> dict[str, Any] | None:
+        """What the run needs of a checked row, as JSON (None for an error)."""
+        if plan.row is None or plan.prepared is None:
+            return None
+        row, prepared = plan.row, plan.prepared
+        return {
+            "row": {
+                "data": row.data,
+                "phones": row.phones,
+                "tags": row.tags,
+                "custom_fields": row.custom_fields,
+                "contacts": row.contacts,
+                "owner_text": row.owner_text,
+            },
+            "customer": _CUSTOMER_VALUES.dump(prepared.customer),
+            "phones": prepared.phones,
+            "tags": prepared.tags,
+            "contacts": [_CONTACT_VALUES.dump(c) for c in prepared.contacts],
+            "tokens": sorted(prepared.search_tokens()),
+        }
+
+    def restore(self, record: ImportRow) -> Planned:
+        """A row as the dry run planned it, its owner chosen and checked again (the
+        owner rule, a team's turn, a user since deactivated)."""
+        stored = record.plan
+        cells = record.cells or []
+        if record.outcome == RowOutcome.ERROR or not stored:
+            return Planned(record.number, cells, RowOutcome.ERROR, record.error)
+        values = stored["row"]
+        data = {
+            key: _CUSTOMER_VALUES.fields[key].to_python(value)
+            if key in _CUSTOMER_VALUES.fields
+            else value
+            for key, value in values["data"].items()
+        }
+        row = CustomerRow(
+            data=data,
+            phones=values["phones"],
+            tags=values["tags"],
+            custom_fields=values["custom_fields"],
+            contacts=values["contacts"],
+            owner_text=values["owner_text"],
+        )
+        try:
+            owner = self.owner_for(row)
+            key = owner.pk if owner else None
+            if key not in self.owners_ok:
+                customer_owner_check(self.actor, owner)
+                self.owners_ok.add(key)
+        except ValidationError as exc:
+            return Planned(record.number, cells, RowOutcome.ERROR, error_text(self.job, exc))
+        except PermissionDenied:
+            return Planned(record.number, cells, RowOutcome.ERROR, _("您无权创建客户。"))
+        customer = _CUSTOMER_VALUES.load(
+            stored["customer"],
+            owner=owner,
+            team_id=owner.team_id if owner else None,
+            created_by=self.actor,
+            updated_by=self.actor,
+        )
+        contacts = [_CONTACT_VALUES.load(c) for c in stored["contacts"]]
+        prepared = PreparedCustomer(
+            customer,
+            stored["phones"],
+            stored["tags"],
+            contacts,
+            tokens=frozenset(stored["tokens"]) if "tokens" in stored else None,
+        )
+        return Planned(record.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
+
+    def plan_stored(self, records: list[ImportRow]) -> list[Planned]:
+        """The run's plan of rows the dry run checked: duplicates found again."""
+        return self.classify([self.restore(r) for r in records])
+
     def plan(self, rows: list[Row]) -> list[Planned]:
-        plans = [self._prepare(raw) for raw in rows]
+        return self.classify([self._prepare(raw) for raw in rows])
+
+    def classify(self, plans: list[Planned]) -> list[Planned]:
+        """New, update or duplicate, against the database and the rows above."""
         good = [p for p in plans if p.row is not None]
         matches = self._matches([k for p in good for k in p.row.match_keys()])  # type: ignore[union-attr]
         found = {m for ids in matches.values() for m in ids}

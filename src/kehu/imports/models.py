@@ -108,6 +108,9 @@ class ImportJob(TimeStampedModel):
     progress = models.FloatField(default=0.0)
     message = models.TextField(_("错误信息"), blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # What the dry run's stored row plans were made under (kehu.imports.plans): the
+    # run writes them without checking each row again while this still matches.
+    plan_key = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +151,8 @@ class ImportRow(models.Model):
     old_values = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     error = models.TextField(blank=True)
     cells = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The dry run's checked values of a row to write (customers), for the run.
+    plan = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["job", "number"]

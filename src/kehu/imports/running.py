@@ -6,7 +6,7 @@ transaction and writes nothing when any row has an error."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,19 +16,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.errors import KehuError
+from kehu.core.sql import rows_insert
 from kehu.customers.bulk_create import customers_create_many
 from kehu.customers.models import Customer
 from kehu.customers.services import EDITABLE_FIELDS, customer_update
 from kehu.imports.checking import (
+    CHUNK,
     Planned,
     error_text,
     import_fail,
     job_table,
+    keep_plans,
     planner_chunks,
     planner_for,
     row_record,
 )
 from kehu.imports.models import DuplicatePolicy, ImportJob, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.plans import plan_key
 from kehu.imports.readers import FileRejected
 
 Progress = Callable[[float], None]
@@ -152,12 +156,17 @@ def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
     return records
 
 
-def _chunk(job: ImportJob, planner: Any, rows: list[Any]) -> Counter[str]:
-    plans = planner.plan(rows)
+_ROW_FIELDS = [f.attname for f in ImportRow._meta.concrete_fields if not f.primary_key]
+
+
+def _chunk(
+    job: ImportJob, plan: Callable[[list[Any]], list[Planned]], rows: list[Any]
+) -> Counter[str]:
+    plans = plan(rows)
     records = _write(job, plans)
     numbers = [r.number for r in records]
     ImportRow.objects.filter(job=job, number__in=numbers, done=False).delete()
-    ImportRow.objects.bulk_create(records, batch_size=500)
+    rows_insert(ImportRow, [{name: getattr(r, name) for name in _ROW_FIELDS} for r in records])
     counts = Counter(r.outcome for r in records)
     written = counts[RowOutcome.NEW] + counts[RowOutcome.UPDATE]
     ImportJob.objects.filter(pk=job.pk).update(
@@ -165,6 +174,17 @@ def _chunk(job: ImportJob, planner: Any, rows: list[Any]) -> Counter[str]:
         updated_at=timezone.now(),
     )
     return counts
+
+
+def _stored(job: ImportJob) -> Iterator[list[ImportRow]]:
+    """The dry run's records not yet written, in the file's order, a chunk at a time
+    (each chunk's records are replaced by the run's as it is written)."""
+    last = 0
+    while chunk := list(
+        ImportRow.objects.filter(job=job, done=False, number__gt=last).order_by("number")[:CHUNK]
+    ):
+        last = chunk[-1].number
+        yield chunk
 
 
 def import_run(
@@ -176,8 +196,10 @@ def import_run(
         ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
     done = set(ImportRow.objects.filter(job=job, done=True).values_list("number", flat=True))
     planner = planner_for(job, check=False)
+    stored = keep_plans(job) and bool(job.plan_key) and job.plan_key == plan_key(job)
+    plan = planner.plan_stored if stored else planner.plan
     totals: Counter[str] = Counter()
-    seen = 0
+    seen = len(done) if stored else 0
     total = job.total_rows or 0
 
     def step(rows: list[Any]) -> None:
@@ -186,29 +208,39 @@ def import_run(
         seen += len(rows)
         if todo:
             if job.all_or_nothing:
-                totals.update(_chunk(job, planner, todo))
+                totals.update(_chunk(job, plan, todo))
             else:
                 with transaction.atomic():
-                    totals.update(_chunk(job, planner, todo))
+                    totals.update(_chunk(job, plan, todo))
         fraction = min(0.99, seen / total) if total else 0.5
         ImportJob.objects.filter(pk=job.pk).update(progress=fraction)
         if progress:
             progress(fraction)
 
-    try:
-        with job_table(job) as table:
-            if job.all_or_nothing:
-                with transaction.atomic():
-                    for rows in planner_chunks(planner, table.rows):
-                        step(rows)
-                    if totals[RowOutcome.ERROR]:
-                        raise _AllOrNothing(totals)
-            else:
-                for index, rows in enumerate(planner_chunks(planner, table.rows)):
-                    if max_chunks is not None and index >= max_chunks:
-                        job.refresh_from_db()
-                        return job
+    def write_all(source: Iterable[list[Any]]) -> bool:
+        """Every chunk of ``source``; False when stopped at ``max_chunks``."""
+        if job.all_or_nothing:
+            with transaction.atomic():
+                for rows in source:
                     step(rows)
+                if totals[RowOutcome.ERROR]:
+                    raise _AllOrNothing(totals)
+            return True
+        for index, rows in enumerate(source):
+            if max_chunks is not None and index >= max_chunks:
+                return False
+            step(rows)
+        return True
+
+    try:
+        if stored:
+            finished = write_all(_stored(job))
+        else:
+            with job_table(job) as table:
+                finished = write_all(planner_chunks(planner, table.rows))
+        if not finished:
+            job.refresh_from_db()
+            return job
     except FileRejected as exc:
         return import_fail(job, exc.message)
     except _AllOrNothing as stop:

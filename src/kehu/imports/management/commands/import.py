@@ -17,7 +17,7 @@ from kehu.accounts.models import Role, User
 from kehu.core.errors import KehuError
 from kehu.core.progress import progress_percent
 from kehu.imports.checking import import_check
-from kehu.imports.models import DuplicatePolicy, ImportKind, ImportStatus, OwnerRule
+from kehu.imports.models import DuplicatePolicy, ImportJob, ImportKind, ImportStatus, OwnerRule
 from kehu.imports.report import report_count, report_write_next_to
 from kehu.imports.running import import_run
 from kehu.imports.services import (
@@ -42,7 +42,12 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?")
+        parser.add_argument(
+            "--job",
+            type=int,
+            help="Run an import already checked (after --dry-run), or resume one.",
+        )
         parser.add_argument("--kind", choices=ImportKind.values, default=ImportKind.CUSTOMERS)
         parser.add_argument(
             "--mapping", default="auto", help="A saved mapping's name, or auto (the default)."
@@ -69,11 +74,16 @@ class Command(BaseCommand):
         return actor
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
         actor = self._actor(options["user"])
         quiet = options["verbosity"] < 1
+        if options["job"] is not None:
+            self._run_checked(actor, options["job"], quiet=quiet)
+            return
+        path: Path | None = options["file"]
+        if path is None:
+            raise CommandError("Give a file to import, or --job to run one already checked.")
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
         owner_rule, owner_user = OwnerRule.IMPORTER, None
         if options["pool"]:
             owner_rule = OwnerRule.POOL
@@ -114,6 +124,22 @@ class Command(BaseCommand):
             with progress_percent(self, disable=quiet) as report:
                 job = import_run(job, progress=lambda f: report(f, "import"))
         self._print(job, path, dry_run=options["dry_run"])
+        if job.status == ImportStatus.FAILED:
+            raise CommandError(job.message)
+
+    def _run_checked(self, actor: User, job_id: int, *, quiet: bool) -> None:
+        """The run of a job the dry run checked (the pages' last step), or the rest of
+        a run a stopped worker left."""
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None or not (job.user_id == actor.pk or actor.is_admin_role):
+            raise CommandError(f"No import {job_id} of {actor.username}.")
+        if not import_claim(job, (ImportStatus.CHECKED,), ImportStatus.RUNNING) and (
+            job.status != ImportStatus.RUNNING
+        ):
+            raise CommandError(f"Import {job_id} is {job.status}, not checked.")
+        with progress_percent(self, disable=quiet) as report:
+            job = import_run(job, progress=lambda f: report(f, "import"))
+        self._print(job, Path.cwd() / Path(job.original_name).name, dry_run=False)
         if job.status == ImportStatus.FAILED:
             raise CommandError(job.message)
 
