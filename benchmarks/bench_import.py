@@ -12,7 +12,8 @@ in a fresh process (``kehu import``, so the peak memory is the importer's own):
 * the run (``--job``, the pages' last step): that job written in 500-row chunks —
   duplicates and owners checked again against the database, the rows not again;
 * the floor, in this process: a bare ``executemany`` of the same validated rows —
-  the customers the run created and their phones, in one transaction, rolled back.
+  every row the run wrote (customers, phones, tag links, contacts, owner and history
+  records, search tokens, the import's records), in one transaction, rolled back.
 
 Prints the counts against what was planted, seconds, rows/s and peak memory, and the
 run's rate as a share of the floor's; writes benchmarks/results/import_<db>.json.
@@ -61,48 +62,83 @@ def _kehu(*args: str) -> tuple[float, float]:
     return run_measured(cmd, env=env)
 
 
+def _json(value: Any) -> Any:
+    """A JSON value read back (PostgreSQL gives it decoded) as the driver takes it."""
+    if isinstance(value, dict | list):
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(value)
+    return value
+
+
 def _floor(job_id: int) -> tuple[int, float]:
-    """A bare executemany of the rows the run created: (rows, seconds)."""
+    """A bare ``executemany`` of every row the run wrote — the customers, their phones,
+    tag links, contacts, owner and history records, search tokens and the import's own
+    records — read back and inserted again in one transaction, rolled back: (customers,
+    seconds). The children go in under other customer ids (foreign keys are checked at
+    commit, which never comes)."""
     from django.db import connection, transaction
 
-    from kehu.customers.models import Customer, CustomerPhone
+    from kehu.customers.models import (
+        Contact,
+        Customer,
+        CustomerChange,
+        CustomerPhone,
+        OwnerChange,
+        SearchToken,
+    )
     from kehu.imports.models import ImportRow
 
-    ids = list(
+    ids = sorted(
         ImportRow.objects.filter(job_id=job_id, outcome="new").values_list("target_id", flat=True)
     )
-    columns = [f.column for f in Customer._meta.concrete_fields if f.column != "id"]
-    rows = []
-    phones = []
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        rows.extend(Customer.objects.filter(pk__in=chunk).values_list(*columns))
-        phones.extend(
-            CustomerPhone.objects.filter(customer_id__in=chunk).values_list(
-                "number", "is_primary", "label"
+    offset = 10**12
+    tables: list[tuple[str, str, list[int]]] = [
+        (Customer._meta.db_table, "id", ids),
+        *(
+            (model._meta.db_table, "customer_id", ids)
+            for model in (
+                CustomerPhone,
+                Customer.tags.through,
+                Contact,
+                OwnerChange,
+                CustomerChange,
+                SearchToken,
             )
-        )
-    table, phone_table = Customer._meta.db_table, CustomerPhone._meta.db_table
-    placeholders = ", ".join(["%s"] * len(columns))
-    jsonish = {i for i, c in enumerate(columns) if c == "custom_fields"}
-    values = [
-        tuple(json.dumps(v) if i in jsonish else v for i, v in enumerate(row)) for row in rows
+        ),
+        (ImportRow._meta.db_table, "job_id", [job_id]),
     ]
+    inserts: list[tuple[str, list[tuple[Any, ...]]]] = []
+    with connection.cursor() as cursor:
+        for table, key, keys in tables:
+            rows: list[tuple[Any, ...]] = []
+            columns: list[str] = []
+            for start in range(0, len(keys), 5000):
+                chunk = keys[start : start + 5000]
+                cursor.execute(
+                    f"SELECT * FROM {table} WHERE {key} IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                names = [d[0] for d in cursor.description]
+                keep = [i for i, n in enumerate(names) if n != "id"]
+                columns = [names[i] for i in keep]
+                moved = columns.index(key) if key in columns else None
+                for row in cursor.fetchall():
+                    values = [_json(row[i]) for i in keep]
+                    if moved is not None:
+                        values[moved] += offset
+                    rows.append(tuple(values))
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+            inserts.append((sql, rows))
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", values
-        )
-        cursor.execute(f"SELECT MAX(id) FROM {table}")
-        (last,) = cursor.fetchone()
-        cursor.executemany(
-            f"INSERT INTO {phone_table} (customer_id, number, is_primary, label) "
-            "VALUES (%s, %s, %s, %s)",
-            [(last, number, primary, label) for number, primary, label in phones],
-        )
+        for sql, rows in inserts:
+            if rows:
+                cursor.executemany(sql, rows)
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
-    return len(values), seconds
+    return len(ids), seconds
 
 
 def run(args: argparse.Namespace, var: Path) -> bool:

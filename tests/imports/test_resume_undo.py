@@ -4,9 +4,8 @@ import pytest
 
 from kehu.customers.models import Customer
 from kehu.customers.services import customer_update
-from kehu.imports.checking import CHUNK
 from kehu.imports.models import ImportRow, ImportStatus
-from kehu.imports.running import import_run
+from kehu.imports.running import STORED_CHUNK, import_run
 from kehu.imports.undo import import_undo
 from tests.conftest import Org
 from tests.factories import make_customer
@@ -18,11 +17,11 @@ def _rows(n: int) -> list[list[str]]:
 
 
 def test_a_killed_run_resumes_without_writing_a_row_twice(org: Org, write_csv) -> None:
-    total = CHUNK * 2 + 7
+    total = STORED_CHUNK * 2 + 7  # customers: the run writes the dry run's plans
     job = checked(org.admin, write_csv(_rows(total)))
     job = run(job, max_chunks=1)  # the worker dies after the first chunk
     assert job.status == ImportStatus.RUNNING
-    assert Customer.objects.count() == CHUNK
+    assert Customer.objects.count() == STORED_CHUNK
     job = import_run(job)  # a worker picks it up again
     assert job.status == ImportStatus.DONE
     assert Customer.objects.count() == total

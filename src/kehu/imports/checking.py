@@ -3,8 +3,9 @@ the importer may change), duplicate (it matches a row above, or a record the imp
 may not change) or error — in chunks, by the planner of the job's kind
 (``customer_rows.CustomerPlanner``, ``product_rows.ProductPlanner``). It records the
 rows that are not simply new, with their cells, for the error report; the run
-(kehu.imports.running) plans each chunk again (the database may have changed since)
-and writes it."""
+(kehu.imports.running) writes them — customers from the plans kept here
+(kehu.imports.plans), the other kinds planned again from the file — checking again
+what the database may have changed since."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from kehu.core.sql import rows_insert
 from kehu.imports.customer_rows import CustomerPlanner
 from kehu.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from kehu.imports.plans import plan_key
@@ -27,6 +29,7 @@ from kehu.imports.rows import (
     import_fail,
     job_path,
     job_table,
+    record_values,
     row_record,
 )
 
@@ -70,17 +73,12 @@ def keep_plans(job: ImportJob) -> bool:
     return job.kind == "customers"
 
 
-def _records(job: ImportJob, planner: Any, plans: list[Planned]) -> list[ImportRow]:
+def _records(job: ImportJob, planner: Any, plans: list[Planned]) -> list[dict[str, Any]]:
     """The dry run's records: the rows that are not simply new (for the report and the
     counts) and, for customers, every row with its plan."""
     if not keep_plans(job):
-        return [row_record(job, p, done=False) for p in plans if p.outcome != RowOutcome.NEW]
-    records = []
-    for plan in plans:
-        record = row_record(job, plan, done=False)
-        record.plan = planner.dump(plan)
-        records.append(record)
-    return records
+        return [record_values(job, p, done=False) for p in plans if p.outcome != RowOutcome.NEW]
+    return [{**record_values(job, p, done=False), "plan": planner.dump(p)} for p in plans]
 
 
 def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
@@ -94,7 +92,7 @@ def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJ
             for chunk in planner_chunks(planner, table.rows):
                 plans = planner.plan(chunk)
                 with transaction.atomic():
-                    ImportRow.objects.bulk_create(_records(job, planner, plans), batch_size=CHUNK)
+                    rows_insert(ImportRow, _records(job, planner, plans))
                 for plan in plans:
                     counts[plan.outcome] += 1
                 seen += len(chunk)

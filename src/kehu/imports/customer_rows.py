@@ -22,7 +22,7 @@ from kehu.customers.selectors import custom_field_definitions
 from kehu.customers.services import PreparedCustomer, customer_owner_check, customer_prepare
 from kehu.imports.fields import CHOICE, DATE, LIST, PHONE, field_by_key
 from kehu.imports.mapping import CUSTOM_PREFIX, choice_for
-from kehu.imports.models import DuplicatePolicy, ImportJob, ImportRow, OwnerRule, RowOutcome
+from kehu.imports.models import DuplicatePolicy, ImportJob, OwnerRule, RowOutcome
 from kehu.imports.plans import ModelValues
 from kehu.imports.readers import Row
 from kehu.imports.rows import Planned, error_text
@@ -43,10 +43,16 @@ class CustomerRow:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     contacts: list[dict[str, Any]] = field(default_factory=list)
     owner_text: str = ""
+    _keys: list[tuple[str, str]] | None = field(default=None, init=False, repr=False)
 
     def match_keys(self) -> list[tuple[str, str]]:
         """What duplicate detection compares (kehu.customers.duplicates): each phone,
         the e-mail, and for a company its name key in its city."""
+        if self._keys is None:
+            self._keys = self._match_keys()
+        return self._keys
+
+    def _match_keys(self) -> list[tuple[str, str]]:
         found = [("phone", number) for number in self.phones]
         email = email_key(self.data.get("email", ""))
         if email:
@@ -261,9 +267,9 @@ class CustomerPlanner:
             "tokens": sorted(prepared.search_tokens()),
         }
 
-    def restore(self, record: ImportRow) -> Planned:
-        """A row as the dry run planned it, its owner chosen and checked again (the
-        owner rule, a team's turn, a user since deactivated)."""
+    def restore(self, record: Any) -> Planned:
+        """A row as the dry run planned it (its ``ImportRow`` values), its owner chosen
+        and checked again (the owner rule, a team's turn, a user since deactivated)."""
         stored = record.plan
         cells = record.cells or []
         if record.outcome == RowOutcome.ERROR or not stored:
@@ -310,7 +316,7 @@ class CustomerPlanner:
         )
         return Planned(record.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
 
-    def plan_stored(self, records: list[ImportRow]) -> list[Planned]:
+    def plan_stored(self, records: list[Any]) -> list[Planned]:
         """The run's plan of rows the dry run checked: duplicates found again."""
         return self.classify([self.restore(r) for r in records])
 

@@ -122,18 +122,23 @@ def error_text(job: ImportJob, exc: ValidationError) -> str:
     return "；".join(parts)
 
 
-def row_record(job: ImportJob, plan: Planned, *, done: bool) -> ImportRow:
+def record_values(job: ImportJob, plan: Planned, *, done: bool) -> dict[str, Any]:
+    """The record of a row as ``ImportRow`` values (for ``rows_insert``)."""
     keep_cells = plan.outcome in (RowOutcome.ERROR, RowOutcome.DUPLICATE, RowOutcome.SKIPPED)
-    return ImportRow(
-        job=job,
-        number=plan.number,
-        outcome=plan.outcome,
-        done=done,
-        error=plan.error,
-        cells=plan.cells if keep_cells else None,
-        target_model=(TARGETS.get(job.kind, "") if plan.match_id else ""),
-        target_id=plan.match_id,
-    )
+    return {
+        "job_id": job.pk,
+        "number": plan.number,
+        "outcome": plan.outcome,
+        "done": done,
+        "error": plan.error,
+        "cells": plan.cells if keep_cells else None,
+        "target_model": TARGETS.get(job.kind, "") if plan.match_id else "",
+        "target_id": plan.match_id,
+    }
+
+
+def row_record(job: ImportJob, plan: Planned, *, done: bool) -> ImportRow:
+    return ImportRow(**record_values(job, plan, done=done))
 
 
 def import_fail(job: ImportJob, message: str) -> ImportJob:

@@ -31,7 +31,14 @@ from kehu.imports.checking import (
     planner_for,
     row_record,
 )
-from kehu.imports.models import DuplicatePolicy, ImportJob, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.models import (
+    ROW_FIELDS,
+    DuplicatePolicy,
+    ImportJob,
+    ImportRow,
+    ImportStatus,
+    RowOutcome,
+)
 from kehu.imports.plans import plan_key
 from kehu.imports.readers import FileRejected
 
@@ -156,9 +163,6 @@ def _write(job: ImportJob, plans: list[Planned]) -> list[ImportRow]:
     return records
 
 
-_ROW_FIELDS = [f.attname for f in ImportRow._meta.concrete_fields if not f.primary_key]
-
-
 def _chunk(
     job: ImportJob, plan: Callable[[list[Any]], list[Planned]], rows: list[Any]
 ) -> Counter[str]:
@@ -166,7 +170,7 @@ def _chunk(
     records = _write(job, plans)
     numbers = [r.number for r in records]
     ImportRow.objects.filter(job=job, number__in=numbers, done=False).delete()
-    rows_insert(ImportRow, [{name: getattr(r, name) for name in _ROW_FIELDS} for r in records])
+    rows_insert(ImportRow, [{name: getattr(r, name) for name in ROW_FIELDS} for r in records])
     counts = Counter(r.outcome for r in records)
     written = counts[RowOutcome.NEW] + counts[RowOutcome.UPDATE]
     ImportJob.objects.filter(pk=job.pk).update(
@@ -176,12 +180,19 @@ def _chunk(
     return counts
 
 
-def _stored(job: ImportJob) -> Iterator[list[ImportRow]]:
-    """The dry run's records not yet written, in the file's order, a chunk at a time
-    (each chunk's records are replaced by the run's as it is written)."""
+STORED_CHUNK = CHUNK * 4
+
+
+def _stored(job: ImportJob) -> Iterator[list[Any]]:
+    """The dry run's records not yet written (number, outcome, error, cells, plan), in
+    the file's order, a chunk at a time: each chunk's records are replaced by the run's
+    in the transaction that writes it. Four times the file path's chunk: a commit costs
+    SQLite ~90 ms, and nothing here is read or checked row by row."""
     last = 0
     while chunk := list(
-        ImportRow.objects.filter(job=job, done=False, number__gt=last).order_by("number")[:CHUNK]
+        ImportRow.objects.filter(job=job, done=False, number__gt=last)
+        .order_by("number")
+        .values_list("number", "outcome", "error", "cells", "plan", named=True)[:STORED_CHUNK]
     ):
         last = chunk[-1].number
         yield chunk
