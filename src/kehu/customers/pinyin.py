@@ -9,8 +9,11 @@ reading is kept as an alternative so a search by either finds the customer.
 from __future__ import annotations
 
 import functools
+from itertools import chain
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import UltimateConverter
+from pypinyin.seg.simpleseg import seg
 
 # Surname readings that differ from pypinyin's default (and compound surnames).
 SURNAME_READINGS: dict[str, list[str]] = {
@@ -59,6 +62,25 @@ SURNAME_READINGS: dict[str, list[str]] = {
 _COMPOUND = sorted((s for s in SURNAME_READINGS if len(s) > 1), key=len, reverse=True)
 
 
+# pypinyin's lazy_pinyin(text, style=NORMAL) is its segmenter's words, each converted
+# on its own (no tone sandhi): converting a word once and remembering it gives the same
+# syllables (tests/customers/test_pinyin.py) in a quarter of the time — names share
+# their words (小明, 建国) and every character is a word somewhere.
+_CONVERTER = UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    return tuple(
+        chain.from_iterable(_CONVERTER.convert(word, Style.NORMAL, False, "default", strict=True))
+    )
+
+
+def lazy_pinyin(text: str) -> list[str]:
+    """``pypinyin.lazy_pinyin(text, style=Style.NORMAL, errors="default")``."""
+    return [syllable for word in seg(text) for syllable in _word_pinyin(word)]
+
+
 def _clean(syllables: list[str]) -> list[str]:
     out: list[str] = []
     for syllable in syllables:
@@ -81,14 +103,14 @@ def _readings(name: str, person: bool) -> tuple[tuple[str, ...], ...]:
 def _compute_readings(name: str, *, person: bool) -> list[list[str]]:
     if not name:
         return []
-    default = _clean(lazy_pinyin(name, style=Style.NORMAL, errors="default"))
+    default = _clean(lazy_pinyin(name))
     if not person:
         return [default] if default else []
     surname = next((s for s in _COMPOUND if name.startswith(s)), name[0])
     reading = SURNAME_READINGS.get(surname)
     if reading is None:
         return [default] if default else []
-    rest = _clean(lazy_pinyin(name[len(surname) :], style=Style.NORMAL, errors="default"))
+    rest = _clean(lazy_pinyin(name[len(surname) :]))
     preferred = reading + rest
     return [preferred] if preferred == default else [preferred, default]
 
