@@ -18,7 +18,9 @@ in a fresh process (``kehu import``, so the peak memory is the importer's own):
 Prints the counts against what was planted, seconds, rows/s and peak memory, and the
 run's rate as a share of the floor's; writes benchmarks/results/import_<db>.json.
 Targets (issue 19): dry run and run each under 60 s at 100,000 rows, peak memory under
-500 MB, the run at ≥ 25 % of the floor's rate. At a smaller scale the figures are
+500 MB (checked on the private memory, ``RssAnon``; the resident peak, which also counts
+the database pages SQLite maps, is printed beside it), the run at ≥ 25 % of the floor's
+rate. At a smaller scale the figures are
 projected linearly to 100,000 rows (said so in the output). Exits non-zero when a
 target is missed.
 """
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import RESULTS, ROOT, bench_database, run_measured
+from benchmarks.harness import RESULTS, ROOT, bench_database, run_measured_private
 
 TARGET_SECONDS = 60.0
 TARGET_PEAK_MB = 500.0
@@ -56,10 +58,11 @@ def main() -> None:
     sys.exit(0 if ok else 1)
 
 
-def _kehu(*args: str) -> tuple[float, float]:
+def _kehu(*args: str) -> tuple[float, float, float]:
+    """Seconds, peak resident and peak private memory (MiB) of one ``kehu import``."""
     cmd = [sys.executable, "-m", "kehu.cli", "import", *args, "--user", "admin", "-v", "0"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return run_measured(cmd, env=env)
+    return run_measured_private(cmd, env=env)
 
 
 def _json(value: Any) -> Any:
@@ -166,10 +169,10 @@ def run(args: argparse.Namespace, var: Path) -> bool:
     xlsx, _gbk, planted = write_files(var / "file", args.rows, existing_phones=existing)
     print(f"[{args.db}] {args.customers:,} loaded in {load_seconds:.0f} s; importing…", flush=True)
 
-    dry_seconds, dry_peak = _kehu(str(xlsx), "--dry-run")
+    dry_seconds, dry_peak, dry_private = _kehu(str(xlsx), "--dry-run")
     dry = ImportJob.objects.order_by("-id").first()
     assert dry is not None
-    run_seconds, run_peak = _kehu("--job", str(dry.pk))
+    run_seconds, run_peak, run_private = _kehu("--job", str(dry.pk))
     job = ImportJob.objects.get(pk=dry.pk)  # ``dry`` keeps the dry run's counts
     floor_rows, floor_seconds = _floor(job.pk)
     rate = job.new_count / run_seconds if run_seconds else 0.0
@@ -184,6 +187,7 @@ def run(args: argparse.Namespace, var: Path) -> bool:
         "dry_run": {
             "seconds": round(dry_seconds, 2),
             "peak_mb": round(dry_peak, 1),
+            "peak_private_mb": round(dry_private, 1),
             "new": dry.new_count,
             "update": dry.update_count,
             "duplicate": dry.duplicate_count,
@@ -192,6 +196,7 @@ def run(args: argparse.Namespace, var: Path) -> bool:
         "run": {
             "seconds": round(run_seconds, 2),
             "peak_mb": round(run_peak, 1),
+            "peak_private_mb": round(run_private, 1),
             "status": job.status,
             "new": job.new_count,
             "skipped": job.duplicate_count,
@@ -220,7 +225,7 @@ def run(args: argparse.Namespace, var: Path) -> bool:
         missed.append("dry run time")
     if run_seconds * scale > TARGET_SECONDS:
         missed.append("run time")
-    if max(dry_peak, run_peak) > TARGET_PEAK_MB:
+    if max(dry_private, run_private) > TARGET_PEAK_MB:
         missed.append("peak memory")
     if share < TARGET_SHARE:
         missed.append("share of the executemany floor")

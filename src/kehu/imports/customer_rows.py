@@ -377,13 +377,17 @@ class CustomerPlanner:
             ):
                 out.setdefault(("email", email), []).append(cid)
         if names:
-            name_keys = sorted({n.split("\x1f", 1)[1] for n in names})
-            for city, key, cid in (
-                Customer.objects.alive()
-                .filter(kind="company", name_key__in=name_keys)
-                .values_list("city", "name_key", "pk")
-            ):
-                if f"{city}\x1f{key}" in names:
+            # City and key only in the filter, so that the (city, name_key) index
+            # serves it: the key alone scanned every customer (0.5 s a chunk at
+            # 1,000,000), and with the kind or "not deleted" SQLite, without
+            # statistics, took their indexes. Those two are checked here.
+            pairs = [n.split("\x1f", 1) for n in names]
+            for city, key, kind, deleted, cid in Customer.objects.filter(
+                city__in=sorted({c for c, _k in pairs}),
+                name_key__in=sorted({k for _c, k in pairs}),
+            ).values_list("city", "name_key", "kind", "deleted_at", "pk"):
+                alive = deleted is None
+                if alive and kind == CustomerKind.COMPANY and f"{city}\x1f{key}" in names:
                     out.setdefault(("name", f"{city}\x1f{key}"), []).append(cid)
         for ids in out.values():
             ids.sort()
