@@ -32,8 +32,8 @@ from kehu.accounts.models import User
 from kehu.exports.access import access_export
 from kehu.exports.lists import export_list_get
 from kehu.exports.models import ExportColumnChoice, ExportFormat, ExportRecord, ExportStatus
-from kehu.exports.registry import Column, ExportList, Source, export_rows
-from kehu.exports.writers import csv_chunks, csv_write, xlsx_write
+from kehu.exports.registry import Block, Column, ExportList, Source, export_blocks, export_rows
+from kehu.exports.writers import csv_chunks, csv_write_blocks, xlsx_write_blocks
 
 logger = logging.getLogger(__name__)
 TABLE_FORMATS = (ExportFormat.CSV, ExportFormat.XLSX)
@@ -62,7 +62,12 @@ class ExportPlan:
         return [str(c.label) for c in self.columns]
 
     def rows(self) -> Iterable[list[Any]]:
+        """The rows, each a list of cells (tests, samples)."""
         return export_rows(self.export_list, self.actor, self.source, self.columns)
+
+    def blocks(self) -> Iterable[Block]:
+        """The rows a chunk at a time, column by column: what the writers take."""
+        return export_blocks(self.export_list, self.actor, self.source, self.columns)
 
     def filename(self, at: dt.datetime | None = None) -> str:
         moment = timezone.localtime(at or timezone.now())
@@ -130,13 +135,15 @@ def export_stream(
     response: StreamingHttpResponse | FileResponse
     if plan.file_format == ExportFormat.CSV:
         response = StreamingHttpResponse(
-            csv_chunks(plan.header, plan.rows(), on_done=done),
+            csv_chunks(plan.header, plan.blocks(), on_done=done),
             content_type=CONTENT_TYPES[ExportFormat.CSV],
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
-        done(xlsx_write(handle, plan.header, plan.rows(), sheet=str(plan.export_list.sheet)))
+        done(
+            xlsx_write_blocks(handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet))
+        )
         handle.seek(0)
         response = FileResponse(
             handle,
@@ -152,9 +159,9 @@ def export_write(
 ) -> int:
     """Write the whole export to a binary file; the number of rows."""
     if plan.file_format == ExportFormat.CSV:
-        return csv_write(handle, plan.header, plan.rows(), tick)
-    return xlsx_write(
-        handle, plan.header, plan.rows(), sheet=str(plan.export_list.sheet), tick=tick
+        return csv_write_blocks(handle, plan.header, plan.blocks(), tick)
+    return xlsx_write_blocks(
+        handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet), tick=tick
     )
 
 
