@@ -278,7 +278,7 @@ def _chunks(source: Source, names: list[str], size: int) -> Iterator[Chunk]:
     if source.ids is not None:
         for start in range(0, len(source.ids), ID_CHUNK):
             part = source.ids[start : start + ID_CHUNK]
-            chunk = _read(queryset.filter(pk__in=part), names)
+            chunk = read_fields(queryset.filter(pk__in=part), names)
             if chunk.size:
                 position = {pk: row for row, pk in enumerate(chunk["pk"])}
                 yield chunk.take([position[pk] for pk in part if pk in position])
@@ -286,17 +286,17 @@ def _chunks(source: Source, names: list[str], size: int) -> Iterator[Chunk]:
     last: int | None = None
     while True:
         page = queryset if last is None else queryset.filter(pk__lt=last)
-        chunk = _read(page.order_by("-pk")[:size], names)
+        chunk = read_fields(page.order_by("-pk")[:size], names)
         if not chunk.size:
             return
         last = chunk["pk"][-1]
         yield chunk
 
 
-def _read(queryset: QuerySet[Any], names: list[str]) -> Chunk:
-    """The rows of ``queryset`` as a chunk of ``names``: the SQL ``values_list`` would
-    run, its values through the same converters (text to times on SQLite, JSON, …)
-    a field at a time."""
+def read_fields(queryset: QuerySet[Any], names: Sequence[str]) -> Chunk:
+    """The rows of ``queryset`` (in its order) as a chunk of ``names``: the SQL
+    ``values_list`` would run, its values through the same converters (text to times
+    on SQLite, JSON, …) a field at a time. For a few thousand rows at most."""
     query = queryset.values_list(*names).query
     compiler = query.get_compiler(queryset.db)
     connection = compiler.connection

@@ -72,14 +72,30 @@ def csv_cell(value: Any) -> Any:
     return cell_text(value)
 
 
+# A text that ``neutralise`` may change, in a column's texts each led by a NUL: a
+# formula start, unless a signed number.
+_MAY_NEUTRALISE = re.compile("\x00(?:[=@\t\r]|[+-](?![0-9][0-9 .]*(?:\x00|$)))")
+_TIMES = frozenset({dt.datetime, _NONE})
+
+
 def csv_column(values: Sequence[Any]) -> Sequence[Any]:
-    """A column of a block as CSV writes it, in one pass: a column of numbers as it
-    is, a column of text with only the cells that look like formulas changed."""
+    """A column of a block as CSV writes it, in one pass: numbers as they are, text as
+    it is unless a cell looks like a formula (one search over the column), naive
+    times without a call each."""
     kinds = set(map(type, values))
     if kinds <= _CSV_AS_IS:
         return values
+    if kinds == {str}:
+        joined = "\x00" + "\x00".join(values)  # type: ignore[arg-type]
+        if joined.count("\x00") == len(values) and not _MAY_NEUTRALISE.search(joined):
+            return values
     if kinds <= _TEXT:
         return [neutralise(v) if v and v[0] in _STARTS else v for v in values]
+    if kinds <= _TIMES:
+        return [
+            v.isoformat(" ", "seconds") if v is not None and v.tzinfo is None else csv_cell(v)
+            for v in values
+        ]
     return [csv_cell(v) for v in values]
 
 

@@ -33,6 +33,7 @@ from kehu.exports.registry import (
     joined,
     local_time,
     plain,
+    read_fields,
     register,
     user_label,
 )
@@ -83,12 +84,18 @@ def customer_extras(ids: Sequence[int]) -> dict[str, Sequence[Any]]:
     where = (
         {"customer_id__gte": low, "customer_id__lte": high} if dense else {"customer_id__in": ids}
     )
-    numbers = CustomerPhone.objects.filter(**where).order_by("customer_id", "-is_primary", "id")
-    for customer_id, number in numbers.values_list("customer_id", "number"):
+    numbers = read_fields(
+        CustomerPhone.objects.filter(**where).order_by("customer_id", "-is_primary", "id"),
+        ["customer_id", "number"],
+    )
+    for customer_id, number in zip(numbers["customer_id"], numbers["number"], strict=True):
         if customer_id in phones:
             phones[customer_id].append(number)
-    through = Customer.tags.through.objects.filter(**where)
-    for customer_id, name in through.order_by("tag__name").values_list("customer_id", "tag__name"):
+    names = read_fields(
+        Customer.tags.through.objects.filter(**where).order_by("tag__name"),
+        ["customer_id", "tag__name"],
+    )
+    for customer_id, name in zip(names["customer_id"], names["tag__name"], strict=True):
         if customer_id in tags:
             tags[customer_id].append(name)
     return {"_phones": [phones[i] for i in ids], "_tags": [tags[i] for i in ids]}
