@@ -14,10 +14,12 @@ periodic ``exports_expire`` deletes expired files.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -158,11 +160,26 @@ def export_write(
     plan: ExportPlan, handle: IO[bytes], *, tick: Callable[[int], None] | None = None
 ) -> int:
     """Write the whole export to a binary file; the number of rows."""
-    if plan.file_format == ExportFormat.CSV:
-        return csv_write_blocks(handle, plan.header, plan.blocks(), tick)
-    return xlsx_write_blocks(
-        handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet), tick=tick
-    )
+    with _collector_paused():
+        if plan.file_format == ExportFormat.CSV:
+            return csv_write_blocks(handle, plan.header, plan.blocks(), tick)
+        return xlsx_write_blocks(
+            handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet), tick=tick
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a big export runs: what it allocates
+    (rows, cells) holds no cycles and is freed as it goes, but the collector kept
+    scanning the chunk in memory — a quarter of a million-row export's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def export_record_direct(plan: ExportPlan, *, rows: int, via: str) -> ExportRecord:

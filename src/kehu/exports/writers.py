@@ -362,11 +362,13 @@ def xlsx_write_blocks(
             head = [str(v) for v in header]
             part.write((SHEET_START + _row_xml(1, head, letters, ' s="1"')).encode())
             for block in blocks:
-                if not block or not len(block[0]):
-                    continue
-                part.write(_block_xml(count + 2, block, letters).encode())
-                count += len(block[0])
-                if tick is not None:
+                size = len(block[0]) if block else 0
+                # A block's XML is several times its cells: written BATCH rows at a time.
+                for start in range(0, size, BATCH):
+                    rows = [column[start : start + BATCH] for column in block]
+                    part.write(_block_xml(count + 2, rows, letters).encode())
+                    count += len(rows[0])
+                if tick is not None and size:
                     tick(count)
             part.write(b"</sheetData></worksheet>")
     return count

@@ -3,6 +3,7 @@ rule, and pool customers' contact data masked for salespeople as on the page."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,8 +78,9 @@ def customer_extras(ids: Sequence[int]) -> dict[str, Sequence[Any]]:
     """Phones (primary first) and tags of a chunk of customers, in two queries. A chunk
     of neighbouring ids is read as an id range (a long ``IN (...)`` costs more to
     build than the rows it saves)."""
-    phones: dict[int, list[str]] = {i: [] for i in ids}
-    tags: dict[int, list[str]] = {i: [] for i in ids}
+    wanted = set(ids)
+    phones: defaultdict[int, list[str]] = defaultdict(list)
+    tags: defaultdict[int, list[str]] = defaultdict(list)
     low, high = min(ids), max(ids)
     dense = high - low < 4 * len(ids)
     where = (
@@ -89,16 +91,20 @@ def customer_extras(ids: Sequence[int]) -> dict[str, Sequence[Any]]:
         ["customer_id", "number"],
     )
     for customer_id, number in zip(numbers["customer_id"], numbers["number"], strict=True):
-        if customer_id in phones:
+        if customer_id in wanted:
             phones[customer_id].append(number)
     names = read_fields(
         Customer.tags.through.objects.filter(**where).order_by("tag__name"),
         ["customer_id", "tag__name"],
     )
     for customer_id, name in zip(names["customer_id"], names["tag__name"], strict=True):
-        if customer_id in tags:
+        if customer_id in wanted:
             tags[customer_id].append(name)
-    return {"_phones": [phones[i] for i in ids], "_tags": [tags[i] for i in ids]}
+    none: tuple[str, ...] = ()
+    return {
+        "_phones": [phones.get(i, none) for i in ids],
+        "_tags": [tags.get(i, none) for i in ids],
+    }
 
 
 def _custom_column(key: str, label: str) -> Column:
