@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from kehu.core.exports import neutralise
 from kehu.customers.models import Customer, CustomFieldDefinition
 from kehu.exports.lists import export_list_get
 from kehu.exports.registry import export_blocks, export_rows
@@ -22,6 +23,7 @@ from kehu.exports.writers import (
     csv_cell,
     csv_column,
     csv_write_blocks,
+    text_column,
     xlsx_write,
     xlsx_write_blocks,
 )
@@ -176,3 +178,25 @@ def test_blocks_write_the_same_files_as_rows(settings):
         "是",
     ]
     assert lines[4] == [""] * len(MIXED)
+
+
+def test_a_text_column_changes_exactly_the_cells_neutralise_changes():
+    texts = [
+        "=A1",
+        "",
+        "张三",
+        "+8613800000000",
+        "+8613800000000、+8613900000000",
+        "-",
+        "-5",
+        "a=b",
+        "@x",
+        "\tx",
+        "\rx",
+        "",
+        "+1 2.3",
+        "=",
+    ]
+    for column in (texts, texts[1:], texts[2:-1], ["ok"] * 3, [*texts, "nul\x00=x", "=y"]):
+        assert list(text_column(column)) == [neutralise(v) for v in column]
+        assert list(csv_column(column)) == [neutralise(v) for v in column]

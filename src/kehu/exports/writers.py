@@ -17,10 +17,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import operator
 import re
 import zipfile
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import accumulate
 from typing import IO, Any, Final
 
 from django.utils import timezone
@@ -78,17 +81,33 @@ _MAY_NEUTRALISE = re.compile("\x00(?:[=@\t\r]|[+-](?![0-9][0-9 .]*(?:\x00|$)))")
 _TIMES = frozenset({dt.datetime, _NONE})
 
 
+def text_column(values: Sequence[str]) -> Sequence[str]:
+    """A column of texts neutralised: one search over the texts joined finds the few
+    that may look like formulas, and only those go through ``neutralise``."""
+    joined = "\x00" + "\x00".join(values)
+    if joined.count("\x00") != len(values):  # a text holding a NUL: one by one
+        return [neutralise(v) if v and v[0] in _STARTS else v for v in values]
+    found = [match.start() for match in _MAY_NEUTRALISE.finditer(joined)]
+    if not found:
+        return values
+    # Where each text's NUL is in ``joined``: its index plus the lengths before it.
+    lengths = accumulate(map(len, values), initial=0)
+    starts = list(map(operator.add, range(len(values)), lengths))
+    out = list(values)
+    for position in found:
+        index = bisect_left(starts, position)
+        out[index] = neutralise(out[index])
+    return out
+
+
 def csv_column(values: Sequence[Any]) -> Sequence[Any]:
     """A column of a block as CSV writes it, in one pass: numbers as they are, text as
-    it is unless a cell looks like a formula (one search over the column), naive
-    times without a call each."""
+    it is unless a cell looks like a formula, naive times without a call each."""
     kinds = set(map(type, values))
     if kinds <= _CSV_AS_IS:
         return values
     if kinds == {str}:
-        joined = "\x00" + "\x00".join(values)  # type: ignore[arg-type]
-        if joined.count("\x00") == len(values) and not _MAY_NEUTRALISE.search(joined):
-            return values
+        return text_column(values)
     if kinds <= _TEXT:
         return [neutralise(v) if v and v[0] in _STARTS else v for v in values]
     if kinds <= _TIMES:
@@ -296,10 +315,13 @@ _NUMBERS = frozenset({int, float, Decimal, _NONE})
 _MARKUP = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _xlsx_texts(values: Sequence[str | None]) -> list[str]:
+def _xlsx_texts(values: Sequence[str | None]) -> Sequence[str]:
     """Text cells' XML content: neutralised, characters XML cannot hold left out,
     escaped — each only where a cell of the column needs it."""
-    texts = [neutralise(v) if v and v[0] in _STARTS else (v or "") for v in values]
+    if None not in values:
+        texts: Sequence[str] = text_column(values)  # type: ignore[arg-type]
+    else:
+        texts = [neutralise(v) if v and v[0] in _STARTS else (v or "") for v in values]
     if _MARKUP.search("".join(texts)):
         texts = [_ILLEGAL.sub("", v).translate(_ESCAPE) for v in texts]
     return texts
