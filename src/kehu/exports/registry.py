@@ -2,17 +2,22 @@
 page's query string, the rows that page would show — through the page's own filter
 parsing and access helpers (``lists_*.py`` register them).
 
-Rows are read as ``.values()`` dicts in chunks keyed by id (newest first), never as
-model instances: a list of a million customers is read a few thousand rows at a time,
-with one extra query per chunk for what lives in another table (phones, tags).
+Rows are read in chunks keyed by id (newest first) straight from the cursor — the
+queryset's own SQL and Django's converters, no model instance and no dict per row —
+and held field by field (a ``Chunk``): each column turns a whole chunk into its cells
+in one pass (a plain field as read, a choice through one dict lookup per cell), and
+what lives in another table (phones, tags) is read with one query per chunk. A list
+of a million customers is read ``CHUNK`` rows at a time: memory stays flat.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -22,9 +27,45 @@ from kehu.accounts.models import User
 from kehu.customers.access import hides_pool_contact_data
 from kehu.customers.selectors import CONTACT_DATA_MASK
 
-Getter = Callable[[dict[str, Any]], Any]
-CHUNK: Final = 5_000
+CHUNK: Final = 10_000
 ID_CHUNK: Final = 500  # ids per ``IN (...)`` when the rows are a given list of ids
+Block = list[Sequence[Any]]  # rows given column by column: ``block[column][row]``
+
+
+class Chunk:
+    """Rows read together, field by field: ``chunk["name"]`` is every row's name (in
+    row order); ``chunk.rows()`` the same rows as dicts, for computed columns."""
+
+    __slots__ = ("_rows", "fields", "size")
+
+    def __init__(self, fields: dict[str, Sequence[Any]], size: int) -> None:
+        self.fields = fields
+        self.size = size
+        self._rows: list[dict[str, Any]] | None = None
+
+    def __getitem__(self, name: str) -> Sequence[Any]:
+        return self.fields[name]
+
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            names = list(self.fields)
+            self._rows = [
+                dict(zip(names, values, strict=True))
+                for values in zip(*self.fields.values(), strict=True)
+            ]
+        return self._rows
+
+    def take(self, order: Sequence[int]) -> Chunk:
+        """The rows at the positions ``order``, in that order."""
+        fields: dict[str, Sequence[Any]] = {
+            name: [values[i] for i in order] for name, values in self.fields.items()
+        }
+        return Chunk(fields, len(order))
+
+
+_combine = dt.datetime.combine
+Getter = Callable[[dict[str, Any]], Any]  # one row's cell, from the row as a dict
+Cells = Callable[[Chunk], Sequence[Any]]  # a chunk's cells of one column, in row order
 
 
 @dataclass(frozen=True)
@@ -32,8 +73,9 @@ class Column:
     key: str
     label: str | Promise
     fields: tuple[str, ...]
-    # Called once per export (in the export's language): the getter of a row's cell.
-    make: Callable[[], Getter]
+    # Called once per export (in the export's language): what turns a chunk into the
+    # column's cells.
+    make: Callable[[], Cells]
     personal: bool = False  # personal data (个人信息): marked in the column picker
     contact: bool = False  # contact data: masked for pool customers where the page masks it
     default: bool = True  # ticked the first time
@@ -43,8 +85,8 @@ def plain(key: str, label: str | Promise, name: str = "", **flags: Any) -> Colum
     """A column that is one value as stored."""
     source = name or key
 
-    def make() -> Getter:
-        return lambda row: row[source]
+    def make() -> Cells:
+        return lambda chunk: chunk[source]
 
     return Column(key, label, (source,), make, **flags)
 
@@ -55,9 +97,14 @@ def choice(
     """A column of a choice field, written as its label."""
     source = name or key
 
-    def make() -> Getter:
+    def make() -> Cells:
         labels = {value: str(text) for value, text in choices}
-        return lambda row: labels.get(row[source], row[source])
+
+        def cells(chunk: Chunk) -> list[Any]:
+            values = chunk[source]
+            return list(map(labels.get, values, values))
+
+        return cells
 
     return Column(key, label, (source,), make, **flags)
 
@@ -66,8 +113,11 @@ def user_label(key: str, label: str | Promise, prefix: str, **flags: Any) -> Col
     """A user's name (display name, else username) through a foreign key ``prefix``."""
     display, username = f"{prefix}__display_name", f"{prefix}__username"
 
-    def make() -> Getter:
-        return lambda row: row[display] or row[username] or ""
+    def make() -> Cells:
+        return lambda chunk: [
+            shown or login or ""
+            for shown, login in zip(chunk[display], chunk[username], strict=True)
+        ]
 
     return Column(key, label, (display, username), make, **flags)
 
@@ -76,14 +126,13 @@ def local_time(key: str, label: str | Promise, name: str = "", **flags: Any) -> 
     """A moment in the business's time zone, without its zone (as spreadsheets take)."""
     source = name or key
 
-    def make() -> Getter:
+    def make() -> Cells:
         zone = timezone.get_current_timezone()
-
-        def get(row: dict[str, Any]) -> Any:
-            value = row[source]
-            return value.astimezone(zone).replace(tzinfo=None) if value else None
-
-        return get
+        # combine(date, time) drops the zone five times faster than replace(tzinfo=None).
+        return lambda chunk: [
+            _combine((local := value.astimezone(zone)).date(), local.time()) if value else None
+            for value in chunk[source]
+        ]
 
     return Column(key, label, (source,), make, **flags)
 
@@ -92,17 +141,33 @@ def yes_no(key: str, label: str | Promise, name: str = "", **flags: Any) -> Colu
     """A yes/no field as 是 / 否 (in the export's language)."""
     source = name or key
 
-    def make() -> Getter:
+    def make() -> Cells:
         yes, no = str(_("是")), str(_("否"))
-        return lambda row: yes if row[source] else no
+        return lambda chunk: [yes if value else no for value in chunk[source]]
 
     return Column(key, label, (source,), make, **flags)
+
+
+def joined(
+    key: str, label: str | Promise, name: str, separator: str = "、", **flags: Any
+) -> Column:
+    """A list of texts another table holds (an ``ExportList.extras`` field), joined."""
+
+    def make() -> Cells:
+        return lambda chunk: [separator.join(values) for values in chunk[name]]
+
+    return Column(key, label, (), make, **flags)
 
 
 def computed(
     key: str, label: str | Promise, fields: tuple[str, ...], get: Getter, **flags: Any
 ) -> Column:
-    return Column(key, label, fields, lambda: get, **flags)
+    """A column worked out row by row from ``fields`` (the row as a dict)."""
+
+    def make() -> Cells:
+        return lambda chunk: [get(row) for row in chunk.rows()]
+
+    return Column(key, label, fields, make, **flags)
 
 
 @dataclass(frozen=True)
@@ -121,7 +186,9 @@ class Source:
         return self.queryset.order_by().values("pk")[:limit].count()
 
 
-Extras = Callable[[list[int]], dict[int, dict[str, Any]]]
+# What another table holds for a chunk's rows (their ids, in row order): field → the
+# values in the same order. One query per chunk and table.
+Extras = Callable[[Sequence[int]], dict[str, Sequence[Any]]]
 
 
 @dataclass(frozen=True)
@@ -162,6 +229,40 @@ def register(export_list: ExportList) -> ExportList:
     return export_list
 
 
+def export_blocks(
+    export_list: ExportList,
+    user: User,
+    source: Source,
+    columns: Sequence[Column],
+    *,
+    chunk: int = CHUNK,
+) -> Iterator[Block]:
+    """The cells of ``columns``, newest first, a chunk of rows at a time given column
+    by column — what the writers take. Pool customers' contact data masked for those
+    the list page masks it for."""
+    owner = export_list.pool_owner
+    masking = bool(owner) and hides_pool_contact_data(user)
+    names = {"pk"} | {name for c in columns for name in c.fields}
+    if masking:
+        names.add(owner)
+    makers = [c.make() for c in columns]
+    hidden = [index for index, c in enumerate(columns) if c.contact]
+    mask = str(CONTACT_DATA_MASK)
+    for part in _chunks(source, sorted(names), chunk):
+        if export_list.extras is not None:
+            part.fields.update(export_list.extras(part["pk"]))
+        block: Block = [make(part) for make in makers]
+        if masking and hidden:
+            pool = [row for row, owner_id in enumerate(part[owner]) if owner_id is None]
+            if pool:
+                for index in hidden:
+                    cells = list(block[index])
+                    for row in pool:
+                        cells[row] = mask
+                    block[index] = cells
+        yield block
+
+
 def export_rows(
     export_list: ExportList,
     user: User,
@@ -170,44 +271,70 @@ def export_rows(
     *,
     chunk: int = CHUNK,
 ) -> Iterator[list[Any]]:
-    """The rows of ``columns``, newest first, read in chunks keyed by id."""
-    owner = export_list.pool_owner
-    masking = bool(owner) and hides_pool_contact_data(user)
-    names = {"pk"} | {name for c in columns for name in c.fields}
-    if masking:
-        names.add(owner)
-    getters = [c.make() for c in columns]
-    masked = [c.contact for c in columns]
-    mask = str(CONTACT_DATA_MASK)
-    for rows in _chunks(source, sorted(names), chunk):
-        if export_list.extras is not None:
-            more = export_list.extras([row["pk"] for row in rows])
-            for row in rows:
-                row.update(more.get(row["pk"], {}))
-        for row in rows:
-            if masking and row[owner] is None:
-                yield [
-                    mask if hide else get(row) for get, hide in zip(getters, masked, strict=True)
-                ]
-            else:
-                yield [get(row) for get in getters]
+    """The same cells row by row (each row a list)."""
+    for block in export_blocks(export_list, user, source, columns, chunk=chunk):
+        yield from map(list, zip(*block, strict=True))
 
 
-def _chunks(source: Source, names: list[str], chunk: int) -> Iterator[list[dict[str, Any]]]:
+def _chunks(source: Source, names: list[str], size: int) -> Iterator[Chunk]:
     queryset = source.queryset.order_by()
     if source.ids is not None:
         for start in range(0, len(source.ids), ID_CHUNK):
             part = source.ids[start : start + ID_CHUNK]
-            by_id = {r["pk"]: r for r in queryset.filter(pk__in=part).values(*names)}
-            rows = [by_id[i] for i in part if i in by_id]
-            if rows:
-                yield rows
+            chunk = read_fields(queryset.filter(pk__in=part), names)
+            if chunk.size:
+                position = {pk: row for row, pk in enumerate(chunk["pk"])}
+                yield chunk.take([position[pk] for pk in part if pk in position])
         return
     last: int | None = None
     while True:
         page = queryset if last is None else queryset.filter(pk__lt=last)
-        rows = list(page.order_by("-pk").values(*names)[:chunk])
-        if not rows:
+        chunk = read_fields(page.order_by("-pk")[:size], names)
+        if not chunk.size:
             return
-        last = rows[-1]["pk"]
-        yield rows
+        last = chunk["pk"][-1]
+        yield chunk
+
+
+def read_fields(queryset: QuerySet[Any], names: Sequence[str]) -> Chunk:
+    """The rows of ``queryset`` (in its order) as a chunk of ``names``: the SQL
+    ``values_list`` would run, its values through the same converters (text to times
+    on SQLite, JSON, …) a field at a time. For a few thousand rows at most."""
+    query = queryset.values_list(*names).query
+    compiler = query.get_compiler(queryset.db)
+    connection = compiler.connection
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return Chunk(dict.fromkeys(names, ()), 0)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _fast_times(cursor.cursor)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return Chunk(dict.fromkeys(names, ()), 0)
+    values: list[Sequence[Any]] = []
+    values += zip(*rows, strict=True)
+    del values[compiler.col_count :]
+    selected = [s[0] for s in compiler.select[: compiler.col_count]]
+    for index, (converters, expression) in compiler.get_converters(selected).items():
+        column = values[index]
+        for convert in converters:
+            column = [convert(value, expression, connection) for value in column]
+        values[index] = column
+    order = [*query.extra_select, *query.values_select, *query.annotation_select]
+    return Chunk({name: values[order.index(name)] for name in names}, len(rows))
+
+
+def _fast_times(cursor: Any) -> None:
+    """Read ``timestamptz`` with psycopg's own (C) loader on this cursor: Django's
+    loader, a Python subclass that only swaps the result's ``tzinfo`` for the same
+    zone, takes most of a big export's time. The same instants, the session's zone
+    (UTC) as a ``ZoneInfo``."""
+    import psycopg
+    from psycopg.postgres import types
+    from psycopg.pq import Format
+
+    oid = types["timestamptz"].oid
+    cursor.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))

@@ -14,10 +14,12 @@ periodic ``exports_expire`` deletes expired files.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,8 +34,8 @@ from kehu.accounts.models import User
 from kehu.exports.access import access_export
 from kehu.exports.lists import export_list_get
 from kehu.exports.models import ExportColumnChoice, ExportFormat, ExportRecord, ExportStatus
-from kehu.exports.registry import Column, ExportList, Source, export_rows
-from kehu.exports.writers import csv_chunks, csv_write, xlsx_write
+from kehu.exports.registry import Block, Column, ExportList, Source, export_blocks, export_rows
+from kehu.exports.writers import csv_chunks, csv_write_blocks, xlsx_write_blocks
 
 logger = logging.getLogger(__name__)
 TABLE_FORMATS = (ExportFormat.CSV, ExportFormat.XLSX)
@@ -62,7 +64,12 @@ class ExportPlan:
         return [str(c.label) for c in self.columns]
 
     def rows(self) -> Iterable[list[Any]]:
+        """The rows, each a list of cells (tests, samples)."""
         return export_rows(self.export_list, self.actor, self.source, self.columns)
+
+    def blocks(self) -> Iterable[Block]:
+        """The rows a chunk at a time, column by column: what the writers take."""
+        return export_blocks(self.export_list, self.actor, self.source, self.columns)
 
     def filename(self, at: dt.datetime | None = None) -> str:
         moment = timezone.localtime(at or timezone.now())
@@ -130,13 +137,15 @@ def export_stream(
     response: StreamingHttpResponse | FileResponse
     if plan.file_format == ExportFormat.CSV:
         response = StreamingHttpResponse(
-            csv_chunks(plan.header, plan.rows(), on_done=done),
+            csv_chunks(plan.header, plan.blocks(), on_done=done),
             content_type=CONTENT_TYPES[ExportFormat.CSV],
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
-        done(xlsx_write(handle, plan.header, plan.rows(), sheet=str(plan.export_list.sheet)))
+        done(
+            xlsx_write_blocks(handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet))
+        )
         handle.seek(0)
         response = FileResponse(
             handle,
@@ -151,11 +160,26 @@ def export_write(
     plan: ExportPlan, handle: IO[bytes], *, tick: Callable[[int], None] | None = None
 ) -> int:
     """Write the whole export to a binary file; the number of rows."""
-    if plan.file_format == ExportFormat.CSV:
-        return csv_write(handle, plan.header, plan.rows(), tick)
-    return xlsx_write(
-        handle, plan.header, plan.rows(), sheet=str(plan.export_list.sheet), tick=tick
-    )
+    with _collector_paused():
+        if plan.file_format == ExportFormat.CSV:
+            return csv_write_blocks(handle, plan.header, plan.blocks(), tick)
+        return xlsx_write_blocks(
+            handle, plan.header, plan.blocks(), sheet=str(plan.export_list.sheet), tick=tick
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a big export runs: what it allocates
+    (rows, cells) holds no cycles and is freed as it goes, but the collector kept
+    scanning the chunk in memory — a quarter of a million-row export's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def export_record_direct(plan: ExportPlan, *, rows: int, via: str) -> ExportRecord:

@@ -17,10 +17,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import operator
 import re
 import zipfile
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import accumulate
 from typing import IO, Any, Final
 
 from django.utils import timezone
@@ -29,6 +32,7 @@ from django.utils.functional import Promise
 from kehu.core.exports import FORMULA_STARTS, neutralise
 
 Row = Sequence[Any]
+Block = Sequence[Sequence[Any]]  # rows given column by column: ``block[column][row]``
 Tick = Callable[[int], None]  # rows written so far
 BATCH: Final = 2_000  # rows per write to the file
 EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
@@ -53,58 +57,131 @@ def cell_text(value: Any) -> Any:
 
 
 _STARTS = frozenset(FORMULA_STARTS)
+_NONE = type(None)
+# Cells csv.writer writes right as they are (``None`` as an empty field).
+_CSV_AS_IS = frozenset({int, Decimal, float, bool, _NONE})
+_TEXT = frozenset({str, _NONE})
 
 
-def csv_cells(row: Row) -> list[Any]:
-    """A row as CSV writes it (the common cells — plain text, whole numbers — as they
-    are, without a call each)."""
-    out = []
-    for value in row:
-        kind = type(value)
-        if kind is str:
-            out.append(neutralise(value) if value and value[0] in _STARTS else value)
-        elif kind is int or kind is Decimal:
-            out.append(value)
-        elif kind is dt.datetime:
-            out.append(cell_text(value) if value.tzinfo else value.isoformat(" ", "seconds"))
-        else:
-            out.append(cell_text(value))
+def csv_cell(value: Any) -> Any:
+    """One cell as CSV writes it (``cell_text``, the common cells without a call)."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value) if value and value[0] in _STARTS else value
+    if kind in _CSV_AS_IS:
+        return value
+    if kind is dt.datetime and not value.tzinfo:
+        return value.isoformat(" ", "seconds")
+    return cell_text(value)
+
+
+# A text that ``neutralise`` may change, in a column's texts each led by a NUL: a
+# formula start, unless a signed number.
+_MAY_NEUTRALISE = re.compile("\x00(?:[=@\t\r]|[+-](?![0-9][0-9 .]*(?:\x00|$)))")
+_TIMES = frozenset({dt.datetime, _NONE})
+
+
+def text_column(values: Sequence[str]) -> Sequence[str]:
+    """A column of texts neutralised: one search over the texts joined finds the few
+    that may look like formulas, and only those go through ``neutralise``."""
+    joined = "\x00" + "\x00".join(values)
+    if joined.count("\x00") != len(values):  # a text holding a NUL: one by one
+        return [neutralise(v) if v and v[0] in _STARTS else v for v in values]
+    found = [match.start() for match in _MAY_NEUTRALISE.finditer(joined)]
+    if not found:
+        return values
+    # Where each text's NUL is in ``joined``: its index plus the lengths before it.
+    lengths = accumulate(map(len, values), initial=0)
+    starts = list(map(operator.add, range(len(values)), lengths))
+    out = list(values)
+    for position in found:
+        index = bisect_left(starts, position)
+        out[index] = neutralise(out[index])
     return out
 
 
-def csv_write(handle: IO[bytes], header: Row, rows: Iterable[Row], tick: Tick | None = None) -> int:
-    """Write the CSV to a binary file; the number of rows (without the header)."""
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=False)
-    writer = csv.writer(text)
-    writer.writerow([cell_text(v) for v in header])
-    count = 0
+def csv_column(values: Sequence[Any]) -> Sequence[Any]:
+    """A column of a block as CSV writes it, in one pass: numbers as they are, text as
+    it is unless a cell looks like a formula, naive times without a call each."""
+    kinds = set(map(type, values))
+    if kinds <= _CSV_AS_IS:
+        return values
+    if kinds == {str}:
+        return text_column(values)
+    if kinds <= _TEXT:
+        return [neutralise(v) if v and v[0] in _STARTS else v for v in values]
+    if kinds <= _TIMES:
+        return [
+            v.isoformat(" ", "seconds") if v is not None and v.tzinfo is None else csv_cell(v)
+            for v in values
+        ]
+    return [csv_cell(v) for v in values]
+
+
+def csv_cells(row: Row) -> list[Any]:
+    """A row as CSV writes it."""
+    return [csv_cell(value) for value in row]
+
+
+def blocks_of(rows: Iterable[Row], size: int = BATCH) -> Iterator[Block]:
+    """Rows (each a sequence of cells) as blocks of ``size`` rows, column by column."""
+    batch: list[Row] = []
     for row in rows:
-        writer.writerow(csv_cells(row))
-        count += 1
-        if tick is not None and count % BATCH == 0:
-            tick(count)
-    text.flush()
-    text.detach()
-    return count
+        batch.append(row)
+        if len(batch) >= size:
+            yield list(zip(*batch, strict=True))
+            batch = []
+    if batch:
+        yield list(zip(*batch, strict=True))
 
 
-def csv_chunks(header: Row, rows: Iterable[Row], on_done: Tick | None = None) -> Iterator[bytes]:
-    """The CSV as byte chunks of about 64 kB, for a streamed response."""
+def _csv_text(writer: Any, buffer: io.StringIO, block: Block) -> str:
+    """A block as CSV text (``writer`` writes to ``buffer``, emptied here)."""
+    if block:
+        writer.writerows(zip(*map(csv_column, block), strict=True))
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def csv_chunks(
+    header: Row, blocks: Iterable[Block], on_done: Tick | None = None, tick: Tick | None = None
+) -> Iterator[bytes]:
+    """The CSV as bytes, a block of rows at a time (first the byte-order mark and the
+    header): for a streamed response, or written to a file. ``tick`` after each block,
+    ``on_done`` at the end, with the rows so far."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")
     writer.writerow([cell_text(v) for v in header])
+    yield ("\ufeff" + _csv_text(writer, buffer, [])).encode()
     count = 0
-    for row in rows:
-        writer.writerow(csv_cells(row))
-        count += 1
-        if buffer.tell() > 65_536:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    for block in blocks:
+        yield _csv_text(writer, buffer, block).encode()
+        count += len(block[0]) if block else 0
+        if tick is not None:
+            tick(count)
     if on_done is not None:
         on_done(count)
+
+
+def csv_write_blocks(
+    handle: IO[bytes], header: Row, blocks: Iterable[Block], tick: Tick | None = None
+) -> int:
+    """Write the CSV to a binary file; the number of rows (without the header)."""
+    counted = [0]
+
+    def done(count: int) -> None:
+        counted[0] = count
+
+    for data in csv_chunks(header, blocks, on_done=done, tick=tick):
+        handle.write(data)
+    return counted[0]
+
+
+def csv_write(handle: IO[bytes], header: Row, rows: Iterable[Row], tick: Tick | None = None) -> int:
+    """The same from rows."""
+    return csv_write_blocks(handle, header, blocks_of(rows), tick)
 
 
 # --- .xlsx --------------------------------------------------------------------------------
@@ -206,35 +283,89 @@ def _text(value: str) -> str:
     return f'<is><t xml:space="preserve">{value}</t></is>'
 
 
+def _cell_xml(ref: str, value: Any, style: str = "") -> str:
+    """One cell (not empty) of any kind."""
+    kind = type(value)
+    if kind is str:
+        return f'<c r="{ref}" t="inlineStr"{style}>{_text(value)}</c>'
+    if kind is bool:
+        return f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>'
+    if kind is int or kind is float or kind is Decimal:
+        return f'<c r="{ref}"{style}><v>{value}</v></c>'
+    if kind is dt.datetime:
+        moment = timezone.make_naive(value) if timezone.is_aware(value) else value
+        serial = (moment - EXCEL_EPOCH).total_seconds() / 86_400
+        return f'<c r="{ref}" s="3"><v>{serial:.10f}</v></c>'
+    if kind is dt.date:
+        serial_days = (value - EXCEL_EPOCH.date()).days
+        return f'<c r="{ref}" s="2"><v>{serial_days}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"{style}>{_text(str(value))}</c>'
+
+
 def _row_xml(number: int, row: Row, letters: list[str], style: str = "") -> str:
-    cells = []
-    for letter, value in zip(letters, row, strict=False):
-        if value is None or value == "":
-            continue
-        ref = f"{letter}{number}"
-        kind = type(value)
-        if kind is str:
-            cells.append(f'<c r="{ref}" t="inlineStr"{style}>{_text(value)}</c>')  # type: ignore[arg-type]
-        elif kind is bool:
-            cells.append(f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>')
-        elif kind is int or kind is float or kind is Decimal:
-            cells.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
-        elif kind is dt.datetime:
-            moment = timezone.make_naive(value) if timezone.is_aware(value) else value
-            serial = (moment - EXCEL_EPOCH).total_seconds() / 86_400
-            cells.append(f'<c r="{ref}" s="3"><v>{serial:.10f}</v></c>')
-        elif kind is dt.date:
-            serial_days = (value - EXCEL_EPOCH.date()).days
-            cells.append(f'<c r="{ref}" s="2"><v>{serial_days}</v></c>')
-        else:
-            cells.append(f'<c r="{ref}" t="inlineStr"{style}>{_text(str(value))}</c>')
+    cells = [
+        _cell_xml(f"{letter}{number}", value, style)
+        for letter, value in zip(letters, row, strict=False)
+        if not (value is None or value == "")
+    ]
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def xlsx_write(
+_NUMBERS = frozenset({int, float, Decimal, _NONE})
+_MARKUP = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_texts(values: Sequence[str | None]) -> Sequence[str]:
+    """Text cells' XML content: neutralised, characters XML cannot hold left out,
+    escaped — each only where a cell of the column needs it."""
+    if None not in values:
+        texts: Sequence[str] = text_column(values)  # type: ignore[arg-type]
+    else:
+        texts = [neutralise(v) if v and v[0] in _STARTS else (v or "") for v in values]
+    if _MARKUP.search("".join(texts)):
+        texts = [_ILLEGAL.sub("", v).translate(_ESCAPE) for v in texts]
+    return texts
+
+
+def _xlsx_column(letter: str, first: int, values: Sequence[Any]) -> list[str]:
+    """A column of a block as cells (an empty cell as ""), rows numbered from
+    ``first``, in one pass for a column of text or of numbers."""
+    kinds = set(map(type, values))
+    numbers = range(first, first + len(values))
+    if kinds <= _TEXT:
+        return [
+            f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+            if value
+            else ""
+            for n, value, text in zip(numbers, values, _xlsx_texts(values), strict=True)
+        ]
+    if kinds <= _NUMBERS:
+        return [
+            "" if value is None else f'<c r="{letter}{n}"><v>{value}</v></c>'
+            for n, value in zip(numbers, values, strict=True)
+        ]
+    return [
+        "" if value is None or value == "" else _cell_xml(f"{letter}{n}", value)
+        for n, value in zip(numbers, values, strict=True)
+    ]
+
+
+def _block_xml(first: int, block: Block, letters: list[str]) -> str:
+    """The rows of a block, numbered from ``first``."""
+    columns = [
+        _xlsx_column(letter, first, values) for letter, values in zip(letters, block, strict=False)
+    ]
+    numbers = range(first, first + len(block[0]))
+    return "".join(
+        f'<row r="{n}">{"".join(cells)}</row>'
+        for n, cells in zip(numbers, zip(*columns, strict=True), strict=True)
+    )
+
+
+def xlsx_write_blocks(
     handle: IO[bytes],
     header: Row,
-    rows: Iterable[Row],
+    blocks: Iterable[Block],
     *,
     sheet: str = "Sheet1",
     tick: Tick | None = None,
@@ -252,20 +383,29 @@ def xlsx_write(
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
             head = [str(v) for v in header]
             part.write((SHEET_START + _row_xml(1, head, letters, ' s="1"')).encode())
-            batch: list[str] = []
-            number = 1
-            for row in rows:
-                number += 1
-                plain = [str(v) if isinstance(v, Promise) else v for v in row]
-                batch.append(_row_xml(number, plain, letters))
-                if len(batch) >= BATCH:
-                    part.write("".join(batch).encode())
-                    batch.clear()
-                    if tick is not None:
-                        tick(number - 1)
-            part.write(("".join(batch) + "</sheetData></worksheet>").encode())
-            count = number - 1
+            for block in blocks:
+                size = len(block[0]) if block else 0
+                # A block's XML is several times its cells: written BATCH rows at a time.
+                for start in range(0, size, BATCH):
+                    rows = [column[start : start + BATCH] for column in block]
+                    part.write(_block_xml(count + 2, rows, letters).encode())
+                    count += len(rows[0])
+                if tick is not None and size:
+                    tick(count)
+            part.write(b"</sheetData></worksheet>")
     return count
+
+
+def xlsx_write(
+    handle: IO[bytes],
+    header: Row,
+    rows: Iterable[Row],
+    *,
+    sheet: str = "Sheet1",
+    tick: Tick | None = None,
+) -> int:
+    """The same from rows."""
+    return xlsx_write_blocks(handle, header, blocks_of(rows), sheet=sheet, tick=tick)
 
 
 def xlsx_write_openpyxl(handle: IO[bytes], header: Row, rows: Iterable[Row]) -> int:

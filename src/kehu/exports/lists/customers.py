@@ -3,7 +3,8 @@ rule, and pool customers' contact data masked for salespeople as on the page."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -24,13 +25,16 @@ from kehu.customers.models import (
 from kehu.customers.search import search_customer_ids
 from kehu.customers.selectors import custom_field_definitions, customer_filters_from
 from kehu.exports.registry import (
+    Cells,
+    Chunk,
     Column,
     ExportList,
     Source,
     choice,
-    computed,
+    joined,
     local_time,
     plain,
+    read_fields,
     register,
     user_label,
 )
@@ -70,36 +74,51 @@ def customer_source(user: User, params: Mapping[str, str]) -> Source:
     return Source(customers, filters=recorded)
 
 
-def customer_extras(ids: list[int]) -> dict[int, dict[str, Any]]:
+def customer_extras(ids: Sequence[int]) -> dict[str, Sequence[Any]]:
     """Phones (primary first) and tags of a chunk of customers, in two queries. A chunk
     of neighbouring ids is read as an id range (a long ``IN (...)`` costs more to
     build than the rows it saves)."""
-    more: dict[int, dict[str, Any]] = {i: {"_phones": [], "_tags": []} for i in ids}
+    wanted = set(ids)
+    phones: defaultdict[int, list[str]] = defaultdict(list)
+    tags: defaultdict[int, list[str]] = defaultdict(list)
     low, high = min(ids), max(ids)
     dense = high - low < 4 * len(ids)
     where = (
         {"customer_id__gte": low, "customer_id__lte": high} if dense else {"customer_id__in": ids}
     )
-    phones = CustomerPhone.objects.filter(**where)
-    rows = phones.order_by("customer_id", "-is_primary", "id").values_list("customer_id", "number")
-    for customer_id, number in rows:
-        if customer_id in more:
-            more[customer_id]["_phones"].append(number)
-    through = Customer.tags.through.objects.filter(**where)
-    for customer_id, name in through.order_by("tag__name").values_list("customer_id", "tag__name"):
-        if customer_id in more:
-            more[customer_id]["_tags"].append(name)
-    return more
+    numbers = read_fields(
+        CustomerPhone.objects.filter(**where).order_by("customer_id", "-is_primary", "id"),
+        ["customer_id", "number"],
+    )
+    for customer_id, number in zip(numbers["customer_id"], numbers["number"], strict=True):
+        if customer_id in wanted:
+            phones[customer_id].append(number)
+    names = read_fields(
+        Customer.tags.through.objects.filter(**where).order_by("tag__name"),
+        ["customer_id", "tag__name"],
+    )
+    for customer_id, name in zip(names["customer_id"], names["tag__name"], strict=True):
+        if customer_id in wanted:
+            tags[customer_id].append(name)
+    none: tuple[str, ...] = ()
+    return {
+        "_phones": [phones.get(i, none) for i in ids],
+        "_tags": [tags.get(i, none) for i in ids],
+    }
 
 
 def _custom_column(key: str, label: str) -> Column:
-    def get(row: dict[str, Any]) -> Any:
-        value = (row["custom_fields"] or {}).get(key)
-        if isinstance(value, list):
-            return "、".join(map(str, value))
-        return value
+    def make() -> Cells:
+        def cells(chunk: Chunk) -> list[Any]:
+            out = []
+            for fields in chunk["custom_fields"]:
+                value = (fields or {}).get(key)
+                out.append("、".join(map(str, value)) if isinstance(value, list) else value)
+            return out
 
-    return computed(f"custom:{key}", label, ("custom_fields",), get, default=False)
+        return cells
+
+    return Column(f"custom:{key}", label, ("custom_fields",), make, default=False)
 
 
 def customer_columns() -> list[Column]:
@@ -107,14 +126,7 @@ def customer_columns() -> list[Column]:
         plain("id", _("编号"), "pk"),
         plain("name", _("名称")),
         choice("kind", _("类型"), CustomerKind.choices),
-        computed(
-            "phones",
-            _("电话"),
-            (),
-            lambda row: "、".join(row["_phones"]),
-            personal=True,
-            contact=True,
-        ),
+        joined("phones", _("电话"), "_phones", personal=True, contact=True),
         plain("email", _("邮箱"), personal=True, contact=True),
         plain("wechat_id", _("微信号"), personal=True, contact=True),
         plain("province", _("省份")),
@@ -129,7 +141,7 @@ def customer_columns() -> list[Column]:
         choice("income_band", _("收入水平"), IncomeBand.choices, personal=True, default=False),
         plain("interests", _("兴趣爱好"), personal=True, default=False),
         plain("notes", _("备注"), default=False),
-        computed("tags", _("标签"), (), lambda row: "、".join(row["_tags"])),
+        joined("tags", _("标签"), "_tags"),
         user_label("owner", _("负责人"), "owner"),
         plain("team", _("团队"), "team__name"),
         local_time("last_contact_at", _("最近跟进")),
