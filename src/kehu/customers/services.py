@@ -252,6 +252,12 @@ def _duplicates_check(actor: User, customer: Customer, numbers: list[str], *, al
 # --- customers ----------------------------------------------------------------------
 
 
+_NOT_CLEANED = ("owner", "team", "custom_fields", "created_by", "updated_by")
+_OPTIONAL = tuple(
+    f.name for f in Customer._meta.concrete_fields if f.blank and f.name not in _NOT_CLEANED
+)
+
+
 @dataclass
 class PreparedCustomer:
     """A customer checked by ``customer_prepare`` and not yet saved."""
@@ -329,8 +335,10 @@ def customer_prepare(
         # The one constraint (an external id once per source) holds no empty id, and
         # created_by/updated_by are the actor: no query for either per customer (an
         # import checks thousands).
+        # Fields that may be blank and were not given hold their defaults: checked
+        # once by the model's definition, not again for every customer.
         lambda: customer.full_clean(
-            exclude=["owner", "team", "custom_fields", "created_by", "updated_by"],
+            exclude=[*_NOT_CLEANED, *(name for name in _OPTIONAL if name not in fields)],
             validate_constraints=bool(customer.external_id),
         ),
         lambda: built.extend(contact_build(customer, c) for c in contacts),

@@ -6,6 +6,7 @@ numbers, full-width digits); every rule about a customer stays the customer serv
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from kehu.customers.duplicates import email_key, name_key
 from kehu.customers.models import Contact, Customer, CustomerKind, CustomerPhone
 from kehu.customers.selectors import custom_field_definitions
 from kehu.customers.services import PreparedCustomer, customer_owner_check, customer_prepare
-from kehu.imports.fields import CHOICE, DATE, LIST, PHONE, field_by_key
+from kehu.imports.fields import CHOICE, DATE, LIST, PHONE, ImportField, field_by_key
 from kehu.imports.mapping import CUSTOM_PREFIX, choice_for
 from kehu.imports.models import DuplicatePolicy, ImportJob, OwnerRule, RowOutcome
 from kehu.imports.plans import ModelValues
@@ -72,6 +73,23 @@ def _join(parts: list[str]) -> str:
     return " ".join(parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _columns(
+    headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...]
+) -> list[tuple[int, str, str, ImportField | None]]:
+    """The mapped columns of a file, looked up once: (index, header, field key or
+    custom field key, the field, None for a custom field)."""
+    targets = dict(mapping)
+    out: list[tuple[int, str, str, ImportField | None]] = []
+    for index, header in enumerate(headers):
+        key = targets.get(header, "")
+        if key.startswith(CUSTOM_PREFIX):
+            out.append((index, header, key[len(CUSTOM_PREFIX) :], None))
+        elif key and (spec := field_by_key("customers", key)) is not None:
+            out.append((index, header, key, spec))
+    return out
+
+
 def customer_row(
     mapping: dict[str, str],
     headers: list[str],
@@ -82,19 +100,14 @@ def customer_row(
     errors: dict[str, list[str]] = {}
     collected: dict[str, list[Any]] = {}
     row = CustomerRow()
-    for index, header in enumerate(headers):
-        key = mapping.get(header, "")
-        if not key:
-            continue
-        cell = cells[index] if index < len(cells) else None
+    width = len(cells)
+    for index, header, key, spec in _columns(tuple(headers), tuple(mapping.items())):
+        cell = cells[index] if index < width else None
         try:
-            if key.startswith(CUSTOM_PREFIX):
+            if spec is None:  # a custom field
                 value = cell if not isinstance(cell, str) else as_text(cell, limit=MAX_CELL)
                 if value not in (None, ""):
-                    row.custom_fields[key[len(CUSTOM_PREFIX) :]] = value
-                continue
-            spec = field_by_key("customers", key)
-            if spec is None:
+                    row.custom_fields[key] = value
                 continue
             if spec.reads == PHONE:
                 collected.setdefault(key, []).extend(as_phones(cell))
