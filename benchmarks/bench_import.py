@@ -8,7 +8,8 @@ columns, 5 % bad rows, 2 % with the phone of an existing customer), then times, 
 in a fresh process (``kehu import``, so the peak memory is the importer's own):
 
 * the dry run (``--dry-run``): read, map from the headers, check every row (its
-  checked rows kept for the run, ``kehu.imports.plans``);
+  checked rows kept for the run, ``kehu.imports.plans``); also of the same file as a
+  CSV in GBK;
 * the run (``--job``, the pages' last step): that job written in 500-row chunks —
   duplicates and owners checked again against the database, the rows not again;
 * the floor, in this process: a bare ``executemany`` of the same validated rows —
@@ -166,9 +167,14 @@ def run(args: argparse.Namespace, var: Path) -> bool:
     max_id = CustomerPhone.objects.order_by("-id").values_list("id", flat=True).first() or 1
     picks = [rng.randint(1, max_id) for _ in range(max(10, args.rows // 20))]
     existing = list(CustomerPhone.objects.filter(pk__in=picks).values_list("number", flat=True))
-    xlsx, _gbk, planted = write_files(var / "file", args.rows, existing_phones=existing)
+    xlsx, gbk, planted = write_files(var / "file", args.rows, existing_phones=existing)
     print(f"[{args.db}] {args.customers:,} loaded in {load_seconds:.0f} s; importing…", flush=True)
 
+    # The same file as CSV in GBK: its dry run (the run writes the checked plans, the
+    # same whatever the file was).
+    gbk_seconds, gbk_peak, gbk_private = _kehu(str(gbk), "--dry-run")
+    gbk_job = ImportJob.objects.order_by("-id").first()
+    assert gbk_job is not None
     dry_seconds, dry_peak, dry_private = _kehu(str(xlsx), "--dry-run")
     dry = ImportJob.objects.order_by("-id").first()
     assert dry is not None
@@ -193,6 +199,13 @@ def run(args: argparse.Namespace, var: Path) -> bool:
             "duplicate": dry.duplicate_count,
             "error": dry.error_count,
         },
+        "dry_run_gbk_csv": {
+            "seconds": round(gbk_seconds, 2),
+            "peak_mb": round(gbk_peak, 1),
+            "peak_private_mb": round(gbk_private, 1),
+            "new": gbk_job.new_count,
+            "error": gbk_job.error_count,
+        },
         "run": {
             "seconds": round(run_seconds, 2),
             "peak_mb": round(run_peak, 1),
@@ -209,6 +222,7 @@ def run(args: argparse.Namespace, var: Path) -> bool:
         "projected_to_100k": {
             "dry_run_seconds": round(dry_seconds * scale, 1),
             "run_seconds": round(run_seconds * scale, 1),
+            "dry_run_gbk_seconds": round(gbk_seconds * scale, 1),
         },
     }
     print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -225,7 +239,9 @@ def run(args: argparse.Namespace, var: Path) -> bool:
         missed.append("dry run time")
     if run_seconds * scale > TARGET_SECONDS:
         missed.append("run time")
-    if max(dry_private, run_private) > TARGET_PEAK_MB:
+    if gbk_seconds * scale > TARGET_SECONDS:
+        missed.append("GBK CSV dry run time")
+    if max(dry_private, run_private, gbk_private) > TARGET_PEAK_MB:
         missed.append("peak memory")
     if share < TARGET_SHARE:
         missed.append("share of the executemany floor")
