@@ -5,10 +5,12 @@ cells as one row at a time, masking and neutralisation included, across chunks."
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -16,7 +18,7 @@ from kehu.core.exports import neutralise
 from kehu.customers.models import Customer, CustomFieldDefinition
 from kehu.exports.lists import export_list_get
 from kehu.exports.registry import export_blocks, export_rows
-from kehu.exports.services import export_plan
+from kehu.exports.services import export_plan, export_write
 from kehu.exports.writers import (
     blocks_of,
     cell_text,
@@ -200,3 +202,20 @@ def test_a_text_column_changes_exactly_the_cells_neutralise_changes():
     for column in (texts, texts[1:], texts[2:-1], ["ok"] * 3, [*texts, "nul\x00=x", "=y"]):
         assert list(text_column(column)) == [neutralise(v) for v in column]
         assert list(csv_column(column)) == [neutralise(v) for v in column]
+
+
+def test_the_cycle_collector_is_back_on_after_an_export(org, monkeypatch):
+    make_customer(org.sales, name="甲")
+    plan = export_plan(actor=org.admin, list_key="customers", params={}, file_format="xlsx")
+    seen: list[bool] = []
+    assert export_write(plan, io.BytesIO(), tick=lambda rows: seen.append(gc.isenabled())) == 1
+    assert seen == [False] and gc.isenabled()
+
+    def broken():
+        raise RuntimeError("the database went away")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(plan, "blocks", broken)
+    with pytest.raises(RuntimeError):
+        export_write(plan, io.BytesIO())
+    assert gc.isenabled()
