@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import RESULTS, bench_database
+from benchmarks.harness import RESULTS, bench_database, run_measured_private
 
 CSV_TARGET, XLSX_TARGET, MEMORY_TARGET_MB = 30.0, 180.0, 300.0
 FLOOR_COLUMNS = (
@@ -142,30 +142,6 @@ def _check_readable(path: Path, rows: int) -> None:
     assert read == rows + 1, (read, rows)
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Run ``cmd``: its wall time (s), peak resident memory and peak anonymous
-    resident memory (MiB), polled from /proc."""
-    import subprocess
-
-    started = time.perf_counter()
-    process = subprocess.Popen(cmd, env=env)
-    status = Path(f"/proc/{process.pid}/status")
-    peak_kb = anon_kb = 0
-    while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-                elif line.startswith("RssAnon:"):
-                    anon_kb = max(anon_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, cmd)
-    return time.perf_counter() - started, peak_kb / 1024, anon_kb / 1024
-
-
 def run(args: argparse.Namespace) -> bool:
     import django
 
@@ -193,7 +169,7 @@ def run(args: argparse.Namespace) -> bool:
         cmd = [sys.executable, __file__, "--db", args.db, "--child", mode, "--out", str(out)]
         cmd += ["--openpyxl-rows", str(args.openpyxl_rows)]
         print(f"[{args.db}] {mode}…", flush=True)
-        _wall, peak_mb, anon_mb = run_measured(cmd, env=dict(os.environ))
+        _wall, peak_mb, anon_mb = run_measured_private(cmd, env=dict(os.environ))
         measured = json.loads(out.read_text())
         measured["peak_mb"] = peak_mb
         measured["anon_peak_mb"] = anon_mb
