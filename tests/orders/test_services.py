@@ -568,7 +568,7 @@ def test_the_batch_lookups_use_the_partial_unique_indexes(org, book, products):
     lookups = [
         q["sql"]
         for q in ctx.captured_queries
-        if "json_each" in q["sql"] and ("external_id IN" in q["sql"] or "sku IN" in q["sql"])
+        if "json_each" in q["sql"] and ("external_id) IN" in q["sql"] or "sku IN" in q["sql"])
     ]
     assert len(lookups) >= 3
     for sql in lookups:
