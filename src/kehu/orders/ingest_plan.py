@@ -97,7 +97,25 @@ def _product_facts(pk: int, price: Any, unit_cost: Any) -> _ProductFacts:
 # only for a query that states its WHERE term as written ("external_id <> ''" is a
 # scan of every order).
 _KEYED = "NOT (external_id = '')"
+
+
 _WITH_SKU = "NOT (sku = '')"
+
+
+def _keys_in(source: str, external_ids: Sequence[str]) -> tuple[str, list[Any]]:
+    """``(source, external_id) IN (…)``: the source paired with each external id in the
+    subquery, never ``source = %s`` on its own. PostgreSQL estimates ``source = %s``
+    from the last ANALYZE; a source it saw no rows of then (the sales typed in Kehu
+    after a bulk load, a new shop) is "one row", and it scanned every order of that
+    source, filtering the external ids: 132 ms per lookup at 100,000 such orders
+    against 0.2 ms with the pair as the index condition."""
+    keys = values_in(external_ids, "text")
+    # "SELECT unnest(…)" / "SELECT value FROM json_each(…)" with the source in front,
+    # in the same select list: a subquery around it would be pulled up by PostgreSQL
+    # and ``source = %s`` estimated on its own again.
+    assert keys.sql.startswith("SELECT ")
+    pairs = f"SELECT %s, {keys.sql.removeprefix('SELECT ')}"
+    return f"(source, external_id) IN ({pairs})", [source, *keys.params]
 
 
 def _table(model: type[models.Model]) -> str:
@@ -111,11 +129,11 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     existing: dict[tuple[str, str], _Existing] = {}
     for source, external_ids in _by_source(c.key for c in cleans).items():
         for chunk in chunks(external_ids, IN_CHUNK):
-            keys = values_in(chunk, "text")
+            keyed, params = _keys_in(source, chunk)
             rows = select_rows(
                 f"SELECT id, external_id, customer_id, content_hash FROM {_table(Order)} "
-                f"WHERE source = %s AND external_id IN ({keys.sql}) AND {_KEYED}",
-                [source, *keys.params],
+                f"WHERE {keyed} AND {_KEYED}",
+                params,
             )
             for pk, external_id, customer_id, content_hash in rows:
                 existing[(source, external_id)] = _Existing(pk, customer_id, content_hash)
@@ -151,11 +169,11 @@ def _lookups(actor: User, cleans: Sequence[_Clean]) -> _Lookups:
     wanted = {(c.key[0], c.customer_ref[1]) for c in cleans if c.customer_ref[0] != "id"}
     for source, external_ids in _by_source(wanted).items():
         for chunk in chunks(external_ids, IN_CHUNK):
-            keys = values_in(chunk, "text")
+            keyed, params = _keys_in(source, chunk)
             for pk, owner_id, team_id, external_id in select_rows(
-                f"SELECT id, owner_id, team_id, external_id FROM {table} WHERE source = %s "
-                f"AND external_id IN ({keys.sql}) AND {_KEYED} AND ({where})",
-                [source, *keys.params, *where_params],
+                f"SELECT id, owner_id, team_id, external_id FROM {table} "
+                f"WHERE {keyed} AND {_KEYED} AND ({where})",
+                [*params, *where_params],
             ):
                 customers[pk] = by_external_id[(source, external_id)] = buyer(pk, owner_id, team_id)
     return _Lookups(existing, customers, by_external_id, _products(cleans))

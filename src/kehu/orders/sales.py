@@ -96,10 +96,12 @@ def _check(actor: User, sale: Sale) -> None:
         raise ValidationError({"lines": [_("请至少添加一个商品。")]})
 
 
-@transaction.atomic
 def sale_record(*, actor: User, sale: Sale) -> Order:
     """Record a new sale; raises ``ValidationError`` (field keys as the API's:
-    ``lines.0.quantity``), ``PermissionDenied`` or the errors of ``order_upsert``."""
+    ``lines.0.quantity``), ``PermissionDenied`` or the errors of ``order_upsert``.
+
+    Not in a transaction of its own: its one write, ``order_upsert``, is one already;
+    an outer one made that a savepoint, two more round trips per sale."""
     _check(actor, sale)
     order, _outcome = order_upsert(
         actor=actor, data=_order_data(sale, MANUAL_SOURCE, sale_number())
