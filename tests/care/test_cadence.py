@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_value_app_registers_the_tier_source():
     assert cadence._tier_source is not None
-    assert cadence._tier_source.reader is latest_tiers
+    # Registered by the value app, which imports its selectors on the first call.
+    assert cadence._tier_source.reader.__module__ == "kehu.value.apps"
+    assert cadence._tier_source.reader() == latest_tiers()
     assert set(cadence_table().by_tier) == {"1", "2", "3", "4", "5"}
     assert tier_reader() is None  # nothing scored yet
     assert customer_tier(1) is None
