@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import QuerySet
+
+T = TypeVar("T")
+
 
 class PageNav:
     """Previous / next for a page object with ``page`` (1-based) and ``num_pages``."""
@@ -29,3 +36,24 @@ def pages_for(count: int, page_size: int, page: int, *, capped: bool = False) ->
     if capped:
         num_pages = max(num_pages, page + 1)
     return num_pages
+
+
+@dataclass
+class QueryPage(PageNav, Generic[T]):
+    """One page of a queryset's rows, counted."""
+
+    items: list[T]
+    page: int
+    count: int
+    num_pages: int = 1  # type: ignore[assignment]
+
+
+def query_page(rows: QuerySet[Any], page: int, page_size: int) -> QueryPage[Any] | None:
+    """Page ``page`` (1-based) of ``rows`` in their order; None past the last page (the
+    caller answers as its list does, e.g. ``PageOutOfRange``)."""
+    count = rows.count()
+    num_pages = pages_for(count, page_size, page)
+    if page < 1 or page > num_pages:
+        return None
+    offset = (page - 1) * page_size
+    return QueryPage(list(rows[offset : offset + page_size]), page, count, num_pages)
