@@ -51,7 +51,14 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--rows", type=int, default=FIGURE_ROWS)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a cProfile of each `kehu import` to this folder (times grow ~2x)",
+    )
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     with bench_database(
         args.db, pg_options=("-c shared_buffers=1GB", "-c max_wal_size=8GB")
     ) as var:
@@ -59,9 +66,16 @@ def main() -> None:
     sys.exit(0 if ok else 1)
 
 
+PROFILE: Path | None = None
+
+
 def _kehu(*args: str) -> tuple[float, float, float]:
     """Seconds, peak resident and peak private memory (MiB) of one ``kehu import``."""
     cmd = [sys.executable, "-m", "kehu.cli", "import", *args, "--user", "admin", "-v", "0"]
+    if PROFILE is not None:
+        PROFILE.mkdir(parents=True, exist_ok=True)
+        name = "_".join(Path(a).name for a in args).replace("-", "")
+        cmd[1:1] = ["-m", "cProfile", "-o", str(PROFILE / f"{name}.prof")]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return run_measured_private(cmd, env=env)
 
