@@ -8,8 +8,9 @@ columns, 5 % bad rows, 2 % with the phone of an existing customer), then times, 
 in a fresh process (``kehu import``, so the peak memory is the importer's own):
 
 * the dry run (``--dry-run``): read, map from the headers, check every row (its
-  checked rows kept for the run, ``kehu.imports.plans``); also of the same file as a
-  CSV in GBK;
+  checked rows kept for the run, ``kehu.imports.plans``; the rows' own checks in a
+  worker process per core beyond the first, ``kehu.imports.parallel``); also of the
+  same file as a CSV in GBK;
 * the run (``--job``, the pages' last step): that job written in 500-row chunks —
   duplicates and owners checked again against the database, the rows not again;
 * the floor, in this process: a bare ``executemany`` of the same validated rows —
@@ -19,7 +20,8 @@ in a fresh process (``kehu import``, so the peak memory is the importer's own):
 Prints the counts against what was planted, seconds, rows/s and peak memory, and the
 run's rate as a share of the floor's; writes benchmarks/results/import_<db>.json.
 Targets (issue 19): dry run and run each under 60 s at 100,000 rows, peak memory under
-500 MB (checked on the private memory, ``RssAnon``; the resident peak, which also counts
+500 MB (checked on the private memory of the importer and its row-checking workers,
+``Pss_Anon``; the resident peak, which also counts
 the database pages SQLite maps, is printed beside it), the run at ≥ 25 % of the floor's
 rate. At a smaller scale the figures are
 projected linearly to 100,000 rows (said so in the output). Exits non-zero when a

@@ -322,6 +322,9 @@ KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)
 # Imports: the largest file accepted (bytes); a workbook may unpack to 20 times that.
 KEHU_IMPORT_MAX_BYTES = env_int("KEHU_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# Worker processes that check a big file's rows in the dry run (kehu/imports/parallel.py);
+# -1: one per core beyond the first, 0: none (the importing process checks them).
+KEHU_IMPORT_WORKERS = env_int("KEHU_IMPORT_WORKERS", -1)
 # Messages (群发): SMS gateway "logging" (no network) or "http" (URL + HMAC secret).
 KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
 KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
