@@ -143,6 +143,8 @@ def _lines(lines: Sequence[LineInput]) -> list[OpportunityLine]:
             _add(errors, f"{prefix}.product_id", _("没有这个产品。"))
             continue
         quantity = _money(errors, f"{prefix}.quantity", line.quantity, QUANTITY_LIMIT)
+        if quantity is not None:
+            quantity = quantity.quantize(Decimal("0.001"))
         if quantity is not None and quantity <= 0:
             _add(errors, f"{prefix}.quantity", _("数量应大于 0。"))
         price = line.unit_price if line.unit_price is not None else product.price
