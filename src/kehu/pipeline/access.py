@@ -50,12 +50,16 @@ class ChangeRule:
     def __call__(self, opportunity: Opportunity) -> bool:
         if opportunity.deleted_at is not None:
             return False
-        key = (opportunity.owner_id, opportunity.team_id)
+        return self.allows(opportunity.owner_id, opportunity.team_id)
+
+    def allows(self, owner_id: int | None, team_id: int | None) -> bool:
+        """For a live opportunity with this owner and team."""
+        key = (owner_id, team_id)
         allowed = self._known.get(key)
         if allowed is None:
             # The customers' rule on a probe with the opportunity's owner and team (as
             # ``orders.ingest_plan`` asks it for a batch).
-            probe = Customer(owner_id=key[0], team_id=key[1])
+            probe = Customer(owner_id=owner_id, team_id=team_id)
             allowed = self._known[key] = can_write(self.user, probe)
         return allowed
 

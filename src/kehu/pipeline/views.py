@@ -83,8 +83,8 @@ def move_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
         return _refused(" ".join(exc.messages), 422)
     if not _htmx(request):
         return redirect("pipeline:detail", opportunity_id=opportunity.pk)
-    card = selectors.Card(opportunity, stale=False, movable=True)
-    return render(request, "pipeline/_card.html", {"card": card})
+    card = selectors.card_of(opportunity, stale=False, movable=True)
+    return render(request, "pipeline/board.html#card", {"card": card})
 
 
 def _refused(message: str, status: int) -> HttpResponse:
