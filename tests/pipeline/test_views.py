@@ -3,13 +3,16 @@ forms, won and lost, the forecast, the card on the customer page."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from kehu.orders.models import Order
-from kehu.pipeline.models import LossReason, Opportunity, PhaseChange, Status
+from kehu.pipeline.models import LossReason, Opportunity, Phase, PhaseChange, Status
+from kehu.pipeline.services import opportunity_move
 from tests.pipeline.conftest import make_opportunity
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +204,36 @@ def test_the_forecast_weighs_by_probability(client, org, deals):
     page = client.get(reverse("pipeline:forecast")).content.decode()
     # 300 × 10 % + 500 × 10 % + 800 × 10 %
     assert "¥160.00" in page and 'id="chart-forecast"' in page and "table-owners" in page
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def test_every_page_reads_in_english(org, deals, tea):
+    """No Chinese left on the pipeline's pages in English, but the user's data (names of
+    customers, opportunities, teams, products) and the language menu's own name."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.sales)
+    client.cookies["django_language"] = "en"
+    opportunity_move(
+        actor=org.sales, opportunity=deals["own"], phase=Phase.objects.get(key="solution")
+    )
+    data = {"东一", "项目", "华东", "龙井", "中文", "简体中文", "客户"}  # 客户: the brand
+    pk = deals["own"].pk
+    for url in (
+        reverse("pipeline:board"),
+        reverse("pipeline:list"),
+        reverse("pipeline:detail", args=[pk]),
+        reverse("pipeline:edit", args=[pk]),
+        reverse("pipeline:forecast"),
+        reverse("pipeline:create") + f"?customer={deals['own'].customer_id}",
+        reverse("customers:detail", args=[deals["own"].customer_id]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        if url.startswith("/customers/"):
+            card = body[body.index('id="opportunities"') :]
+            body = card[: card.index('class="kehu-card')]  # up to the next card
+        left = {word for word in CJK.findall(body) if word not in data}
+        assert not left, (url, left)

@@ -214,10 +214,10 @@ def _locked(actor: User, opportunity: Opportunity, version: int | None) -> Oppor
 
 
 def _open(opportunity: Opportunity) -> None:
-    if not opportunity.is_open:
-        raise ClosedError(
-            _("该商机已%(status)s，不能再更改阶段。") % {"status": opportunity.get_status_display()}
-        )
+    if opportunity.status == Status.WON:
+        raise ClosedError(_("该商机已赢单，不能再更改阶段。"))
+    if opportunity.status == Status.LOST:
+        raise ClosedError(_("该商机已丢单，不能再更改阶段。"))
 
 
 def _seconds_since(moment: dt.datetime, now: dt.datetime) -> int:
