@@ -11,7 +11,7 @@ fit against the ``lifetimes`` package (the ``bench`` dependency group, which
 ``make bench`` installs) and ``kehu score`` with the value pages; reading an import
 file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 customers
 into N (dry run and run against a bare executemany); saving a sale from the sale form
-beside the bare INSERTs of the order.
+beside the bare INSERTs of the order; the opportunities board and moving a card.
 """
 
 from __future__ import annotations
@@ -74,6 +74,10 @@ def main() -> None:
             "--customers",
             str(args.customers),
         ]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    # The opportunities board and moving a card (issue 20): 10,000 open, a board of 500.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_pipeline.py"), "--db", db]
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0

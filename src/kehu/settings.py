@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "kehu.followups",
     "kehu.complaints",
     "kehu.surveys",
+    "kehu.pipeline",
     "kehu.messaging",
     "kehu.care",
     "kehu.lifecycle",
@@ -330,6 +331,8 @@ KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
 KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
 KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
 KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
+# Opportunities (商机) untouched this many days are flagged to their owner (a task).
+KEHU_OPPORTUNITY_STALE_DAYS = env_int("KEHU_OPPORTUNITY_STALE_DAYS", 14)
 
 # --- Exports ----------------------------------------------------------------------
 # An export of more rows than this runs as a job (a progress page, then a download link

@@ -15,6 +15,7 @@ urlpatterns = [
     path("complaints/", include("kehu.complaints.urls")),
     path("surveys/", include("kehu.surveys.urls")),
     path("care/", include("kehu.care.urls")),
+    path("pipeline/", include("kehu.pipeline.urls")),
     path("lifecycle/", include("kehu.lifecycle.urls")),
     path("value/", include("kehu.value.urls")),
     path("messages/", include("kehu.messaging.urls")),

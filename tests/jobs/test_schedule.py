@@ -32,6 +32,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
     assert schedules == {
         "reminders": Every(1),
         "pool_reclaim": DailyAt(2, 0),
+        "pipeline_stale": DailyAt(2, 30),
         "dedupe_scan": DailyAt(3, 0),
         "jobruns_prune": DailyAt(4, 0),
         "messages_send": Every(1),
@@ -201,6 +202,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "exports_expire",
         "survey_deliveries",
         "pool_reclaim",
+        "pipeline_stale",
         "dedupe_scan",
         "lifecycle_analytics",
         "jobruns_prune",

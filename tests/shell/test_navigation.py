@@ -53,6 +53,7 @@ NOT_IN_NAV = {
     "orders:quick_product": "the quick sale (htmx: the product)",
     "orders:categories": "the products page's button",
     "orders:category_create": "the categories page (POST)",
+    "pipeline:create": "the customer page's opportunities card",
 }
 
 

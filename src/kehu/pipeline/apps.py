@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PipelineConfig(AppConfig):
+    name = "kehu.pipeline"
+    label = "pipeline"
+    verbose_name = _("商机")
+
+    def ready(self) -> None:
+        from kehu.customers.merge import register_relation
+        from kehu.pipeline.models import Opportunity
+
+        # A merge moves the merged customer's opportunities to the survivor.
+        register_relation(Opportunity)
+
+        from kehu.core.events import subscribe
+        from kehu.pipeline.services import opportunities_touch
+
+        # A touch logged with the customer is activity on its open opportunities.
+        subscribe("interaction_logged", "pipeline.touch", opportunities_touch)
+
+        from kehu.pipeline import texts
+
+        texts.register()
