@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from kehu.leads.models import DisqualifyReason, Lead
-from kehu.leads.services import lead_create
+from kehu.leads.services import BY_RULE, lead_create
 
 
-def make_lead(actor: Any, owner: Any = None, **data: Any) -> Lead:
+def make_lead(actor: Any, owner: Any = BY_RULE, **data: Any) -> Lead:
     fields = {"name": "李雷", "phone": "13800138000", **data}
     lead, _created = lead_create(actor=actor, data=fields, owner=owner)
     return lead

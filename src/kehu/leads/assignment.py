@@ -28,6 +28,7 @@ from kehu.accounts.selectors import users_assignable_by
 from kehu.core.errors import ConflictError
 from kehu.customers.access import visibility_q
 from kehu.customers.ownership import (
+    JUST_CLAIMED,
     OwnershipError,
     claims_serialise,
     idle_since,
@@ -39,6 +40,7 @@ from kehu.leads.models import (
     OPEN_STATUSES,
     AssignmentMode,
     Lead,
+    LeadEvent,
     LeadEventKind,
     LeadSettings,
     RegionRoute,
@@ -231,6 +233,12 @@ def lead_pool_claim(*, actor: User, lead_id: int) -> Lead:
         raise PermissionDenied
     lead = Lead.objects.alive().filter(visibility_q(actor), pk=lead_id).first()
     if lead is None:
+        if LeadEvent.objects.filter(
+            lead_id=lead_id, kind=LeadEventKind.CLAIM, at__gte=timezone.now() - JUST_CLAIMED
+        ).exists():
+            # Someone claimed it a moment ago (it was in the pool, so the actor saw it):
+            # say so rather than "not found".
+            raise OwnershipError(_("该线索刚刚被他人领取。"), details={"reason": "taken"})
         raise Http404
     if lead.owner_id == actor.pk:
         raise OwnershipError(_("该线索已经是您的。"), details={"reason": "already_yours"})
