@@ -130,3 +130,21 @@ def test_an_inactive_member_gets_no_leads(org):
     _mode(org, AssignmentMode.ROUND_ROBIN, org.west)
     owners = {make_lead(None, phone=f"1380013{8300 + i}").owner for i in range(4)}
     assert gone not in owners
+
+
+def test_the_command_assigns_and_reclaims(org):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    waiting = make_lead(org.admin, None)
+    _mode(org, AssignmentMode.ROUND_ROBIN, org.west)
+    out = StringIO()
+    call_command("leads", "assign", stdout=out)
+    assert "assigned: 1" in out.getvalue()
+    waiting.refresh_from_db()
+    assert waiting.owner is not None
+    Lead.objects.filter(pk=waiting.pk).update(claimed_at=timezone.now() - dt.timedelta(days=9))
+    out = StringIO()
+    call_command("leads", "reclaim", stdout=out)
+    assert "returned to pool: 1" in out.getvalue()
