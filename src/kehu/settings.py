@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "kehu.value",
     "kehu.imports",
     "kehu.exports",
+    "kehu.leads",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]
@@ -317,6 +318,9 @@ LOGGING = {
 
 # --- Kehu -----------------------------------------------------------------------
 KEHU_DEFAULT_REGION = env_str("KEHU_DEFAULT_REGION", "CN")
+# The public lead form (kehu/leads/public.py): submissions per client address and minute,
+# counted in the database (every web process sees the same counts).
+KEHU_LEAD_FORM_RATE = env_int("KEHU_LEAD_FORM_RATE", 10)
 KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)

@@ -23,6 +23,7 @@ from kehu.care.access import can_edit_rules
 from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.exports.access import can_admin_exports, can_export
 from kehu.imports.access import can_import
+from kehu.leads.access import can_edit_lead_settings
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
@@ -67,6 +68,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.CUSTOMERS, "imports:list", _("导入"), can_import),
     Entry(Group.CUSTOMERS, "exports:records", _("导出记录"), can_export),
+    Entry(Group.SALES, "leads:list", _("线索")),
+    Entry(Group.SALES, "leads:pool", _("线索池")),
     Entry(Group.SALES, "pipeline:board", _("商机看板")),
     Entry(Group.SALES, "pipeline:list", _("商机列表")),
     Entry(Group.SALES, "orders:list", _("订单")),
@@ -89,6 +92,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SETTINGS, "care:rules", _("关怀规则"), can_edit_rules),
     Entry(Group.SETTINGS, "care:festivals", _("节日"), can_edit_rules),
     Entry(Group.SETTINGS, "exports:settings", _("导出权限"), can_admin_exports),
+    Entry(Group.SETTINGS, "leads:settings", _("线索设置"), can_edit_lead_settings),
     Entry(Group.SETTINGS, "admin:index", _("系统管理"), can_open_django_admin),
 )
 
