@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "kehu.imports",
     "kehu.exports",
     "kehu.leads",
+    "kehu.channels",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]

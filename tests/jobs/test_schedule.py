@@ -209,6 +209,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "lifecycle_analytics",
         "jobruns_prune",
         "value_score",
+        "channel_summaries",
         "lifecycle_daily",
         "care_agenda",
         "survey_order_triggers",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.care.access import can_edit_rules
+from kehu.channels.access import can_view_channels
 from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.exports.access import can_admin_exports, can_export
 from kehu.imports.access import can_import
@@ -83,6 +84,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SERVICE, "surveys:list", _("满意度调查")),
     Entry(Group.ANALYTICS, "lifecycle:analytics", _("生命周期分析")),
     Entry(Group.ANALYTICS, "pipeline:forecast", _("销售预测")),
+    Entry(Group.ANALYTICS, "channels:compare", _("渠道对比"), can_view_channels),
     Entry(Group.ANALYTICS, "value:dashboard", _("客户价值"), can_view_dashboard),
     Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
     Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
