@@ -79,6 +79,11 @@ def main() -> None:
     for db in ("sqlite", "postgres"):
         cmd = [sys.executable, str(HERE / "bench_pipeline.py"), "--db", db]
         failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Channels compared and the funnel (issue 20): nightly rows plus the live path.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_channels.py"), "--db", db]
+        cmd += ["--customers", str(args.customers)]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0
     # Import (issue 19): reading workbooks (openpyxl against calamine) and CSV.
