@@ -98,6 +98,14 @@ def test_openapi_document(db, web):
         "/api/v1/customers/{customer_id}/flags/{key}",
         "/api/v1/lifecycle/models/{key}/apply",
         "/api/v1/lifecycle/models/{key}/apply/{run_id}",
+        "/api/v1/opportunities",
+        "/api/v1/opportunities/{opportunity_id}",
+        "/api/v1/opportunities/{opportunity_id}/phase",
+        "/api/v1/opportunities/{opportunity_id}/won",
+        "/api/v1/opportunities/{opportunity_id}/lost",
+        "/api/v1/pipeline/phases",
+        "/api/v1/pipeline/loss-reasons",
+        "/api/v1/analytics/forecast",
     }
     batch = spec["components"]["schemas"]["BatchIn"]["properties"]["orders"]
     assert batch["items"] == {"$ref": "#/components/schemas/OrderIn"}

@@ -205,3 +205,25 @@ def test_activity_clears_the_flag_and_a_new_quiet_period_flags_again(org, book, 
     _age(deals["own"], 30)
     assert opportunities_flag_stale(days=14).flagged == 1
     assert Task.objects.count() == 2
+
+
+def test_a_merge_moves_the_opportunities_to_the_survivor(org, book, deals):
+    from kehu.customers.merge import customer_merge
+
+    customer_merge(actor=org.admin, survivor_id=book["own"].pk, other_id=book["other"].pk)
+    assert Opportunity.objects.get(pk=deals["other"].pk).customer_id == book["own"].pk
+
+
+def test_changing_the_lines_keeps_a_given_amount_and_fills_a_missing_one(org, book, tea):
+    from kehu.pipeline.services import LineInput
+
+    deal = make_opportunity(org.sales, book["own"], amount=Decimal("999"))
+    lines = [LineInput(tea.pk, Decimal(2))]
+    deal = opportunity_update(
+        actor=org.sales, opportunity=deal, version=deal.version, data={}, lines=lines
+    )
+    assert deal.amount == Decimal("999") and deal.lines.count() == 1
+    deal = opportunity_update(
+        actor=org.sales, opportunity=deal, version=deal.version, data={"amount": None}, lines=lines
+    )
+    assert deal.amount == Decimal("200.00")

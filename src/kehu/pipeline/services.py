@@ -308,7 +308,7 @@ def opportunity_update(
         for line in made_lines:
             line.opportunity = locked
         OpportunityLine.objects.bulk_create(made_lines)
-        if "amount" not in fields and made_lines:
+        if locked.amount is None and made_lines:
             locked.amount = sum((line.amount for line in made_lines), Decimal("0.00"))
     if owner is not None and owner.pk != locked.owner_id:
         locked.owner = _owner(actor, owner, locked.customer)
