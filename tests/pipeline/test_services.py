@@ -227,3 +227,16 @@ def test_changing_the_lines_keeps_a_given_amount_and_fills_a_missing_one(org, bo
         actor=org.sales, opportunity=deal, version=deal.version, data={"amount": None}, lines=lines
     )
     assert deal.amount == Decimal("200.00")
+
+
+def test_a_transferred_customer_takes_its_open_opportunities_along(org, book, deals):
+    from kehu.customers.ownership import customer_transfer
+
+    closed = make_opportunity(org.sales, book["own"], amount=Decimal("10"))
+    opportunity_lose(actor=org.sales, opportunity=closed, reason=LossReason.objects.first())
+    customer_transfer(
+        actor=org.admin, customer_ids=[book["own"].pk], to_user=org.west_sales, reason="调岗"
+    )
+    moved = Opportunity.objects.get(pk=deals["own"].pk)
+    assert moved.owner == org.west_sales and moved.team == org.west
+    assert Opportunity.objects.get(pk=closed.pk).owner == org.sales  # history stays
