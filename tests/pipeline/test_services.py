@@ -240,3 +240,13 @@ def test_a_transferred_customer_takes_its_open_opportunities_along(org, book, de
     moved = Opportunity.objects.get(pk=deals["own"].pk)
     assert moved.owner == org.west_sales and moved.team == org.west
     assert Opportunity.objects.get(pk=closed.pk).owner == org.sales  # history stays
+
+
+def test_the_demo_fills_the_board(org, book, tea):
+    from kehu.pipeline.demo import demo_pipeline
+
+    made = demo_pipeline(seed=1)
+    assert made["opportunities"] == Opportunity.objects.count() >= 3
+    assert not Order.objects.exists()  # nothing won: the demo's orders stay its own
+    for deal in Opportunity.objects.select_related("customer"):
+        assert deal.owner_id == deal.customer.owner_id
