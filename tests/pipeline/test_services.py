@@ -205,3 +205,48 @@ def test_activity_clears_the_flag_and_a_new_quiet_period_flags_again(org, book, 
     _age(deals["own"], 30)
     assert opportunities_flag_stale(days=14).flagged == 1
     assert Task.objects.count() == 2
+
+
+def test_a_merge_moves_the_opportunities_to_the_survivor(org, book, deals):
+    from kehu.customers.merge import customer_merge
+
+    customer_merge(actor=org.admin, survivor_id=book["own"].pk, other_id=book["other"].pk)
+    assert Opportunity.objects.get(pk=deals["other"].pk).customer_id == book["own"].pk
+
+
+def test_changing_the_lines_keeps_a_given_amount_and_fills_a_missing_one(org, book, tea):
+    from kehu.pipeline.services import LineInput
+
+    deal = make_opportunity(org.sales, book["own"], amount=Decimal("999"))
+    lines = [LineInput(tea.pk, Decimal(2))]
+    deal = opportunity_update(
+        actor=org.sales, opportunity=deal, version=deal.version, data={}, lines=lines
+    )
+    assert deal.amount == Decimal("999") and deal.lines.count() == 1
+    deal = opportunity_update(
+        actor=org.sales, opportunity=deal, version=deal.version, data={"amount": None}, lines=lines
+    )
+    assert deal.amount == Decimal("200.00")
+
+
+def test_a_transferred_customer_takes_its_open_opportunities_along(org, book, deals):
+    from kehu.customers.ownership import customer_transfer
+
+    closed = make_opportunity(org.sales, book["own"], amount=Decimal("10"))
+    opportunity_lose(actor=org.sales, opportunity=closed, reason=LossReason.objects.first())
+    customer_transfer(
+        actor=org.admin, customer_ids=[book["own"].pk], to_user=org.west_sales, reason="调岗"
+    )
+    moved = Opportunity.objects.get(pk=deals["own"].pk)
+    assert moved.owner == org.west_sales and moved.team == org.west
+    assert Opportunity.objects.get(pk=closed.pk).owner == org.sales  # history stays
+
+
+def test_the_demo_fills_the_board(org, book, tea):
+    from kehu.pipeline.demo import demo_pipeline
+
+    made = demo_pipeline(seed=1)
+    assert made["opportunities"] == Opportunity.objects.count() >= 3
+    assert not Order.objects.exists()  # nothing won: the demo's orders stay its own
+    for deal in Opportunity.objects.select_related("customer"):
+        assert deal.owner_id == deal.customer.owner_id

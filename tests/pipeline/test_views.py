@@ -237,3 +237,20 @@ def test_every_page_reads_in_english(org, deals, tea):
             body = card[: card.index('class="kehu-card')]  # up to the next card
         left = {word for word in CJK.findall(body) if word not in data}
         assert not left, (url, left)
+
+
+def test_the_lists_queries_do_not_grow_with_its_rows(
+    client, org, book, django_assert_max_num_queries
+):
+    for index in range(30):
+        make_opportunity(org.sales, book["own"], name=f"单{index}", amount=Decimal(index))
+    client.force_login(org.sales)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("pipeline:list"))
+    assert response.content.decode().count('class="fw-semibold"') == 25  # a page
+
+
+def test_the_customer_card_lists_only_what_the_user_sees(client, org, book, deals):
+    client.force_login(org.manager)  # sees the east team's, on a customer of theirs
+    page = client.get(reverse("customers:detail", args=[book["own"].pk])).content.decode()
+    assert deals["own"].name in page and 'id="opportunities"' in page

@@ -14,11 +14,13 @@ class PipelineConfig(AppConfig):
         # A merge moves the merged customer's opportunities to the survivor.
         register_relation(Opportunity)
 
-        from kehu.core.events import subscribe
-        from kehu.pipeline.services import opportunities_touch
+        from kehu.core.events import subscribe, subscribe_many
+        from kehu.pipeline.services import opportunities_follow_owner, opportunities_touch
 
         # A touch logged with the customer is activity on its open opportunities.
         subscribe("interaction_logged", "pipeline.touch", opportunities_touch)
+        # A customer changing hands takes the previous owner's open opportunities along.
+        subscribe_many("owner_changed", "pipeline.follow_owner", opportunities_follow_owner)
 
         from kehu.pipeline import texts
 

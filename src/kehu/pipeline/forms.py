@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import User
+from kehu.accounts.models import Team, User
 from kehu.accounts.selectors import teams_visible_to, users_assignable_by, users_visible_to
 from kehu.orders.models import PaymentStatus, Product
 from kehu.pipeline.models import LossReason, Opportunity, Phase, Status
@@ -48,7 +48,7 @@ class ScopeForm(StyledForm):
         label=_("负责人"), required=False, queryset=User.objects.none(), empty_label=_("全部负责人")
     )
     team = forms.ModelChoiceField(
-        label=_("团队"), required=False, queryset=User.objects.none(), empty_label=_("全部团队")
+        label=_("团队"), required=False, queryset=Team.objects.none(), empty_label=_("全部团队")
     )
 
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:

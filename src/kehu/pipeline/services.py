@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.core.dates import business_date_check
 from kehu.core.errors import ConflictError, KehuError
-from kehu.core.events import CustomerEvent
+from kehu.core.events import CustomerEvent, CustomerEvents
 from kehu.customers.models import Customer
 from kehu.orders.models import Channel, Order, PaymentStatus, Product
 from kehu.orders.sales import Sale, SaleLine, sale_record
@@ -308,7 +309,7 @@ def opportunity_update(
         for line in made_lines:
             line.opportunity = locked
         OpportunityLine.objects.bulk_create(made_lines)
-        if "amount" not in fields and made_lines:
+        if locked.amount is None and made_lines:
             locked.amount = sum((line.amount for line in made_lines), Decimal("0.00"))
     if owner is not None and owner.pk != locked.owner_id:
         locked.owner = _owner(actor, owner, locked.customer)
@@ -457,3 +458,34 @@ def opportunities_touch(event: CustomerEvent) -> None:
     Opportunity.objects.filter(
         customer_id=event.customer_id, status=Status.OPEN, deleted_at__isnull=True
     ).update(last_activity_at=timezone.now())
+
+
+FOLLOW_CHUNK = 500
+
+
+def opportunities_follow_owner(event: CustomerEvents) -> None:
+    """``owner_changed``: customers changed hands (claimed, transferred, reclaimed). The
+    previous owner's open opportunities on them go to the new owner and their team, as
+    the open tasks do; nothing moves to the pool (whoever had them keeps them)."""
+    to_user_id = event.data.get("to_user_id")
+    if to_user_id is None:
+        return
+    new_owner = User.objects.filter(pk=to_user_id).first()
+    if new_owner is None:
+        return
+    previous: dict[int, int | None] = event.data.get("previous_owner_ids") or {}
+    for start in range(0, len(event.customer_ids), FOLLOW_CHUNK):
+        by_owner: dict[int, list[int]] = {}
+        for customer_id in event.customer_ids[start : start + FOLLOW_CHUNK]:
+            owner_id = previous.get(customer_id)
+            if owner_id is not None and owner_id != to_user_id:
+                by_owner.setdefault(owner_id, []).append(customer_id)
+        for owner_id, owned in by_owner.items():
+            Opportunity.objects.filter(
+                customer_id__in=owned, owner_id=owner_id, status=Status.OPEN
+            ).update(
+                owner_id=to_user_id,
+                team_id=new_owner.team_id,
+                version=F("version") + 1,
+                updated_at=timezone.now(),
+            )

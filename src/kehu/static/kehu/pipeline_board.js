@@ -38,8 +38,12 @@
             }
           });
           card.addEventListener("htmx:responseError", function (e) {
+            var xhr = e.detail.xhr;
+            var plain = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0;
             from.insertBefore(card, from.children[index] || null);
-            status(board.getAttribute("data-error-label") + (e.detail.xhr.responseText || e.detail.xhr.status).toString().slice(0, 200));
+            // The service's reason (a plain-text answer), else "not yours to change" (404/403 pages).
+            status(board.getAttribute("data-error-label") +
+              (plain ? xhr.responseText.slice(0, 200) : board.getAttribute("data-refused-label")));
           }, {once: true});
         }
       });
