@@ -80,6 +80,23 @@ def _submit(port: int, token: str, number: int) -> tuple[int, float]:
     return status, (time.perf_counter() - started) * 1000
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the gunicorn master and its workers so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -203,7 +220,9 @@ def main() -> None:
         )
         try:
             _wait_for(port, server)
+            cpu_before = _cpu_seconds(server.pid)
             result = load(port, args.rate, args.seconds, args.clients)
+            server_cpu = _cpu_seconds(server.pid) - cpu_before
             flooded = flood(port)
         finally:
             server.terminate()
@@ -232,6 +251,9 @@ def main() -> None:
         "duplicates": duplicates,
         "flood_429": refused,
         "flood_accepted": bot_leads,
+        "server_cpu_ms_per_submission": server_cpu * 1000 / max(1, result["sent"]),
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"lead_form_{args.db}.json").write_text(json.dumps(summary, indent=2))
@@ -242,6 +264,12 @@ def main() -> None:
     print(
         f"{'latency p50/p95/p99':>24}: {result['p50_ms']:.1f} / {result['p95_ms']:.1f} / "
         f"{result['p99_ms']:.1f} ms (latest start {result['max_late_ms']:.0f} ms behind)"
+    )
+    cpu_ms = summary["server_cpu_ms_per_submission"]
+    print(
+        f"{'server CPU':>24}: {cpu_ms:.2f} ms per submission "
+        f"(≈ {1000 / cpu_ms:.0f}/s per idle core; {os.cpu_count()} cores, "
+        f"load average {summary['load_average_1m']:.1f} during the run)"
     )
     print(f"{'leads stored':>24}: {summary['stored']:,} (planned {result['planned']:,})")
     print(f"{'lost / duplicated':>24}: {lost} / {duplicates}")
