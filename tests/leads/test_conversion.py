@@ -30,7 +30,7 @@ def test_conversion_makes_a_customer_and_keeps_the_history(org):
     customer = done.customer
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONVERTED and lead.customer == customer
-    assert customer.lead == lead  # the customer's lead_id
+    assert list(customer.leads.all()) == [lead]  # the customer's lead_id
     assert customer.kind == "company" and customer.name == "佛山乐炼餐饮管理有限公司"
     assert customer.owner == org.sales and customer.primary_phone == lead.phone
     assert customer.contacts.get().name == "陈小姐"
@@ -79,6 +79,21 @@ def test_convert_into_an_existing_customer(org):
     done = lead_convert(actor=org.sales, lead=lead, into=existing)
     assert done.customer == existing and not done.created_customer
     assert not StageChange.objects.filter(customer=existing).exists()
+    # A second enquiry of the same customer converts into it too.
+    second = qualified(org, name="又来了", phone="13600136002")
+    lead_convert(actor=org.sales, lead=second, into=existing)
+    assert set(existing.leads.all()) == {lead, second}
+
+
+def test_a_merge_moves_the_leads_to_the_survivor(org):
+    from kehu.customers.merge import customer_merge
+
+    lead = qualified(org, phone="13600136003")
+    merged = lead_convert(actor=org.sales, lead=lead).customer
+    survivor = make_customer(org.sales, name="留下的")
+    customer_merge(actor=org.admin, survivor_id=survivor.pk, other_id=merged.pk)
+    lead.refresh_from_db()
+    assert lead.customer == survivor
 
 
 def test_an_opportunity_is_refused_until_the_pipeline_registers_its_maker(org):

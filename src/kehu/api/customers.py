@@ -7,6 +7,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
@@ -129,10 +130,15 @@ class CustomerPageOut(Schema):
 
 
 def lead_ids_of(customer_ids: list[int]) -> dict[int, int]:
-    """Customer id → the id of the lead it was converted from (one query per page)."""
+    """Customer id → the id of the (first) lead it was converted from, one query."""
     if not customer_ids:
         return {}
-    rows = Lead.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
+    rows = (
+        Lead.objects.filter(customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("customer_id", "first")
+    )
     return {customer_id: lead_id for customer_id, lead_id in rows if customer_id is not None}
 
 

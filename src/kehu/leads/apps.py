@@ -8,6 +8,12 @@ class LeadsConfig(AppConfig):
     verbose_name = _("线索")
 
     def ready(self) -> None:
+        from kehu.customers.merge import register_relation
+        from kehu.leads.models import Lead
+
+        # A merge moves the merged customer's leads (and so their history) to the survivor.
+        register_relation(Lead)
+
         from kehu.customers.timeline import register_timeline_source
         from kehu.leads.timeline import attempt_events, lead_events
 

@@ -2,8 +2,8 @@
 service (``customer_create``: the same checks, duplicate detection and audit as a
 customer typed by hand), or is linked to a customer that already exists. The lead
 keeps its history — its events and contact attempts show on the customer's timeline
-(``timeline``) — and its id on the customer (``customer.lead``, the API's
-``lead_id``). The new customer enters the first stage of every active lifecycle
+(``timeline``) — and its id on the customer (``customer.leads``; the API's
+``lead_id`` is the first). The new customer enters the first stage of every active lifecycle
 model, with the conversion as the reason.
 
 An opportunity (商机) may be opened in the same transaction: the pipeline app
@@ -113,8 +113,6 @@ def lead_convert(
     if into is not None:
         if not can_write(actor, into) or into.deleted_at is not None:
             raise PermissionDenied
-        if Lead.objects.filter(customer=into).exists():
-            raise ValidationError({"customer": [_("该客户已关联了另一条线索。")]})
         customer, created = into, False
     else:
         data, contacts = _customer_data(lead)

@@ -134,14 +134,16 @@ class Lead(TimeStampedModel):
     )
     qualify_note = models.CharField(_("说明"), max_length=500, blank=True)
     qualified_at = models.DateTimeField(null=True, blank=True)
-    # Conversion: the customer the lead became (the customer's ``lead_id``).
-    customer = models.OneToOneField(
+    # Conversion: the customer the lead became (the customer's ``lead_id``: its first
+    # lead). Several leads may end in one customer — a second enquiry converted into the
+    # existing customer, or two customers merged (the merge moves their leads).
+    customer = models.ForeignKey(
         Customer,
         verbose_name=_("客户"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="lead",
+        related_name="leads",
     )
     converted_at = models.DateTimeField(null=True, blank=True)
     # Idempotency: an external system's id (API), or the public form's client token.

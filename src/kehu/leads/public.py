@@ -19,49 +19,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.leads.models import FormHit, Lead
 from kehu.leads.services import lead_create
 
 PUBLIC_FIELDS = ("name", "phone", "company", "province", "city", "notes")
-KEEP_WINDOWS = dt.timedelta(hours=1)
 
 
 def form_rate_allow(
     client: str, *, now: dt.datetime | None = None, limit: int | None = None
 ) -> bool:
     """Count one submission of ``client`` in the current minute; False once the minute
-    already had ``limit``. Two processes counting at once both count (one UPDATE or an
-    INSERT that loses to the other's and then UPDATEs)."""
+    already had ``limit``. One statement (an upsert), so racing processes each count:
+    the database serialises them on the row. Old minutes are dropped by the daily job
+    (``tasks``), not here: the form's hot path writes one row per client and minute."""
     limit = settings.KEHU_LEAD_FORM_RATE if limit is None else limit
     moment = now or timezone.now()
     window = moment.replace(second=0, microsecond=0)
-    key = (client or "unknown")[:64]
-    with transaction.atomic():
-        counted = FormHit.objects.filter(client=key, window=window, count__lt=limit).update(
-            count=F("count") + 1
+    table = connection.ops.quote_name(FormHit._meta.db_table)
+    client_column, window_column, count_column = (
+        connection.ops.quote_name(name) for name in ("client", "window", "count")
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({client_column}, {window_column}, {count_column}) "
+            f"VALUES (%s, %s, 1) ON CONFLICT ({client_column}, {window_column}) "
+            f"DO UPDATE SET {count_column} = {table}.{count_column} + 1 "
+            f"RETURNING {count_column}",
+            [(client or "unknown")[:64], connection.ops.adapt_datetimefield_value(window)],
         )
-        if counted:
-            return True
-        if FormHit.objects.filter(client=key, window=window).exists():
-            return False
-        if limit <= 0:
-            return False
-        try:
-            with transaction.atomic():
-                FormHit.objects.create(client=key, window=window, count=1)
-        except IntegrityError:
-            return bool(
-                FormHit.objects.filter(client=key, window=window, count__lt=limit).update(
-                    count=F("count") + 1
-                )
-            )
-        # The client's first submission this minute: forget its old minutes.
-        FormHit.objects.filter(client=key, window__lt=window - KEEP_WINDOWS).delete()
-        return True
+        (count,) = cursor.fetchone()
+    return int(count) <= limit
 
 
 @dataclass
@@ -84,15 +74,14 @@ def lead_submit_public(
     form); a bot's (honeypot) is answered as a success and dropped."""
     if honeypot.strip():
         return Submission(lead=None, created=False)
-    if client_token:
-        repeated = Lead.objects.filter(client_token=client_token[:64]).first()
-        if repeated is not None:
-            return Submission(lead=repeated, created=False)
-    if not form_rate_allow(client):
-        return Submission(lead=None, created=False, refused="rate")
     fields = {name: data.get(name, "") for name in PUBLIC_FIELDS}
     fields["source_channel"] = source_channel
     if campaign_id:
         fields["campaign_id"] = campaign_id
-    lead, created = lead_create(actor=None, data=fields, client_token=client_token)
+    # One transaction (one write lock on SQLite) for the count and the lead. A repeated
+    # token counts as a submission too: a double click is two.
+    with transaction.atomic():
+        if not form_rate_allow(client):
+            return Submission(lead=None, created=False, refused="rate")
+        lead, created = lead_create(actor=None, data=fields, client_token=client_token)
     return Submission(lead=lead, created=created)

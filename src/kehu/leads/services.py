@@ -32,9 +32,9 @@ from kehu.leads.models import (
 )
 from kehu.leads.verification import (
     customer_duplicates,
-    customers_with_phone,
     lead_duplicates,
     lead_phone_clean,
+    phone_duplicate_counts,
     phone_verdict,
 )
 from kehu.messaging.models import Campaign
@@ -118,8 +118,7 @@ def _verify_cheap(lead: Lead) -> None:
     verdict = phone_verdict(lead.phone, lead.province)
     lead.phone_check = verdict.check
     lead.phone_region = verdict.region
-    lead.duplicate_customers = customers_with_phone(lead.phone)
-    lead.duplicate_leads = Lead.objects.alive().filter(phone=lead.phone).exclude(pk=lead.pk).count()
+    lead.duplicate_customers, lead.duplicate_leads = phone_duplicate_counts(lead.phone, lead.pk)
 
 
 @transaction.atomic

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.customers.duplicates import Candidate, duplicate_candidates
-from kehu.customers.models import CustomerKind, CustomerPhone
+from kehu.customers.models import Customer, CustomerKind, CustomerPhone
 from kehu.customers.phones import phone_normalize
 from kehu.leads.models import Lead, PhoneCheck
 
@@ -141,11 +142,21 @@ def lead_duplicates(lead: Lead) -> list[Lead]:
     return list(Lead.objects.alive().filter(match).exclude(pk=lead.pk).order_by("-id")[:20])
 
 
-def customers_with_phone(e164: str) -> int:
-    """Live customers with this number: the check a public submission affords."""
-    return (
-        CustomerPhone.objects.filter(number=e164, customer__deleted_at__isnull=True)
-        .values("customer_id")
-        .distinct()
-        .count()
-    )
+def phone_duplicate_counts(e164: str, lead_id: int | None) -> tuple[int, int]:
+    """Live customers and other live leads with this number, in one statement: the
+    check a public submission affords on its hot path (the full one, with names and
+    what the reader may see, is ``lead_verify``)."""
+    customers = Customer._meta.db_table
+    phones = CustomerPhone._meta.db_table
+    leads = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(DISTINCT p.customer_id) FROM {phones} p "
+            f"JOIN {customers} c ON c.id = p.customer_id AND c.deleted_at IS NULL "
+            f"WHERE p.number = %s), "
+            f"(SELECT COUNT(*) FROM {leads} WHERE phone = %s AND deleted_at IS NULL "
+            f"AND id <> %s)",
+            [e164, e164, lead_id or 0],
+        )
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1])
