@@ -45,6 +45,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "value_score": DailyAt(4, 0),
         "exports_expire": Every(10),
         "lead_reclaim": DailyAt(2, 15),
+        "channel_summaries": DailyAt(4, 30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -203,8 +204,8 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "exports_expire",
         "survey_deliveries",
         "pool_reclaim",
-        "pipeline_stale",
         "lead_reclaim",
+        "pipeline_stale",
         "dedupe_scan",
         "lifecycle_analytics",
         "jobruns_prune",

@@ -3,7 +3,7 @@ last months (``channel_months_refresh``), and the same sums for the records crea
 since, which the pages add live (``channel_sums``).
 
 A customer counts in the month it was created (in the business's time zone), under its
-source channel, the campaign of the lead it came from, and its team: whether it has
+source channel, the campaign of the (first) lead it came from, and its team: whether it has
 bought (its first purchase's amount), its predicted value (the latest value run's CLV)
 and whether it bought again. A lead counts in the month it came in, under its own
 channel, campaign and team, with how far it went: verified, qualified, converted, its
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kehu.channels.models import ChannelMonth, ChannelSummaryRun
@@ -85,13 +85,15 @@ def _customer_rows(customers: QuerySet[Customer]) -> Iterable[tuple[Any, ...]]:
     first = _purchases().order_by("ordered_at", "id").values("total")[:1]
     second = _purchases().order_by("ordered_at", "id").values("pk")[1:2]
     clv = CustomerValue.objects.filter(customer_id=OuterRef("pk"), run_id=run.pk if run else 0)
+    # A customer several leads became counts under the campaign of the first.
+    first_lead = Lead.objects.filter(customer_id=OuterRef("pk")).order_by("converted_at", "id")
     return (
         customers.filter(deleted_at__isnull=True, merged_into__isnull=True)
         .annotate(
             first_total=Subquery(first),
             again=Exists(second),
             value=Subquery(clv.values("clv")[:1]),
-            campaign=F("lead__campaign_id"),
+            campaign=Subquery(first_lead.values("campaign_id")[:1]),
         )
         .values_list(
             "created_at", "source_channel", "campaign", "team_id", "first_total", "again", "value"
