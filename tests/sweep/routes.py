@@ -165,6 +165,12 @@ REGISTRY: dict[str, Kind] = {
         insider="sales",
         pool=lambda w: w.pool_complaint,
     ),
+    # Channel costs: admins and managers only; the others are refused whatever the id.
+    "cost_id": Kind(
+        "channel cost",
+        lambda w: w.channel_cost,
+        ("sales", "east_sales2", "west_sales", "service", "analyst"),
+    ),
     # An opportunity: its owner's and team's, like a customer (tests/pipeline).
     "opportunity_id": Kind("opportunity", lambda w: w.opportunity, OTHER_SALES, insider="sales"),
     # Everyone reads incidents (only the complaints they may see are listed).

@@ -28,6 +28,7 @@ from django.utils import timezone
 from kehu.accounts.models import Role, Team, User
 from kehu.accounts.services import token_create
 from kehu.care.models import CadenceRule, CareRule, Festival, RuleKind
+from kehu.channels.models import ChannelCost
 from kehu.complaints.services import complaint_create, incident_create
 from kehu.customers.models import Contact, Customer, DuplicatePair, Tag
 from kehu.customers.ownership import pool_release
@@ -295,6 +296,9 @@ def _sales(world: World) -> None:
         },
     )
     o["product_category"] = category_create(actor=admin, name="Tea")
+    o["channel_cost"] = ChannelCost.objects.create(
+        channel="website", month=dt.date(2026, 1, 1), amount=Decimal("100")
+    )
     line = (LineData(quantity=Decimal("2"), product_id=o["product"].pk),)
     o["order"] = _order(sales, o["customer"], "A-1001", days_ago=40, lines=line)
     _order(sales, o["customer"], "A-1002", days_ago=10, lines=line)
