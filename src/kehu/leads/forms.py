@@ -7,9 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.customers.models import SourceChannel
 from kehu.leads.models import AssignmentMode, AttemptOutcome, DisqualifyReason, LeadStatus
 from kehu.leads.selectors import LeadFilters
+from kehu.messaging.access import campaigns_q
 from kehu.messaging.models import Campaign
 
 INPUT = {"class": "form-control"}
@@ -50,11 +52,11 @@ class LeadForm(forms.Form):
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         campaign = self.fields["campaign"]
         assert isinstance(campaign, forms.ModelChoiceField)
-        campaign.queryset = Campaign.objects.order_by("-created_at")
+        campaign.queryset = Campaign.objects.filter(campaigns_q(actor)).order_by("-created_at")
 
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("campaign", "version")}
