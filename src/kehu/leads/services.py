@@ -68,7 +68,12 @@ class LeadStateError(KehuError):
     status = 409
 
 
-def _clean(data: Mapping[str, Any], allowed: tuple[str, ...], actor: User | None) -> dict[str, Any]:
+def _clean(
+    data: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    actor: User | None,
+    current_campaign: int | None = None,
+) -> dict[str, Any]:
     unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
@@ -78,6 +83,8 @@ def _clean(data: Mapping[str, Any], allowed: tuple[str, ...], actor: User | None
         if key == "campaign_id":
             if value in (None, ""):
                 cleaned[key] = None
+            elif current_campaign is not None and int(value) == current_campaign:
+                cleaned[key] = current_campaign  # kept as it was, seen or not
             elif not _campaigns(actor).filter(pk=int(value)).exists():
                 errors["campaign"] = [_("没有这个营销活动。")]
             else:
@@ -203,7 +210,7 @@ def lead_update(*, actor: User, lead: Lead, data: Mapping[str, Any], version: in
         raise PermissionDenied
     if lead.status == LeadStatus.CONVERTED:
         raise LeadStateError(_("已转化的线索不能修改，请修改对应的客户。"))
-    fields = _clean(data, EDIT_FIELDS, actor)
+    fields = _clean(data, EDIT_FIELDS, actor, lead.campaign_id)
     draft = Lead(**{**{f: getattr(lead, f) for f in EDIT_FIELDS}, **fields})
     draft.full_clean(
         exclude=["owner", "team", "campaign", "created_by", "updated_by", "status"],

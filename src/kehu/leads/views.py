@@ -145,7 +145,9 @@ def lead_edit_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         "campaign": lead.campaign_id,
         "version": lead.version,
     }
-    form = LeadForm(request.POST or None, initial=initial, actor=actor)
+    form = LeadForm(
+        request.POST or None, initial=initial, actor=actor, current_campaign=lead.campaign_id
+    )
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         try:
