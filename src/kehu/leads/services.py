@@ -114,18 +114,18 @@ def _campaigns(actor: User | None) -> QuerySet[Campaign]:
 
 def _existing(fields: Mapping[str, Any], client_token: str) -> Lead | None:
     """The lead this create repeats: the same client token, or the same external id
-    of the same source."""
+    of the same source. (The ids first: a new submission, the common case, reads one
+    column of one index.)"""
+    found: list[int] = []
     if client_token:
-        found = Lead.objects.filter(client_token=client_token).first()
-        if found is not None:
-            return found
-    if fields.get("external_id"):
-        return (
+        found = list(Lead.objects.filter(client_token=client_token).values_list("pk", flat=True))
+    if not found and fields.get("external_id"):
+        found = list(
             Lead.objects.alive()
             .filter(source=fields.get("source", ""), external_id=fields["external_id"])
-            .first()
+            .values_list("pk", flat=True)
         )
-    return None
+    return Lead.objects.get(pk=found[0]) if found else None
 
 
 def _verify_cheap(lead: Lead) -> None:
