@@ -147,3 +147,26 @@ def test_a_converted_lead_cannot_be_qualified_or_called(org):
         lead_qualify(actor=org.sales, lead=lead, qualified=True)
     with pytest.raises(LeadStateError):
         attempt_log(actor=org.sales, lead=lead, outcome="connected")
+
+
+def test_a_lead_names_only_a_campaign_its_actor_sees_and_keeps_its_own(org):
+    from kehu.messaging.models import Campaign
+
+    theirs = Campaign.objects.create(
+        name="West sale",
+        channel="sms",
+        body="x",
+        created_by=org.west_sales,
+        created_at=timezone.now(),
+    )
+    with pytest.raises(ValidationError) as error:
+        make_lead(org.sales, org.sales, campaign_id=theirs.pk)
+    assert "campaign" in error.value.message_dict
+    lead = make_lead(org.admin, org.sales, campaign_id=theirs.pk)
+    changed = lead_update(
+        actor=org.sales,
+        lead=lead,
+        data={"campaign_id": theirs.pk, "city": "杭州"},
+        version=lead.version,
+    )
+    assert changed.campaign_id == theirs.pk and changed.city == "杭州"

@@ -224,6 +224,13 @@ REGISTRY: dict[str, Kind] = {
     "record_id": EXPORT_RECORD,
     "export_id": EXPORT_RECORD,
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
+    # Leads follow their owner and team like customers; the pool's are everyone's who
+    # may claim. Their settings (reasons, region routes): admins only.
+    "lead_id": Kind(
+        "lead", lambda w: w.lead, OTHER_SALES, insider="sales", pool=lambda w: w.pool_lead
+    ),
+    "leads:reason_id": Kind("disqualification reason", lambda w: w.lead_reason, NOT_ADMINS),
+    "leads:route_id": Kind("region route", lambda w: w.lead_route, NOT_ADMINS),
 }
 
 # Routes with their own access rule, not "the record's owner and their managers".

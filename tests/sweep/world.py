@@ -192,6 +192,7 @@ def build_world(*, full: bool = False) -> World:
     _marketing(world)
     _settings(world)
     _pool(world)
+    _leads(world)
     if full:
         from kehu.care.services import agenda_build
         from kehu.value.services import score_run
@@ -578,3 +579,28 @@ def own_order(world: World, role: str) -> Order:
             world.users["admin"], customer, f"OWN-{role}", days_ago=5, lines=line
         )
     return world.objects[key]
+
+
+def _leads(world: World) -> None:
+    """A lead ``sales`` owns (called once), one in the lead pool, a disqualification
+    reason and a region route."""
+    from kehu.accounts.models import User as _User
+    from kehu.leads.assignment import region_route_save
+    from kehu.leads.models import DisqualifyReason
+    from kehu.leads.services import attempt_log, lead_create
+
+    admin, sales = world.users["admin"], world.users["sales"]
+    o = world.objects
+    o["lead"], _created = lead_create(
+        actor=sales,
+        data={"name": "Lena Lead", "phone": "+8613800000031", "company": "Lead Works"},
+        owner=sales,
+    )
+    attempt_log(actor=sales, lead=o["lead"], outcome="connected", note="Interested")
+    o["pool_lead"], _created = lead_create(
+        actor=admin, data={"name": "Paul Pool", "phone": "+8613800000032"}, owner=None
+    )
+    o["lead_reason"] = DisqualifyReason.objects.create(name="No budget", position=1)
+    o["lead_route"] = region_route_save(
+        actor=admin, province="Zhejiang", city="", user=_User.objects.get(pk=sales.pk)
+    )

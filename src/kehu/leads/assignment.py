@@ -91,6 +91,9 @@ def _by_region(province: str, city: str) -> User | None:
 def lead_route(lead: Lead) -> User | None:
     """The owner the rules give a new lead; None: the lead pool. Round-robin locks the
     settings row until the transaction ends, so racing creates take turns."""
+    modes = list(LeadSettings.objects.order_by("pk").values_list("mode", flat=True)[:1])
+    if not modes or modes[0] == AssignmentMode.POOL:
+        return None  # the default: no lock, no row read beyond the mode
     settings = lead_settings(for_update=True)
     if settings.mode == AssignmentMode.ROUND_ROBIN:
         return _round_robin(settings)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.customers.models import SourceChannel
 from kehu.leads.models import AssignmentMode, AttemptOutcome, DisqualifyReason, LeadStatus
 from kehu.leads.selectors import LeadFilters
+from kehu.messaging.access import campaigns_q
 from kehu.messaging.models import Campaign
 
 INPUT = {"class": "form-control"}
@@ -50,11 +53,17 @@ class LeadForm(forms.Form):
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actor: User, current_campaign: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         campaign = self.fields["campaign"]
         assert isinstance(campaign, forms.ModelChoiceField)
-        campaign.queryset = Campaign.objects.order_by("-created_at")
+        # The campaigns the actor sees, and the lead's own (set by someone else).
+        seen = (
+            campaigns_q(actor) | Q(pk=current_campaign) if current_campaign else campaigns_q(actor)
+        )
+        campaign.queryset = Campaign.objects.filter(seen).order_by("-created_at")
 
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("campaign", "version")}

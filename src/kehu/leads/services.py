@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,7 @@ from kehu.leads.verification import (
     phone_duplicate_counts,
     phone_verdict,
 )
+from kehu.messaging.access import campaigns_q
 from kehu.messaging.models import Campaign
 
 
@@ -67,7 +68,12 @@ class LeadStateError(KehuError):
     status = 409
 
 
-def _clean(data: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+def _clean(
+    data: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    actor: User | None,
+    current_campaign: int | None = None,
+) -> dict[str, Any]:
     unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationError({key: _("未知字段。") for key in sorted(unknown)})
@@ -77,7 +83,9 @@ def _clean(data: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
         if key == "campaign_id":
             if value in (None, ""):
                 cleaned[key] = None
-            elif not Campaign.objects.filter(pk=int(value)).exists():
+            elif current_campaign is not None and int(value) == current_campaign:
+                cleaned[key] = current_campaign  # kept as it was, seen or not
+            elif not _campaigns(actor).filter(pk=int(value)).exists():
                 errors["campaign"] = [_("没有这个营销活动。")]
             else:
                 cleaned[key] = int(value)
@@ -97,20 +105,27 @@ def _clean(data: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     return cleaned
 
 
+def _campaigns(actor: User | None) -> QuerySet[Campaign]:
+    """The campaigns a lead may name: those the actor may see (a campaign they may not
+    see answers like one that does not exist); the public form names any."""
+    rows = Campaign.objects.all()
+    return rows if actor is None else rows.filter(campaigns_q(actor))
+
+
 def _existing(fields: Mapping[str, Any], client_token: str) -> Lead | None:
     """The lead this create repeats: the same client token, or the same external id
-    of the same source."""
+    of the same source. (The ids first: a new submission, the common case, reads one
+    column of one index.)"""
+    found: list[int] = []
     if client_token:
-        found = Lead.objects.filter(client_token=client_token).first()
-        if found is not None:
-            return found
-    if fields.get("external_id"):
-        return (
+        found = list(Lead.objects.filter(client_token=client_token).values_list("pk", flat=True))
+    if not found and fields.get("external_id"):
+        found = list(
             Lead.objects.alive()
             .filter(source=fields.get("source", ""), external_id=fields["external_id"])
-            .first()
+            .values_list("pk", flat=True)
         )
-    return None
+    return Lead.objects.get(pk=found[0]) if found else None
 
 
 def _verify_cheap(lead: Lead) -> None:
@@ -137,7 +152,7 @@ def lead_create(
     ``BY_RULE`` (the assignment rules: round-robin, by region, or the pool)."""
     if actor is not None and not can_create_lead(actor):
         raise PermissionDenied
-    fields = _clean(data, CREATE_FIELDS)
+    fields = _clean(data, CREATE_FIELDS, actor)
     if "phone" not in fields:
         raise ValidationError({"phone": [_("请填写电话。")]})
     token = (client_token or "").strip()[:64]
@@ -195,7 +210,7 @@ def lead_update(*, actor: User, lead: Lead, data: Mapping[str, Any], version: in
         raise PermissionDenied
     if lead.status == LeadStatus.CONVERTED:
         raise LeadStateError(_("已转化的线索不能修改，请修改对应的客户。"))
-    fields = _clean(data, EDIT_FIELDS)
+    fields = _clean(data, EDIT_FIELDS, actor, lead.campaign_id)
     draft = Lead(**{**{f: getattr(lead, f) for f in EDIT_FIELDS}, **fields})
     draft.full_clean(
         exclude=["owner", "team", "campaign", "created_by", "updated_by", "status"],

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -104,7 +104,7 @@ def reason_toggle_view(request: HttpRequest, reason_id: int) -> HttpResponse:
     actor = _admin(request)
     reason = DisqualifyReason.objects.filter(pk=reason_id).first()
     if reason is None:
-        raise PermissionDenied
+        raise Http404
     reason_save(actor=actor, name=reason.name, reason=reason, is_active=not reason.is_active)
     return redirect("leads:settings")
 
@@ -131,6 +131,7 @@ def route_add_view(request: HttpRequest) -> HttpResponse:
 def route_delete_view(request: HttpRequest, route_id: int) -> HttpResponse:
     actor = _admin(request)
     route = RegionRoute.objects.filter(pk=route_id).first()
-    if route is not None:
-        region_route_delete(actor=actor, route=route)
+    if route is None:
+        raise Http404
+    region_route_delete(actor=actor, route=route)
     return redirect("leads:settings")

@@ -118,7 +118,7 @@ def lead_create_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     if not can_create_lead(actor):
         raise PermissionDenied
-    form = LeadForm(request.POST or None)
+    form = LeadForm(request.POST or None, actor=actor)
     by_rule = request.POST.get("by_rule") == "on" and can_assign_leads(actor)
     if request.method == "POST" and form.is_valid():
         try:
@@ -145,7 +145,9 @@ def lead_edit_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         "campaign": lead.campaign_id,
         "version": lead.version,
     }
-    form = LeadForm(request.POST or None, initial=initial)
+    form = LeadForm(
+        request.POST or None, initial=initial, actor=actor, current_campaign=lead.campaign_id
+    )
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         try:
