@@ -42,7 +42,7 @@ def form_rate_allow(
     client_column, window_column, count_column = (
         connection.ops.quote_name(name) for name in ("client", "window", "count")
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({client_column}, {window_column}, {count_column}) "
             f"VALUES (%s, %s, 1) ON CONFLICT ({client_column}, {window_column}) "
