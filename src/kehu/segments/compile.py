@@ -1,0 +1,376 @@
+"""A condition of the rule language as one SQL boolean over the customer table.
+
+``compiled(condition, context)`` gives ``(sql, params)`` that reads the outer
+``customers_customer`` row (Django's alias for ``Customer``), so it filters a
+Customer queryset as it is: ``.filter(RawSQL(sql, params, BooleanField()))`` — the
+same fragment counts, pages and samples, under the reader's visibility filter.
+
+Semantics are those of ``rules.holds``: a comparison with an unknown fact does not
+hold, and ``not`` inverts. Every leaf is therefore two-valued in SQL — ``(x IS NOT NULL
+AND x > %s)`` is FALSE, never NULL, when ``x`` is unknown — so ``NOT`` inverts as in
+Python (a three-valued ``NOT (NULL > 5)`` would drop the row).
+
+Where each fact is read:
+
+* the profile: the customer's own columns; age from the birthday;
+* ``days_since_*`` and ``stage_days``: the time column against a cut-off computed here
+  (``floor((now − t) / day) ≥ k`` ⇔ ``t ≤ now − k days``), so an index or a plain
+  comparison serves, and no date arithmetic differs between SQLite and PostgreSQL;
+* order facts: ``CustomerFacts`` (refreshed nightly; see models);
+* value facts: the latest good scoring run's ``CustomerValue`` row;
+* complaints, satisfaction, tags, flags, the stage in a model: live subqueries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from kehu.complaints.models import Complaint
+from kehu.complaints.models import Status as ComplaintStatus
+from kehu.core.sql import datetime_adapter
+from kehu.customers.models import Customer
+from kehu.lifecycle import rules as rulebook
+from kehu.lifecycle.facts import SEVERE
+from kehu.lifecycle.models import CustomerFlag, CustomerStage
+from kehu.segments.models import STORED_FACTS, CustomerFacts
+from kehu.surveys.models import Satisfaction
+from kehu.value.models import CustomerValue
+
+DAY = dt.timedelta(days=1)
+Sql = tuple[str, list[Any]]
+TRUE, FALSE = "(1 = 1)", "(1 = 0)"
+
+# Profile facts: the customer's column.
+PROFILE_COLUMNS = {
+    "province": "province",
+    "city": "city",
+    "industry": "industry",
+    "customer_kind": "kind",
+    "gender": "gender",
+    "income_band": "income_band",
+    "company_size": "company_size",
+    "channel": "source_channel",
+}
+# Value facts: the column of the run's ``CustomerValue`` row.
+VALUE_COLUMNS = {
+    "rfm_score": "rfm_score",
+    "tier": "tier",
+    "p_alive": "p_alive",
+    "clv": "clv",
+    "churn_risk": "risk",
+    "rfm_segment": "rfm_segment",
+    "value_group": "segment",
+}
+RFM_SCORES = {"rfm_r": "r", "rfm_f": "f", "rfm_m": "m"}
+
+
+@dataclass
+class Context:
+    """What a compilation reads besides the condition: the time, the scoring run and
+    the ids of what leaves name by key (stages, tags and flags that exist now)."""
+
+    now: dt.datetime
+    run_id: int | None = None
+    bins: int = 5
+    models: dict[str, int] = field(default_factory=dict)  # model key → id
+    stages: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, stage) → id
+    tags: dict[str, int] = field(default_factory=dict)  # name → id
+    flags: dict[str, int] = field(default_factory=dict)  # key → id
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate(self.now)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def customer_ref() -> str:
+    return f"{_q(Customer._meta.db_table)}.{_q('id')}"
+
+
+def _when(value: dt.datetime) -> Any:
+    return datetime_adapter()(value)
+
+
+def _day(value: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+# --- whole-number facts read through a time column ----------------------------------------
+
+
+def _cut_compare(column: str, op: str, number: float, cut: Callable[[int], Any]) -> Sql:
+    """``n op number`` for a whole number ``n`` that grows as ``column`` lies further
+    back: ``n ≥ k`` ⇔ ``column ≤ cut(k)``. ``column`` known is checked by the caller."""
+    low, high = math.ceil(number), math.floor(number)
+
+    def at_least(k: int) -> Sql:
+        return f"{column} <= %s", [cut(k)]
+
+    def below(k: int) -> Sql:
+        return f"{column} > %s", [cut(k)]
+
+    if op == ">=":
+        return at_least(low)
+    if op == ">":
+        return at_least(high + 1)
+    if op == "<":
+        return below(low)
+    if op == "<=":
+        return below(high + 1)
+    if low != high:  # == / != a fraction: never / always (for a known value)
+        return (FALSE, []) if op == "==" else (TRUE, [])
+    (a, pa), (b, pb) = at_least(low), below(low + 1)
+    if op == "==":
+        return f"({a} AND {b})", pa + pb
+    return f"NOT ({a} AND {b})", pa + pb
+
+
+class _Compiler:
+    def __init__(self, context: Context) -> None:
+        self.c = context
+        self.customer = customer_ref()
+        self.table = _q(Customer._meta.db_table)
+
+    # Scalar subqueries: one value per customer (NULL when unknown).
+    def stored(self, column: str) -> str:
+        return (
+            f"(SELECT f.{_q(column)} FROM {_q(CustomerFacts._meta.db_table)} f "
+            f"WHERE f.{_q('customer_id')} = {self.customer})"
+        )
+
+    def value(self, expression: str) -> Sql:
+        if self.c.run_id is None:
+            return "NULL", []
+        return (
+            f"(SELECT {expression} FROM {_q(CustomerValue._meta.db_table)} v "
+            f"WHERE v.{_q('run_id')} = %s AND v.{_q('customer_id')} = {self.customer})",
+            [self.c.run_id],
+        )
+
+    def complaints(self, severe: bool) -> Sql:
+        levels = ", ".join(f"'{level}'" for level in SEVERE)
+        extra = f" AND k.{_q('severity')} IN ({levels})" if severe else ""
+        return (
+            f"(SELECT COUNT(*) FROM {_q(Complaint._meta.db_table)} k "
+            f"WHERE k.{_q('customer_id')} = {self.customer} "
+            f"AND k.{_q('status')} <> '{ComplaintStatus.CLOSED}' "
+            f"AND k.{_q('received_at')} <= %s{extra})",
+            [_when(self.c.now)],
+        )
+
+    def satisfaction(self, column: str) -> Sql:
+        return (
+            f"(SELECT s.{_q(column)} FROM {_q(Satisfaction._meta.db_table)} s "
+            f"WHERE s.{_q('customer_id')} = {self.customer} AND s.{_q('slot')} = 'latest' "
+            f"AND s.{_q('answered_at')} <= %s)",
+            [_when(self.c.now)],
+        )
+
+    def number(self, name: str) -> Sql | None:
+        """A number fact as a scalar expression (None: read through a time column)."""
+        if name in STORED_FACTS:
+            return self.stored(name), []
+        if name in RFM_SCORES:
+            # Scaled to 1..5 as the value app does (``ceil(score × 5 / bins)``).
+            sql, params = self.value(f"((v.{_q(RFM_SCORES[name])} * 5 + %s - 1) / %s)")
+            return sql, [self.c.bins, self.c.bins, *params] if params else []
+        if name in VALUE_COLUMNS:
+            return self.value(f"v.{_q(VALUE_COLUMNS[name])}")
+        if name in ("open_complaints", "open_severe_complaints"):
+            return self.complaints(name == "open_severe_complaints")
+        if name in ("latest_csat", "latest_nps"):
+            return self.satisfaction("csat" if name == "latest_csat" else "nps")
+        return None
+
+    # Facts that are whole days (or years) since a time: (known test, column, cut-off).
+    def timed(self, name: str, model: str | None) -> tuple[Sql, str, Callable[[int], Any]]:
+        now = self.c.now
+
+        def days(k: int) -> Any:
+            return _when(now - k * DAY)
+
+        if name == "days_since_created":
+            column = f"{self.table}.{_q('created_at')}"
+            return (TRUE, []), column, days
+        if name == "days_since_last_interaction":
+            column = f"{self.table}.{_q('last_contact_at')}"
+            return (f"({column} IS NOT NULL AND {column} <= %s)", [_when(now)]), column, days
+        if name in ("days_since_first_order", "days_since_last_order"):
+            column = self.stored(
+                "first_order_at" if name == "days_since_first_order" else "last_order_at"
+            )
+            return (f"{column} IS NOT NULL", []), column, days
+        if name == "age":
+            column = f"{self.table}.{_q('birthday')}"
+            today = self.c.today
+
+            def years(k: int) -> Any:
+                return _day(_years_before(today, k))
+
+            return (f"({column} IS NOT NULL AND {column} <= %s)", [_day(today)]), column, years
+        raise KeyError(name)
+
+    def stage_exists(self, model: str, extra: str = "", params: list[Any] | None = None) -> Sql:
+        model_id = self.c.models.get(model)
+        if model_id is None:
+            return FALSE, []
+        return (
+            f"EXISTS (SELECT 1 FROM {_q(CustomerStage._meta.db_table)} st "
+            f"WHERE st.{_q('customer_id')} = {self.customer} "
+            f"AND st.{_q('model_id')} = %s{extra})",
+            [model_id, *(params or [])],
+        )
+
+    # --- leaves -------------------------------------------------------------------------
+
+    def leaf(self, leaf: Mapping[str, Any]) -> Sql:
+        fact = rulebook.FACTS[leaf["fact"]]
+        op, value, model = leaf["op"], leaf.get("value"), leaf.get("model")
+        if fact.name == "stage":
+            return self.stage_leaf(str(model), op, value)
+        if fact.name == "stage_days":
+            return self.stage_days_leaf(str(model), op, value)
+        if fact.kind == rulebook.SET:
+            return self.set_leaf(fact.name, op, str(value))
+        if fact.kind == rulebook.TEXT:
+            if fact.name in VALUE_COLUMNS:
+                expression, params = self.value(f"v.{_q(VALUE_COLUMNS[fact.name])}")
+            else:
+                expression, params = f"{self.table}.{_q(PROFILE_COLUMNS[fact.name])}", []
+            known = f"({expression} IS NOT NULL AND {expression} <> '')"
+            if op == "known":
+                return known, params + params
+            if op == "unknown":
+                return f"NOT {known}", params + params
+            compare = "=" if op == "is" else "<>"
+            return f"({known} AND {expression} {compare} %s)", params * 3 + [value]
+        number = self.number(fact.name)
+        if number is None:
+            return self.timed_leaf(fact.name, op, value, model)
+        expression, params = number
+        known = f"{expression} IS NOT NULL"
+        if op == "known":
+            return known, params
+        if op == "unknown":
+            return f"NOT ({known})", params
+        if isinstance(value, dict):
+            return self.relative(expression, params, op, value)
+        return (
+            f"({known} AND {expression} {op_sql(op)} %s)",
+            params + params + [float(value or 0)],
+        )
+
+    def relative(self, left: str, params: list[Any], op: str, value: Mapping[str, Any]) -> Sql:
+        other = self.number(str(value["fact"]))
+        assert other is not None, "refused by segment_errors"
+        right, right_params = other
+        return (
+            f"({left} IS NOT NULL AND {right} IS NOT NULL AND {left} {op_sql(op)} {right} * %s)",
+            params + right_params + params + right_params + [float(value["times"])],
+        )
+
+    def timed_leaf(self, name: str, op: str, value: Any, model: str | None) -> Sql:
+        assert not isinstance(value, dict), "refused by segment_errors"
+        (known, known_params), column, cut = self.timed(name, model)
+        if op == "known":
+            return known, known_params
+        if op == "unknown":
+            return f"NOT {known}", known_params
+        compare, params = _cut_compare(column, op, float(value), cut)
+        return f"({known} AND {compare})", known_params + params
+
+    def set_leaf(self, name: str, op: str, value: str) -> Sql:
+        if name == "tags":
+            table = Customer.tags.through._meta.db_table
+            found, column = self.c.tags.get(value), "tag_id"
+        else:
+            table = CustomerFlag._meta.db_table
+            found, column = self.c.flags.get(value), "flag_id"
+        if found is None:
+            exists = FALSE
+            params: list[Any] = []
+        else:
+            exists = (
+                f"EXISTS (SELECT 1 FROM {_q(table)} t "
+                f"WHERE t.{_q('customer_id')} = {self.customer} AND t.{_q(column)} = %s)"
+            )
+            params = [found]
+        return (exists if op == "has" else f"NOT {exists}"), params
+
+    def stage_leaf(self, model: str, op: str, value: Any) -> Sql:
+        if op == "known":
+            return self.stage_exists(model)
+        if op == "unknown":
+            sql, params = self.stage_exists(model)
+            return f"NOT {sql}", params
+        stage_id = self.c.stages.get((model, str(value)))
+        if stage_id is None:  # refused by segment_errors; no customer is in it
+            return (FALSE, []) if op == "is" else self.stage_exists(model)
+        compare = "=" if op == "is" else "<>"
+        return self.stage_exists(model, f" AND st.{_q('stage_id')} {compare} %s", [stage_id])
+
+    def stage_days_leaf(self, model: str, op: str, value: Any) -> Sql:
+        if op in ("known", "unknown"):
+            sql, params = self.stage_exists(model)
+            return (sql if op == "known" else f"NOT {sql}"), params
+        assert not isinstance(value, dict), "refused by segment_errors"
+        now = self.c.now
+        compare, params = _cut_compare(
+            f"st.{_q('since')}", op, float(value), lambda k: _when(now - k * DAY)
+        )
+        return self.stage_exists(model, f" AND {compare}", params)
+
+    def node(self, condition: Mapping[str, Any]) -> Sql:
+        for group, joiner in (("all", " AND "), ("any", " OR ")):
+            if group in condition:
+                parts = [self.node(child) for child in condition[group]]
+                return (
+                    "(" + joiner.join(sql for sql, _p in parts) + ")",
+                    [p for _s, params in parts for p in params],
+                )
+        if "not" in condition:
+            sql, params = self.node(condition["not"])
+            return f"(NOT {sql})", params
+        return self.leaf(condition)
+
+
+def op_sql(op: str) -> str:
+    return {"==": "=", "!=": "<>"}.get(op, op)
+
+
+def scalar(name: str) -> bool:
+    """Whether a number fact has a scalar expression (may be compared relatively)."""
+    return (
+        name in STORED_FACTS
+        or name in RFM_SCORES
+        or name in VALUE_COLUMNS
+        or name
+        in (
+            "open_complaints",
+            "open_severe_complaints",
+            "latest_csat",
+            "latest_nps",
+        )
+    )
+
+
+def compiled(condition: Mapping[str, Any], context: Context) -> Sql:
+    """``condition`` (already validated, for segments) as a SQL boolean with params."""
+    return _Compiler(context).node(condition)
