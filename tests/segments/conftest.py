@@ -15,6 +15,7 @@ from kehu.lifecycle.models import CustomerFlag, CustomerStage, Flag, LifecycleMo
 from kehu.segments.refresh import facts_refresh
 from kehu.surveys.models import Satisfaction
 from kehu.value.services import score_run
+from tests.api.conftest import as_user  # noqa: F401 (the API tests here use it)
 from tests.conftest import Org
 from tests.value.factories import population
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from kehu.accounts.models import User
 from kehu.core.paging import QueryPage, query_page
 from kehu.customers.access import visibility_q
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.selectors import PageOutOfRange
 from kehu.segments.access import segments_visible_to
 from kehu.segments.audience import rule_errors, rule_filter, segment_q
@@ -40,7 +40,15 @@ def segment_count(user: User, segment: Segment) -> int:
 
 
 def segment_page(user: User, segment: Segment, page: int = 1) -> QueryPage[Customer]:
-    rows = members(user, segment).select_related("owner").order_by("-pk")
+    rows = (
+        members(user, segment)
+        .select_related("owner", "team")
+        .prefetch_related(
+            Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "id")),
+            "tags",
+        )
+        .order_by("-pk")
+    )
     found = query_page(rows, page, settings.KEHU_PAGE_SIZE)
     if found is None:
         raise PageOutOfRange
