@@ -11,7 +11,8 @@ fit against the ``lifetimes`` package (the ``bench`` dependency group, which
 ``make bench`` installs) and ``kehu score`` with the value pages; reading an import
 file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 customers
 into N (dry run and run against a bare executemany); saving a sale from the sale form
-beside the bare INSERTs of the order.
+beside the bare INSERTs of the order; counting a 5-condition segment beside a
+hand-written SQL count of it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def main() -> None:
         ("bench_score.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         # Data in and out (issue 19).
         ("bench_export.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        # Segments (issue 20): a 5-condition count beside hand-written SQL.
+        ("bench_segments.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
     ):
         for db in dbs:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]

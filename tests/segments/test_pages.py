@@ -86,8 +86,19 @@ def test_refused_roles(org: Org) -> None:
     assert Client().get("/segments/").status_code == 302
 
 
-def test_ready_made_segments_are_listed_in_english(org: Org) -> None:
-    client = client_for(org.analyst)
-    page = client.get("/segments/", headers={"Accept-Language": "en"})
-    assert page.status_code == 200
-    assert "重要价值客户" in page.content.decode()
+def test_the_pages_read_in_english(org: Org) -> None:
+    make_customer(org.sales, name="佛山甲", city="佛山")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.admin)
+    client.cookies["django_language"] = "en"
+    listed = client.get("/segments/").content.decode()
+    assert "Segments" in listed and "重要价值客户" in listed  # a ready-made name is data
+    assert "R score ≥ 3" in listed
+    builder = client.get("/segments/new/").content.decode()
+    assert "New segment" in builder and "Shared with" in builder
+    preview = client.post("/segments/preview/", {"rule": json.dumps(RULE)}).content.decode()
+    assert "1 customers match" in preview and "City is “佛山”" in preview
+    bad = client.post(
+        "/segments/preview/", {"rule": '{"fact": "tags", "op": "has", "value": "无"}'}
+    )
+    assert "does not exist or was deleted" in bad.content.decode()

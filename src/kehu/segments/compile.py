@@ -148,20 +148,53 @@ class _Compiler:
         self.customer = customer_ref()
         self.table = _q(Customer._meta.db_table)
 
-    # Scalar subqueries: one value per customer (NULL when unknown).
-    def stored(self, column: str) -> str:
-        return (
-            f"(SELECT f.{_q(column)} FROM {_q(CustomerFacts._meta.db_table)} f "
-            f"WHERE f.{_q('customer_id')} = {self.customer})"
+    # Facts read from one row per customer (the stored facts, the run's value row, the
+    # latest satisfaction): (FROM … WHERE …, its params, the column, the column's params).
+    # A comparison is an EXISTS over that row — two-valued (no row, or NULL: false), and
+    # PostgreSQL plans it as a semi-join, where a scalar subquery runs once per customer.
+    def source(self, name: str) -> tuple[str, list[Any], str, list[Any]] | None:
+        customer = self.customer
+        if name in STORED_FACTS or name in ("first_order_at", "last_order_at"):
+            return (
+                f"FROM {_q(CustomerFacts._meta.db_table)} f "
+                f"WHERE f.{_q('customer_id')} = {customer}",
+                [],
+                f"f.{_q(name)}",
+                [],
+            )
+        value_from = (
+            f"FROM {_q(CustomerValue._meta.db_table)} v "
+            f"WHERE v.{_q('run_id')} = %s AND v.{_q('customer_id')} = {customer}"
         )
+        run = [self.c.run_id if self.c.run_id is not None else -1]  # no run: no row
+        if name in RFM_SCORES:
+            # Scaled to 1..5 as the value app does (``ceil(score × 5 / bins)``).
+            column = f"((v.{_q(RFM_SCORES[name])} * 5 + %s - 1) / %s)"
+            return value_from, run, column, [self.c.bins, self.c.bins]
+        if name in VALUE_COLUMNS:
+            return value_from, run, f"v.{_q(VALUE_COLUMNS[name])}", []
+        if name in ("latest_csat", "latest_nps"):
+            return (
+                f"FROM {_q(Satisfaction._meta.db_table)} s "
+                f"WHERE s.{_q('customer_id')} = {customer} AND s.{_q('slot')} = 'latest' "
+                f"AND s.{_q('answered_at')} <= %s",
+                [_when(self.c.now)],
+                f"s.{_q('csat' if name == 'latest_csat' else 'nps')}",
+                [],
+            )
+        return None
 
-    def value(self, expression: str) -> Sql:
-        if self.c.run_id is None:
-            return "NULL", []
+    def exists(self, name: str, predicate: str, params: list[Any]) -> Sql:
+        """``EXISTS`` a row of ``name``'s source where ``predicate`` holds; ``{col}`` in
+        ``predicate`` is its column (whose params come first in ``params``)."""
+        found = self.source(name)
+        assert found is not None
+        from_, from_params, column, column_params = found
+        sql = predicate.replace("{col}", column)
+        uses = predicate.count("{col}")
         return (
-            f"(SELECT {expression} FROM {_q(CustomerValue._meta.db_table)} v "
-            f"WHERE v.{_q('run_id')} = %s AND v.{_q('customer_id')} = {self.customer})",
-            [self.c.run_id],
+            f"EXISTS (SELECT 1 {from_} AND {sql})",
+            from_params + _spread(predicate, column_params, params, uses),
         )
 
     def complaints(self, severe: bool) -> Sql:
@@ -175,28 +208,14 @@ class _Compiler:
             [_when(self.c.now)],
         )
 
-    def satisfaction(self, column: str) -> Sql:
-        return (
-            f"(SELECT s.{_q(column)} FROM {_q(Satisfaction._meta.db_table)} s "
-            f"WHERE s.{_q('customer_id')} = {self.customer} AND s.{_q('slot')} = 'latest' "
-            f"AND s.{_q('answered_at')} <= %s)",
-            [_when(self.c.now)],
-        )
-
     def number(self, name: str) -> Sql | None:
         """A number fact as a scalar expression (None: read through a time column)."""
-        if name in STORED_FACTS:
-            return self.stored(name), []
-        if name in RFM_SCORES:
-            # Scaled to 1..5 as the value app does (``ceil(score × 5 / bins)``).
-            sql, params = self.value(f"((v.{_q(RFM_SCORES[name])} * 5 + %s - 1) / %s)")
-            return sql, [self.c.bins, self.c.bins, *params] if params else []
-        if name in VALUE_COLUMNS:
-            return self.value(f"v.{_q(VALUE_COLUMNS[name])}")
+        found = self.source(name)
+        if found is not None:
+            from_, from_params, column, column_params = found
+            return f"(SELECT {column} {from_})", column_params + from_params
         if name in ("open_complaints", "open_severe_complaints"):
             return self.complaints(name == "open_severe_complaints")
-        if name in ("latest_csat", "latest_nps"):
-            return self.satisfaction("csat" if name == "latest_csat" else "nps")
         return None
 
     # Facts that are whole days (or years) since a time: (known test, column, cut-off).
@@ -213,10 +232,8 @@ class _Compiler:
             column = f"{self.table}.{_q('last_contact_at')}"
             return (f"({column} IS NOT NULL AND {column} <= %s)", [_when(now)]), column, days
         if name in ("days_since_first_order", "days_since_last_order"):
-            column = self.stored(
-                "first_order_at" if name == "days_since_first_order" else "last_order_at"
-            )
-            return (f"{column} IS NOT NULL", []), column, days
+            column = "first_order_at" if name == "days_since_first_order" else "last_order_at"
+            return ("{col} IS NOT NULL", []), "{col}", days
         if name == "age":
             column = f"{self.table}.{_q('birthday')}"
             today = self.c.today
@@ -250,17 +267,24 @@ class _Compiler:
         if fact.kind == rulebook.SET:
             return self.set_leaf(fact.name, op, str(value))
         if fact.kind == rulebook.TEXT:
-            if fact.name in VALUE_COLUMNS:
-                expression, params = self.value(f"v.{_q(VALUE_COLUMNS[fact.name])}")
-            else:
-                expression, params = f"{self.table}.{_q(PROFILE_COLUMNS[fact.name])}", []
-            known = f"({expression} IS NOT NULL AND {expression} <> '')"
-            if op == "known":
-                return known, params + params
-            if op == "unknown":
-                return f"NOT {known}", params + params
             compare = "=" if op == "is" else "<>"
-            return f"({known} AND {expression} {compare} %s)", params * 3 + [value]
+            if fact.name in VALUE_COLUMNS:
+                if op in ("known", "unknown"):
+                    sql, params = self.exists(fact.name, "{col} <> ''", [])
+                    return (sql if op == "known" else f"NOT {sql}"), params
+                return self.exists(fact.name, f"{{col}} <> '' AND {{col}} {compare} %s", [value])
+            column = f"{self.table}.{_q(PROFILE_COLUMNS[fact.name])}"
+            known = f"({column} IS NOT NULL AND {column} <> '')"
+            if op == "known":
+                return known, []
+            if op == "unknown":
+                return f"NOT {known}", []
+            return f"({known} AND {column} {compare} %s)", [value]
+        if self.source(fact.name) is not None and not isinstance(value, dict):
+            if op in ("known", "unknown"):
+                sql, params = self.exists(fact.name, "{col} IS NOT NULL", [])
+                return (sql if op == "known" else f"NOT {sql}"), params
+            return self.exists(fact.name, f"{{col}} {op_sql(op)} %s", [float(value or 0)])
         number = self.number(fact.name)
         if number is None:
             return self.timed_leaf(fact.name, op, value, model)
@@ -289,6 +313,13 @@ class _Compiler:
     def timed_leaf(self, name: str, op: str, value: Any, model: str | None) -> Sql:
         assert not isinstance(value, dict), "refused by segment_errors"
         (known, known_params), column, cut = self.timed(name, model)
+        if column == "{col}":  # a stored time: the test runs inside its row's EXISTS
+            stored = "first_order_at" if name == "days_since_first_order" else "last_order_at"
+            if op in ("known", "unknown"):
+                sql, params = self.exists(stored, known, [])
+                return (sql if op == "known" else f"NOT {sql}"), params
+            compare, params = _cut_compare(column, op, float(value), cut)
+            return self.exists(stored, compare, params)
         if op == "known":
             return known, known_params
         if op == "unknown":
@@ -349,6 +380,17 @@ class _Compiler:
             sql, params = self.node(condition["not"])
             return f"(NOT {sql})", params
         return self.leaf(condition)
+
+
+def _spread(predicate: str, column_params: list[Any], params: list[Any], uses: int) -> list[Any]:
+    """The params of ``predicate`` in order: each ``{col}`` brings the column's params,
+    each ``%s`` outside it the next of ``params``."""
+    out: list[Any] = []
+    rest = list(params)
+    for piece in predicate.split("{col}")[: uses + 1]:
+        out += [rest.pop(0) for _i in range(piece.count("%s"))]
+        out += column_params
+    return out[: len(out) - len(column_params)] + rest if uses else out + rest
 
 
 def op_sql(op: str) -> str:
