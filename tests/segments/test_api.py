@@ -69,3 +69,19 @@ def test_facts_are_listed(org: Org, as_user) -> None:
     facts = {f["name"]: f for f in as_user(org.analyst).get("/api/v1/segments/facts").json()}
     assert facts["stage"]["per_model"] and facts["gender"]["choices"] == ["male", "female"]
     assert "days_in_stage" not in facts and "tier" in facts
+
+
+def test_static_list_members_through_the_api(org: Org, as_user) -> None:
+    mine = make_customer(org.sales, name="甲")
+    theirs = make_customer(org.west_sales, name="乙")
+    sales = as_user(org.sales)
+    created = sales.post("/api/v1/segments", {"name": "名单", "kind": "static"}).json()
+    url = f"/api/v1/segments/{created['id']}"
+    changed = sales.post(f"{url}/members", {"add": [mine.pk, theirs.pk]})
+    assert changed.json() == {"added": 1, "removed": 0}
+    assert sales.get(f"{url}/count").json()["count"] == 1
+    assert as_user(org.east_sales2).post(f"{url}/members", {"add": [mine.pk]}).status_code == 404
+    assert sales.post(f"{url}/members", {"remove": [mine.pk]}).json()["removed"] == 1
+    rule = sales.post("/api/v1/segments", {"name": "条件", "rule": RULE}).json()
+    refused = sales.post(f"/api/v1/segments/{rule['id']}/members", {"add": [mine.pk]})
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid"

@@ -102,3 +102,19 @@ def test_the_pages_read_in_english(org: Org) -> None:
         "/segments/preview/", {"rule": '{"fact": "tags", "op": "has", "value": "无"}'}
     )
     assert "does not exist or was deleted" in bad.content.decode()
+
+
+def test_a_static_list_is_filled_from_its_page(org: Org) -> None:
+    mine = make_customer(org.sales, name="名单客户甲")
+    make_customer(org.west_sales, name="名单客户乙")
+    lst = segment_create(actor=org.sales, data={"name": "名单", "kind": "static"})
+    sales = client_for(org.sales)
+    found = sales.get(f"/segments/{lst.pk}/members/search/", {"q": "名单客户"})
+    body = found.content.decode()
+    assert "名单客户甲" in body and "名单客户乙" not in body
+    assert sales.post(f"/segments/{lst.pk}/members/add/", {"customer": mine.pk}).status_code == 302
+    assert "名单客户甲" in sales.get(f"/segments/{lst.pk}/").content.decode()
+    other = client_for(org.east_sales2)
+    assert other.get(f"/segments/{lst.pk}/members/search/", {"q": "x"}).status_code == 404
+    assert other.post(f"/segments/{lst.pk}/members/add/", {"customer": mine.pk}).status_code == 404
+    assert sales.post(f"/segments/{lst.pk}/members/{mine.pk}/remove/").status_code == 302

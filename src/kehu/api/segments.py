@@ -28,7 +28,13 @@ from kehu.segments.access import access_segment
 from kehu.segments.audience import rule_errors, rule_words
 from kehu.segments.models import Segment
 from kehu.segments.selectors import segment_count, segment_page, segments_list
-from kehu.segments.services import segment_create, segment_delete, segment_update
+from kehu.segments.services import (
+    members_add,
+    members_remove,
+    segment_create,
+    segment_delete,
+    segment_update,
+)
 
 router = Router(tags=["segments"])
 
@@ -86,6 +92,21 @@ class MembersOut(Schema):
 
 class PageQuery(Schema):
     page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
+
+
+class MembersIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    add: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    remove: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class MembersChangedOut(Schema):
+    added: int = Field(description="Customers added (ones you may not see are left out).")
+    removed: int
 
 
 class FactOut(Schema):
@@ -261,6 +282,20 @@ def segments_customers(request: HttpRequest, segment_id: int, query: Query[PageQ
         "page": page.page,
         "num_pages": page.num_pages,
     }
+
+
+@router.post(
+    "/segments/{segment_id}/members",
+    response={200: MembersChangedOut, **error_responses(403, 404)},
+    summary="Add customers to / remove them from a static list",
+    description="Only a static list's owner (or an admin); 422 ``invalid`` for a rule segment.",
+)
+def segments_members(request: HttpRequest, segment_id: int, payload: MembersIn) -> Any:
+    actor = actor_of(request)
+    segment = access_segment(actor, segment_id, write=True)
+    added = members_add(actor=actor, segment=segment, customer_ids=payload.add)
+    removed = members_remove(actor=actor, segment=segment, customer_ids=payload.remove)
+    return {"added": added, "removed": removed}
 
 
 __all__ = ["router"]

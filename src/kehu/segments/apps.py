@@ -13,3 +13,9 @@ class SegmentsConfig(AppConfig):
 
         # A merge moves the merged customer's places in static lists to the survivor.
         register_relation(SegmentMember, unique=("segment",))
+
+        from kehu.customers.audiences import register_audience
+        from kehu.segments.audience import segment_audience
+
+        # The customer list and its export take ``?segment=ID``.
+        register_audience("segment", segment_audience)

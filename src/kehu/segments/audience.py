@@ -13,9 +13,12 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from kehu.accounts.models import User
+from kehu.customers.audiences import Audience
 from kehu.customers.models import Customer, Tag
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.models import Flag, LifecycleModel, Stage
+from kehu.segments.access import access_segment
 from kehu.segments.compile import Context, compiled, scalar
 from kehu.segments.models import Segment, SegmentMember
 from kehu.value.selectors import run_latest_good
@@ -129,6 +132,15 @@ def segment_q(segment: Segment, now: dt.datetime | None = None) -> Q:
 def segment_customers(segment: Segment, now: dt.datetime | None = None) -> QuerySet[Customer]:
     """Every alive member of ``segment`` (not scoped to a reader: the nightly size)."""
     return Customer.objects.alive().filter(segment_q(segment, now))
+
+
+def segment_audience(user: User, segment_id: int) -> Audience:
+    """The customer list's ``?segment=``: a segment the user may see (``Http404``
+    otherwise); a segment whose rule no longer holds together lists no one."""
+    segment = access_segment(user, segment_id)
+    if not segment.is_static and rule_errors(segment.rule):
+        return Audience(segment.name, Q(pk__in=[]))
+    return Audience(segment.name, segment_q(segment))
 
 
 def names_for(rule: Any) -> dict[str, str]:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:segment_id>/", views.segment_detail_view, name="detail"),
     path("<int:segment_id>/edit/", views.segment_edit_view, name="edit"),
     path("<int:segment_id>/delete/", views.segment_delete_view, name="delete"),
+    path("<int:segment_id>/members/search/", views.member_search_view, name="member_search"),
+    path("<int:segment_id>/members/add/", views.member_add_view, name="member_add"),
     path(
         "<int:segment_id>/members/<int:customer_id>/remove/",
         views.member_remove_view,

@@ -19,14 +19,20 @@ from kehu.accounts.selectors import request_actor
 from kehu.core.charts import chart_config
 from kehu.core.errors import KehuError
 from kehu.core.forms import add_service_errors
-from kehu.customers.selectors import PageOutOfRange
+from kehu.customers.selectors import CustomerFilters, PageOutOfRange, customer_list
 from kehu.segments.access import access_segment, can_change
 from kehu.segments.audience import rule_errors, rule_words
 from kehu.segments.builder import builder_catalogue
 from kehu.segments.forms import SegmentForm
 from kehu.segments.models import Segment, SegmentSnapshot
 from kehu.segments.selectors import rule_preview, segment_page, segments_list, sizes
-from kehu.segments.services import members_remove, segment_create, segment_delete, segment_update
+from kehu.segments.services import (
+    members_add,
+    members_remove,
+    segment_create,
+    segment_delete,
+    segment_update,
+)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -178,6 +184,34 @@ def segment_delete_view(request: HttpRequest, segment_id: int) -> HttpResponse:
         return redirect("segments:detail", segment.pk)
     messages.success(request, _("已删除分群“%(name)s”。") % {"name": segment.name})
     return redirect("segments:list")
+
+
+@login_required
+def member_search_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """A static list's "add customers" search (htmx): up to 10 customers the user sees."""
+    actor = request_actor(request)
+    segment = access_segment(actor, segment_id, write=True)
+    q = request.GET.get("q", "").strip()[:100]
+    found = customer_list(actor, CustomerFilters(q=q), page_size=10).items if q else []
+    return render(request, "segments/_member_search.html", {"segment": segment, "found": found})
+
+
+@login_required
+@require_POST
+def member_add_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    segment = access_segment(actor, segment_id, write=True)
+    try:
+        customer_id = int(request.POST.get("customer", ""))
+    except ValueError:
+        raise Http404 from None
+    try:
+        added = members_add(actor=actor, segment=segment, customer_ids=[customer_id])
+    except ValidationError:
+        raise PermissionDenied from None
+    if added:
+        messages.success(request, _("已加入名单。"))
+    return redirect("segments:detail", segment.pk)
 
 
 @login_required
