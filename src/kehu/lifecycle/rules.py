@@ -396,6 +396,13 @@ def describe_condition(
     if op == "unknown":
         return translate(gettext_noop("%(label)s未知")) % {"label": label}
     value = condition.get("value")
+    if fact.name == "segment":
+        text = (
+            gettext_noop("在分群“%(name)s”中")
+            if op == "has"
+            else gettext_noop("不在分群“%(name)s”中")
+        )
+        return translate(text) % {"name": names.get(f"segment:{value}", value)}
     if fact.kind == SET:
         text = (
             gettext_noop("有%(label)s“%(name)s”")

@@ -153,6 +153,8 @@ def _facts() -> dict[str, Fact]:
 def _segment_facts() -> list[Fact]:
     """The facts segments add: the profile, the stage in a given model, RFM scores."""
     return [
+        # Membership of another segment, by id: {"fact": "segment", "op": "has", "value": "12"}.
+        Fact("segment", gettext_noop("所在分群"), "", kind=SET, scope=SEGMENT, time=True),
         Fact("province", gettext_noop("省份"), "", kind=TEXT, scope=SEGMENT),
         Fact("city", gettext_noop("城市"), "", kind=TEXT, scope=SEGMENT),
         Fact("industry", gettext_noop("行业"), "", kind=TEXT, scope=SEGMENT),

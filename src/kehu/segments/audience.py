@@ -20,7 +20,7 @@ from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.models import Flag, LifecycleModel, Stage
 from kehu.segments.access import access_segment
 from kehu.segments.compile import Context, compiled, scalar
-from kehu.segments.models import Segment, SegmentMember
+from kehu.segments.models import Segment, SegmentKind, SegmentMember
 from kehu.value.selectors import run_latest_good
 
 gettext_noop = rulebook.gettext_noop
@@ -45,16 +45,57 @@ def _named(rule: Any) -> tuple[set[str], set[tuple[str, str]], set[str], set[str
     return models, stages, tags, flags
 
 
+MAX_NESTING = 8
+
+
+def _segment_ids(rule: Any) -> set[str]:
+    return {
+        str(leaf.get("value"))
+        for leaf in rulebook.leaves(rule)
+        if leaf.get("fact") == "segment" and leaf.get("value") is not None
+    }
+
+
+def _nested(rule: Any) -> tuple[dict[str, tuple[bool, Any]], list[Any]]:
+    """The alive segments ``rule`` names, and those they name in turn (to
+    ``MAX_NESTING`` levels): id → (static, rule); and every rule met on the way."""
+    found: dict[str, tuple[bool, Any]] = {}
+    rules = [rule]
+    wanted = _segment_ids(rule)
+    for _level in range(MAX_NESTING):
+        ids = [int(pk) for pk in wanted - set(found) if pk.isdigit() and len(pk) < 18]
+        if not ids:
+            break
+        wanted = set()
+        for pk, kind, nested in Segment.objects.filter(
+            pk__in=ids, deleted_at__isnull=True
+        ).values_list("pk", "kind", "rule"):
+            found[str(pk)] = (kind == SegmentKind.STATIC, nested)
+            if nested and kind != SegmentKind.STATIC:
+                rules.append(nested)
+                wanted |= _segment_ids(nested)
+    return found, rules
+
+
 def context_for(rule: Any, now: dt.datetime | None = None) -> Context:
     """What compiling ``rule`` reads: the latest good scoring run (and the RFM bins it
-    scored with), and the ids of the models, stages, tags and flags it names."""
-    models, stages, tags, flags = _named(rule)
+    scored with), the segments it names, and the ids of the models, stages, tags and
+    flags it (or a segment it names) names."""
+    nested, rules = _nested(rule)
+    models, stages, tags, flags = set(), set(), set(), set()
+    for each in rules:
+        m, st, t, f = _named(each)
+        models |= m
+        stages |= st
+        tags |= t
+        flags |= f
     run = run_latest_good()
     settings = (run.detail or {}).get("settings") or {} if run is not None else {}
     context = Context(
         now=now or timezone.now(),
         run_id=run.pk if run is not None else None,
         bins=int(settings.get("rfm_bins") or 5),
+        segments=nested,
     )
     if models:
         context.models = dict(
@@ -100,7 +141,32 @@ def rule_errors(rule: Any) -> list[str]:
         errors.append(gettext("标签“%(name)s”不存在或已删除。") % {"name": name})
     for key in sorted(flags - set(context.flags)):
         errors.append(gettext("人工标记“%(key)s”不存在或已删除。") % {"key": key})
+    for pk in sorted(_segment_ids(rule) - set(context.segments)):
+        errors.append(gettext("分群“%(id)s”不存在或已删除。") % {"id": pk})
     return errors
+
+
+def segment_cycle(segment_id: int | None, rule: Any) -> list[str]:
+    """The ids of a circle of segments including each other that saving ``rule`` on
+    segment ``segment_id`` would close (``["3", "5", "3"]``), or []."""
+    if segment_id is None:
+        return []
+    nested, _rules = _nested(rule)
+    me = str(segment_id)
+    graph = {pk: _segment_ids(r) if not static else set() for pk, (static, r) in nested.items()}
+    graph[me] = _segment_ids(rule)
+
+    def walk(node: str, path: list[str]) -> list[str]:
+        for target in sorted(graph.get(node, ())):
+            if target == me:
+                return [*path, target]
+            if target not in path:
+                found = walk(target, [*path, target])
+                if found:
+                    return found
+        return []
+
+    return walk(me, [me])
 
 
 def rule_check(rule: Any) -> None:
@@ -147,6 +213,9 @@ def names_for(rule: Any) -> dict[str, str]:
     """Display names of the models and stages ``rule`` names (``describe_condition``)."""
     models, stages, _tags, _flags = _named(rule)
     names: dict[str, str] = {}
+    ids = [int(pk) for pk in _segment_ids(rule) if pk.isdigit() and len(pk) < 18]
+    for pk, name in Segment.objects.filter(pk__in=ids).values_list("pk", "name"):
+        names[f"segment:{pk}"] = name
     for key, name in LifecycleModel.objects.filter(key__in=models).values_list("key", "name"):
         names[f"model:{key}"] = name
     for model, key, name in Stage.objects.filter(

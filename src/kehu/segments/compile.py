@@ -39,7 +39,7 @@ from kehu.customers.models import Customer
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.facts import SEVERE
 from kehu.lifecycle.models import CustomerFlag, CustomerStage
-from kehu.segments.models import STORED_FACTS, CustomerFacts
+from kehu.segments.models import STORED_FACTS, CustomerFacts, SegmentMember
 from kehu.surveys.models import Satisfaction
 from kehu.value.models import CustomerValue
 
@@ -83,6 +83,8 @@ class Context:
     stages: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, stage) → id
     tags: dict[str, int] = field(default_factory=dict)  # name → id
     flags: dict[str, int] = field(default_factory=dict)  # key → id
+    # Segments a rule names ("in segment 12"): id → (is a static list, its rule).
+    segments: dict[str, tuple[bool, Any]] = field(default_factory=dict)
 
     @property
     def today(self) -> dt.date:
@@ -147,6 +149,7 @@ class _Compiler:
         self.c = context
         self.customer = customer_ref()
         self.table = _q(Customer._meta.db_table)
+        self.inside: list[str] = []  # the segments being inlined (a guard against cycles)
 
     # Facts read from one row per customer (the stored facts, the run's value row, the
     # latest satisfaction): (FROM … WHERE …, its params, the column, the column's params).
@@ -327,7 +330,27 @@ class _Compiler:
         compare, params = _cut_compare(column, op, float(value), cut)
         return f"({known} AND {compare})", known_params + params
 
+    def segment_leaf(self, op: str, value: str) -> Sql:
+        """In (or not in) another segment: a static list's members, or that segment's
+        own rule inlined (refused on save when segments would include each other)."""
+        found = self.c.segments.get(value)
+        if found is None or value in self.inside:
+            sql, params = FALSE, []
+        elif found[0]:
+            sql, params = (
+                f"EXISTS (SELECT 1 FROM {_q(SegmentMember._meta.db_table)} m "
+                f"WHERE m.{_q('customer_id')} = {self.customer} AND m.{_q('segment_id')} = %s)",
+                [int(value)],
+            )
+        else:
+            self.inside.append(value)
+            sql, params = self.node(found[1])
+            self.inside.pop()
+        return (sql if op == "has" else f"NOT {sql}"), params
+
     def set_leaf(self, name: str, op: str, value: str) -> Sql:
+        if name == "segment":
+            return self.segment_leaf(op, value)
         if name == "tags":
             table = Customer.tags.through._meta.db_table
             found, column = self.c.tags.get(value), "tag_id"

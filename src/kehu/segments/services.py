@@ -18,8 +18,9 @@ from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
 from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
-from kehu.segments.access import can_change, can_create
-from kehu.segments.audience import rule_errors, segment_customers
+from kehu.lifecycle import rules as rulebook
+from kehu.segments.access import can_change, can_create, segments_visible_to
+from kehu.segments.audience import rule_errors, segment_customers, segment_cycle
 from kehu.segments.models import Segment, SegmentKind, SegmentMember, SegmentSnapshot, Sharing
 
 MAX_MEMBERS_AT_ONCE = 1000
@@ -46,12 +47,39 @@ def _clean(segment: Segment, data: Mapping[str, Any], actor: User) -> None:
         if "rule" in data:
             segment.rule = data["rule"]
         found = rule_errors(segment.rule)
+        if not found:
+            found = _references(segment, actor)
         if found:
             errors["rule"] = found
     elif data.get("rule") is not None:
         errors["rule"] = [_("静态名单没有条件。")]
     if errors:
         raise ValidationError(errors)
+
+
+def _references(segment: Segment, actor: User) -> list[str]:
+    """A rule may name only segments its author sees, and none that would include this
+    one again (a circle)."""
+    named = {
+        int(str(leaf["value"]))
+        for leaf in rulebook.leaves(segment.rule)
+        if leaf.get("fact") == "segment" and str(leaf.get("value")).isdigit()
+    }
+    hidden = named - set(
+        segments_visible_to(actor).filter(pk__in=named).values_list("pk", flat=True)
+    )
+    if hidden:
+        return [_("分群“%(id)s”不存在或已删除。") % {"id": pk} for pk in sorted(hidden)]
+    circle = segment_cycle(segment.pk, segment.rule)
+    if circle:
+        names = dict(
+            Segment.objects.filter(pk__in=[int(p) for p in circle]).values_list("pk", "name")
+        )
+        path = " → ".join(
+            names.get(int(pk), pk) if pk != str(segment.pk) else segment.name for pk in circle
+        )
+        return [_("分群之间不能互相包含：%(path)s。") % {"path": path}]
+    return []
 
 
 @transaction.atomic
