@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from kehu.customers.models import Customer, Tag
 from kehu.lifecycle.models import CustomerFlag, CustomerStage, Flag, LifecycleModel, Stage
+from kehu.orders.models import Order, OrderLine, Product
 from kehu.segments.refresh import facts_refresh
 from kehu.surveys.models import Satisfaction
 from kehu.value.services import score_run
@@ -96,6 +98,25 @@ def build_world(org: Org, n: int = 90, seed: int = 7) -> World:
                 nps=rng.randint(0, 10) if rng.random() < 0.7 else None,
                 answered_at=now - dt.timedelta(days=rng.randint(0, 90)),
             )
+    drinks = Product.objects.create(name="可乐", category="饮料")
+    snacks = Product.objects.create(name="薯片", category="零食")
+    lines = []
+    for order in Order.objects.all():
+        Order.objects.filter(pk=order.pk).update(
+            channel=rng.choice(("online_shop", "store", "wechat", "other"))
+        )
+        if rng.random() < 0.3:
+            lines.append(
+                OrderLine(
+                    order=order,
+                    position=1,
+                    product=rng.choice((drinks, snacks)),
+                    quantity=Decimal(1),
+                    unit_price=order.total,
+                    amount=order.total,
+                )
+            )
+    OrderLine.objects.bulk_create(lines)
     score_run(as_of=today)
     facts_refresh(now=now)
     return World(now, people, model, stages)

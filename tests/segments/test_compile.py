@@ -40,6 +40,10 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"fact": "tags", "op": "has", "value": "VIP"},
     {"not": {"fact": "tags", "op": "lacks", "value": "老客户"}},
     {"fact": "flags", "op": "has", "value": "key_account"},
+    {"fact": "order_channels", "op": "has", "value": "wechat"},
+    {"not": {"fact": "order_channels", "op": "lacks", "value": "store"}},
+    {"fact": "categories", "op": "has", "value": "饮料"},
+    {"fact": "categories", "op": "lacks", "value": "零食"},
     {"fact": "stage", "model": "segtest", "op": "is", "value": "active"},
     {"not": {"fact": "stage", "model": "segtest", "op": "is_not", "value": "lost"}},
     {"fact": "stage", "model": "segtest", "op": "unknown"},
@@ -102,7 +106,11 @@ def _leaf(rng: random.Random, facts: list[dict[str, Any]]) -> dict[str, Any]:
         return leaf
     if fact.kind == rulebook.SET:
         leaf["op"] = rng.choice(rulebook.SET_OPS)
-        leaf["value"] = "key_account" if fact.name == "flags" else rng.choice(["VIP", "老客户"])
+        leaf["value"] = {
+            "flags": "key_account",
+            "order_channels": rng.choice(["wechat", "store", "phone"]),
+            "categories": rng.choice(["饮料", "零食"]),
+        }.get(fact.name, rng.choice(["VIP", "老客户"]))
     elif fact.kind == rulebook.TEXT:
         leaf["op"] = rng.choice(rulebook.TEXT_OPS)
         codes = [code for code, _l in fact.choices] or ["新客", "广州", "x"]

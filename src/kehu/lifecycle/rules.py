@@ -219,7 +219,7 @@ def describe_leaf(
             if has
             else gettext_noop("没有%(label)s“%(name)s”")
         )
-        return text % {"label": label, "name": leaf["value"]}
+        return text % {"label": label, "name": fact.choice_text(str(leaf["value"]), translate)}
     if op in PRESENCE_OPS or not _known(actual):
         if not _known(actual):
             return translate(gettext_noop("%(label)s未知")) % {"label": label}
@@ -409,7 +409,7 @@ def describe_condition(
             if op == "has"
             else gettext_noop("没有%(label)s“%(name)s”")
         )
-        return translate(text) % {"label": label, "name": value}
+        return translate(text) % {"label": label, "name": fact.choice_text(str(value), translate)}
     if isinstance(value, dict):
         other = FACTS.get(value.get("fact", ""))
         right = (

@@ -155,6 +155,31 @@ def _segment_facts() -> list[Fact]:
     return [
         # Membership of another segment, by id: {"fact": "segment", "op": "has", "value": "12"}.
         Fact("segment", gettext_noop("所在分群"), "", kind=SET, scope=SEGMENT, time=True),
+        # What the customer's purchases were (paid and partially refunded orders).
+        Fact(
+            "order_channels",
+            gettext_noop("购买渠道"),
+            "",
+            kind=SET,
+            scope=SEGMENT,
+            choices=(
+                ("online_shop", gettext_noop("网店")),
+                ("store", gettext_noop("门店")),
+                ("sales_rep", gettext_noop("销售代表")),
+                ("phone", gettext_noop("电话")),
+                ("wechat", gettext_noop("微信")),
+                ("dealer", gettext_noop("经销商")),
+                ("other", gettext_noop("其他")),
+            ),
+        ),
+        Fact(
+            "categories",
+            gettext_noop("购买过的品类"),
+            "",
+            kind=SET,
+            scope=SEGMENT,
+            help=gettext_noop("订单明细中商品的类别"),
+        ),
         Fact("province", gettext_noop("省份"), "", kind=TEXT, scope=SEGMENT),
         Fact("city", gettext_noop("城市"), "", kind=TEXT, scope=SEGMENT),
         Fact("industry", gettext_noop("行业"), "", kind=TEXT, scope=SEGMENT),

@@ -169,6 +169,14 @@ def validate(condition: Any, translate: Translate = _identity, scope: str = LIFE
                 )
             if not isinstance(value, str) or not value.strip() or len(value) > 50:
                 fail(gettext_noop("%(path)s：value 必须是 1–50 字的名称。"), path=path)
+            elif fact.choices and value not in {code for code, _label in fact.choices}:
+                fail(
+                    gettext_noop("%(path)s：%(fact)s 的取值“%(value)s”不在可选值 %(codes)s 中。"),
+                    path=path,
+                    fact=fact.name,
+                    value=value,
+                    codes=" ".join(code for code, _label in fact.choices),
+                )
             return
         if op not in NUMBER_OPS:
             fail(

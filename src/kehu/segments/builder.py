@@ -8,9 +8,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.customers.models import Tag
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.models import Flag, LifecycleModel, Stage
+from kehu.orders.models import Product
+from kehu.segments.access import segments_visible_to
 
 OP_LABELS = {
     ">": ">",
@@ -36,7 +39,7 @@ def _ops(kind: str) -> list[str]:
     return [*rulebook.NUMBER_OPS, *rulebook.PRESENCE_OPS]
 
 
-def builder_catalogue() -> dict[str, Any]:
+def builder_catalogue(user: User) -> dict[str, Any]:
     stages: dict[int, list[list[str]]] = {}
     for model_id, key, name in Stage.objects.order_by("model_id", "position", "pk").values_list(
         "model_id", "key", "name"
@@ -64,6 +67,19 @@ def builder_catalogue() -> dict[str, Any]:
             for pk, key, name in LifecycleModel.objects.order_by("position", "pk").values_list(
                 "pk", "key", "name"
             )
+        ],
+        "segments": [
+            [str(pk), name]
+            for pk, name in segments_visible_to(user)
+            .order_by("name")
+            .values_list("pk", "name")[:500]
+        ],
+        "categories": [
+            [c, c]
+            for c in Product.objects.exclude(category="")
+            .order_by("category")
+            .values_list("category", flat=True)
+            .distinct()[:500]
         ],
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:500]),
         "flags": [[k, n] for k, n in Flag.objects.order_by("name").values_list("key", "name")],

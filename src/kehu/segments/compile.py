@@ -39,6 +39,7 @@ from kehu.customers.models import Customer
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.facts import SEVERE
 from kehu.lifecycle.models import CustomerFlag, CustomerStage
+from kehu.orders.models import PURCHASE_STATUSES, Order, OrderLine, Product
 from kehu.segments.models import STORED_FACTS, CustomerFacts, SegmentMember
 from kehu.surveys.models import Satisfaction
 from kehu.value.models import CustomerValue
@@ -348,9 +349,33 @@ class _Compiler:
             self.inside.pop()
         return (sql if op == "has" else f"NOT {sql}"), params
 
+    def bought_leaf(self, name: str, op: str, value: str) -> Sql:
+        """Bought through a channel / a product of a category (purchases up to now)."""
+        statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
+        where = (
+            f"o.{_q('customer_id')} = {self.customer} AND o.{_q('status')} IN ({statuses}) "
+            f"AND o.{_q('ordered_at')} <= %s"
+        )
+        if name == "order_channels":
+            sql = (
+                f"EXISTS (SELECT 1 FROM {_q(Order._meta.db_table)} o "
+                f"WHERE {where} AND o.{_q('channel')} = %s)"
+            )
+        else:
+            sql = (
+                f"EXISTS (SELECT 1 FROM {_q(Order._meta.db_table)} o "
+                f"JOIN {_q(OrderLine._meta.db_table)} l ON l.{_q('order_id')} = o.{_q('id')} "
+                f"JOIN {_q(Product._meta.db_table)} p ON p.{_q('id')} = l.{_q('product_id')} "
+                f"WHERE {where} AND p.{_q('category')} = %s)"
+            )
+        params = [_when(self.c.now), value]
+        return (sql if op == "has" else f"NOT {sql}"), params
+
     def set_leaf(self, name: str, op: str, value: str) -> Sql:
         if name == "segment":
             return self.segment_leaf(op, value)
+        if name in ("order_channels", "categories"):
+            return self.bought_leaf(name, op, value)
         if name == "tags":
             table = Customer.tags.through._meta.db_table
             found, column = self.c.tags.get(value), "tag_id"

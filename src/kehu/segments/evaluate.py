@@ -16,6 +16,7 @@ from django.utils import timezone
 from kehu.customers.models import Customer
 from kehu.lifecycle.facts import fact_table
 from kehu.lifecycle.models import CustomerStage
+from kehu.orders.models import PURCHASE_STATUSES, Order, OrderLine
 from kehu.segments.compile import PROFILE_COLUMNS
 from kehu.value.models import CustomerValue
 from kehu.value.selectors import run_latest_good
@@ -47,6 +48,19 @@ def segment_facts(customer_ids: Iterable[int], *, now: dt.datetime) -> dict[int,
         facts = rows[customer_id]
         facts[f"stage@{model}"] = stage
         facts[f"stage_days@{model}"] = math.floor((now - since).total_seconds() / DAY)
+    for facts in rows.values():
+        facts["order_channels"], facts["categories"] = set(), set()
+    bought = Order.objects.filter(
+        customer_id__in=ids, status__in=PURCHASE_STATUSES, ordered_at__lte=now
+    )
+    for customer_id, channel in bought.values_list("customer_id", "channel").distinct():
+        rows[customer_id]["order_channels"].add(channel)
+    for customer_id, category in (
+        OrderLine.objects.filter(order__in=bought)
+        .values_list("order__customer_id", "product__category")
+        .distinct()
+    ):
+        rows[customer_id]["categories"].add(category)
     run = run_latest_good()
     if run is not None:
         bins = int(((run.detail or {}).get("settings") or {}).get("rfm_bins") or 5)

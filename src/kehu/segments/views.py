@@ -66,7 +66,7 @@ def _builder(
     return render(
         request,
         "segments/builder.html",
-        {"form": form, "segment": segment, "catalogue": builder_catalogue()},
+        {"form": form, "segment": segment, "catalogue": builder_catalogue(request_actor(request))},
         status=status,
     )
 
