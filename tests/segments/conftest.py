@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from kehu.customers.models import Customer, Tag
+from kehu.customers.models import Customer, CustomFieldDefinition, Tag
 from kehu.lifecycle.models import CustomerFlag, CustomerStage, Flag, LifecycleModel, Stage
 from kehu.orders.models import Order, OrderLine, Product
 from kehu.segments.refresh import facts_refresh
@@ -54,8 +54,19 @@ def build_world(org: Org, n: int = 90, seed: int = 7) -> World:
         key: Stage.objects.create(model=model, key=key, name=name, position=i)
         for i, (key, name) in enumerate((("new", "新客"), ("active", "活跃"), ("lost", "流失")))
     }
+    CustomFieldDefinition.objects.get_or_create(
+        key="size", defaults={"label": "规模", "kind": "number"}
+    )
+    CustomFieldDefinition.objects.get_or_create(
+        key="level", defaults={"label": "等级", "kind": "text"}
+    )
     for person in people:
         province = rng.choice([*PROVINCES, ""])
+        custom: dict[str, object] = {}
+        if rng.random() < 0.6:
+            custom["size"] = rng.choice([5, 12, 12.5, 40, "很多"])
+        if rng.random() < 0.6:
+            custom["level"] = rng.choice(["A", "B", "", 3])
         owner = rng.choice(owners)
         Customer.objects.filter(pk=person.pk).update(
             province=province,
@@ -65,6 +76,8 @@ def build_world(org: Org, n: int = 90, seed: int = 7) -> World:
             company_size=rng.choice(SIZES),
             source_channel=rng.choice(CHANNELS),
             industry=rng.choice(INDUSTRIES),
+            interests=rng.choice(["", "钓鱼", "钓鱼、茶", "茶，咖啡", "Golf"]),
+            custom_fields=custom,
             kind=rng.choice(("person", "company")),
             birthday=(
                 None

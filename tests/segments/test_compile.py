@@ -41,6 +41,13 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"not": {"fact": "tags", "op": "lacks", "value": "老客户"}},
     {"fact": "flags", "op": "has", "value": "key_account"},
     {"fact": "order_channels", "op": "has", "value": "wechat"},
+    {"fact": "interests", "op": "has", "value": "钓鱼"},
+    {"not": {"fact": "interests", "op": "has", "value": "茶"}},
+    {"fact": "custom_number", "field": "size", "op": ">=", "value": 12},
+    {"not": {"fact": "custom_number", "field": "size", "op": "<", "value": 12.5}},
+    {"fact": "custom_number", "field": "size", "op": "unknown"},
+    {"fact": "custom_text", "field": "level", "op": "is", "value": "A"},
+    {"not": {"fact": "custom_text", "field": "level", "op": "is_not", "value": "B"}},
     {"not": {"fact": "order_channels", "op": "lacks", "value": "store"}},
     {"fact": "categories", "op": "has", "value": "饮料"},
     {"fact": "categories", "op": "lacks", "value": "零食"},
@@ -96,6 +103,8 @@ def _leaf(rng: random.Random, facts: list[dict[str, Any]]) -> dict[str, Any]:
     leaf: dict[str, Any] = {"fact": fact.name}
     if fact.per_model:
         leaf["model"] = "segtest"
+    if fact.per_field:
+        leaf["field"] = "size" if fact.kind == rulebook.NUMBER else "level"
     key = rulebook.fact_key(leaf)
     seen = [row.get(key) for row in facts if row.get(key) not in (None, "")]
     if rng.random() < 0.1:
@@ -110,6 +119,7 @@ def _leaf(rng: random.Random, facts: list[dict[str, Any]]) -> dict[str, Any]:
             "flags": "key_account",
             "order_channels": rng.choice(["wechat", "store", "phone"]),
             "categories": rng.choice(["饮料", "零食"]),
+            "interests": rng.choice(["钓鱼", "茶", "Golf", "golf"]),
         }.get(fact.name, rng.choice(["VIP", "老客户"]))
     elif fact.kind == rulebook.TEXT:
         leaf["op"] = rng.choice(rulebook.TEXT_OPS)
@@ -117,7 +127,7 @@ def _leaf(rng: random.Random, facts: list[dict[str, Any]]) -> dict[str, Any]:
         leaf["value"] = str(rng.choice(seen)) if seen and rng.random() < 0.8 else rng.choice(codes)
     else:
         leaf["op"] = rng.choice(rulebook.NUMBER_OPS)
-        if scalar(fact.name) and rng.random() < 0.15:
+        if scalar(fact.name) and not fact.per_field and rng.random() < 0.15:
             other = rng.choice([n for n in rulebook.FACTS if scalar(n)])
             leaf["value"] = {"fact": other, "times": rng.choice([0.5, 1, 2])}
         elif seen:

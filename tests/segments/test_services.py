@@ -49,6 +49,9 @@ RULE = {"fact": "orders_count", "op": ">=", "value": 1}
         ({"fact": "stage", "model": "gone", "op": "is", "value": "new"}, "不存在或已删除"),
         ({"fact": "tags", "op": "has", "value": "没有这个标签"}, "不存在或已删除"),
         ({"fact": "age", "op": ">", "value": {"fact": "tier", "times": 2}}, "按倍数比较"),
+        ({"fact": "custom_text", "op": "is", "value": "A"}, "需要指定自定义字段"),
+        ({"fact": "custom_text", "field": "gone", "op": "is", "value": "A"}, "不存在或已删除"),
+        ({"fact": "order_channels", "op": "has", "value": "mars"}, "不在可选值"),
         ("not json", "必须是对象"),
     ],
 )

@@ -116,6 +116,7 @@ class FactOut(Schema):
     unit: str
     ops: list[str]
     per_model: bool = Field(description="The leaf names a lifecycle model: {model: key}.")
+    per_field: bool = Field(description="The leaf names a custom field: {field: key}.")
     choices: list[str]
 
 
@@ -168,6 +169,7 @@ def segments_facts(request: HttpRequest) -> Any:
             "unit": _(fact.unit) if fact.unit else "",
             "ops": ops[fact.kind],
             "per_model": fact.per_model,
+            "per_field": fact.per_field,
             "choices": [code for code, _label in fact.choices],
         }
         for fact in rulebook.FACTS.values()

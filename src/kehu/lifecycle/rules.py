@@ -378,6 +378,9 @@ def describe_condition(
             "model": names.get(f"model:{model}", model),
             "label": label,
         }
+    if fact.per_field and condition.get("field"):
+        field = str(condition["field"])
+        label = names.get(f"field:{field}", field)
     if fact.kind == TEXT and op in TEXT_OPS:
         code = str(condition.get("value", ""))
         shown = (

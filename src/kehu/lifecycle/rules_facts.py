@@ -50,6 +50,7 @@ class Fact:
     n: int = 0
     scope: str = BOTH  # SEGMENT: offered to segments only (compiled to SQL there)
     per_model: bool = False  # the leaf names a lifecycle model: {"model": key, ...}
+    per_field: bool = False  # the leaf names a custom field: {"field": key, ...}
     choices: tuple[tuple[str, str], ...] = ()  # TEXT: the codes and their labels
 
     def choice_text(self, code: str, translate: Translate = _identity) -> str:
@@ -179,6 +180,25 @@ def _segment_facts() -> list[Fact]:
             kind=SET,
             scope=SEGMENT,
             help=gettext_noop("订单明细中商品的类别"),
+        ),
+        Fact(
+            "interests",
+            gettext_noop("兴趣爱好"),
+            "",
+            kind=SET,
+            scope=SEGMENT,
+            help=gettext_noop("兴趣爱好中含有这段文字"),
+        ),
+        Fact(
+            "custom_text",
+            gettext_noop("自定义字段（文字）"),
+            "",
+            kind=TEXT,
+            scope=SEGMENT,
+            per_field=True,
+        ),
+        Fact(
+            "custom_number", gettext_noop("自定义字段（数字）"), "", scope=SEGMENT, per_field=True
         ),
         Fact("province", gettext_noop("省份"), "", kind=TEXT, scope=SEGMENT),
         Fact("city", gettext_noop("城市"), "", kind=TEXT, scope=SEGMENT),
@@ -338,9 +358,12 @@ OP_SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "�
 
 
 def fact_key(leaf: Mapping[str, Any]) -> str:
-    """The key a leaf's fact is read under: ``stage@default`` for a per-model fact."""
-    model = leaf.get("model")
-    return f"{leaf['fact']}@{model}" if model else str(leaf["fact"])
+    """The key a leaf's fact is read under: ``stage@default`` for a per-model fact,
+    ``custom_text#size`` for a custom field."""
+    model, name = leaf.get("model"), leaf.get("field")
+    if model:
+        return f"{leaf['fact']}@{model}"
+    return f"{leaf['fact']}#{name}" if name else str(leaf["fact"])
 
 
 class RuleError(Exception):

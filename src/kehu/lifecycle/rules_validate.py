@@ -112,7 +112,7 @@ def validate(condition: Any, translate: Translate = _identity, scope: str = LIFE
         if "fact" not in keys:
             fail(gettext_noop("%(path)s：需要 all、any、not 或 fact。"), path=path)
             return
-        extra = keys - {"fact", "op", "value", "model"}
+        extra = keys - {"fact", "op", "value", "model", "field"}
         if extra:
             fail(
                 gettext_noop("%(path)s：未知的键 %(keys)s。"),
@@ -131,6 +131,15 @@ def validate(condition: Any, translate: Translate = _identity, scope: str = LIFE
             )
         elif not fact.per_model and "model" in keys:
             fail(gettext_noop("%(path)s：%(fact)s 不需要 model。"), path=path, fact=fact.name)
+        field = node.get("field")
+        if fact.per_field and (not isinstance(field, str) or not 0 < len(field) <= 50):
+            fail(
+                gettext_noop("%(path)s：%(fact)s 需要指定自定义字段（field）。"),
+                path=path,
+                fact=fact.name,
+            )
+        elif not fact.per_field and "field" in keys:
+            fail(gettext_noop("%(path)s：%(fact)s 不需要 field。"), path=path, fact=fact.name)
         op, value = node.get("op"), node.get("value")
         if op in PRESENCE_OPS:
             if "value" in node:
@@ -193,7 +202,7 @@ def validate(condition: Any, translate: Translate = _identity, scope: str = LIFE
                 )
                 return
             other = check_fact(value["fact"], where=f"{path}.value")
-            if other is not None and (other.kind != NUMBER or other.per_model):
+            if other is not None and (other.kind != NUMBER or other.per_model or other.per_field):
                 fail(gettext_noop("%(path)s：不能与标签类事实比较。"), path=path)
             if not _is_number(value["times"]) or value["times"] <= 0:
                 fail(gettext_noop("%(path)s：倍数必须是正数。"), path=path)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from kehu.accounts.models import User
 from kehu.customers.audiences import Audience
-from kehu.customers.models import Customer, Tag
+from kehu.customers.models import Customer, CustomFieldDefinition, Tag
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.models import Flag, LifecycleModel, Stage
 from kehu.segments.access import access_segment
@@ -141,6 +141,12 @@ def rule_errors(rule: Any) -> list[str]:
         errors.append(gettext("标签“%(name)s”不存在或已删除。") % {"name": name})
     for key in sorted(flags - set(context.flags)):
         errors.append(gettext("人工标记“%(key)s”不存在或已删除。") % {"key": key})
+    fields = {str(leaf["field"]) for leaf in rulebook.leaves(rule) if leaf.get("field")}
+    known_fields = set(
+        CustomFieldDefinition.objects.filter(key__in=fields).values_list("key", flat=True)
+    )
+    for key in sorted(fields - known_fields):
+        errors.append(gettext("自定义字段“%(key)s”不存在或已删除。") % {"key": key})
     for pk in sorted(_segment_ids(rule) - set(context.segments)):
         errors.append(gettext("分群“%(id)s”不存在或已删除。") % {"id": pk})
     return errors
@@ -216,6 +222,11 @@ def names_for(rule: Any) -> dict[str, str]:
     ids = [int(pk) for pk in _segment_ids(rule) if pk.isdigit() and len(pk) < 18]
     for pk, name in Segment.objects.filter(pk__in=ids).values_list("pk", "name"):
         names[f"segment:{pk}"] = name
+    fields = {str(leaf["field"]) for leaf in rulebook.leaves(rule) if leaf.get("field")}
+    for key, label in CustomFieldDefinition.objects.filter(key__in=fields).values_list(
+        "key", "label"
+    ):
+        names[f"field:{key}"] = label
     for key, name in LifecycleModel.objects.filter(key__in=models).values_list("key", "name"):
         names[f"model:{key}"] = name
     for model, key, name in Stage.objects.filter(

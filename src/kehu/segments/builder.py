@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.customers.models import Tag
+from kehu.customers.models import CustomFieldDefinition, Tag
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.models import Flag, LifecycleModel, Stage
 from kehu.orders.models import Product
@@ -53,6 +53,7 @@ def builder_catalogue(user: User) -> dict[str, Any]:
             "kind": fact.kind,
             "ops": _ops(fact.kind),
             "per_model": fact.per_model,
+            "per_field": fact.per_field,
             "choices": [[code, _(label)] for code, label in fact.choices],
             "help": _(fact.help) if fact.help else "",
         }
@@ -81,6 +82,13 @@ def builder_catalogue(user: User) -> dict[str, Any]:
             .values_list("category", flat=True)
             .distinct()[:500]
         ],
+        "fields": [
+            [key, label, "number" if kind == "number" else "text"]
+            for key, label, kind in CustomFieldDefinition.objects.filter(is_active=True)
+            .exclude(kind="date")
+            .order_by("position", "pk")
+            .values_list("key", "label", "kind")
+        ],
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:500]),
         "flags": [[k, n] for k, n in Flag.objects.order_by("name").values_list("key", "name")],
         "words": {
@@ -91,6 +99,7 @@ def builder_catalogue(user: User) -> dict[str, Any]:
             "remove": _("删除"),
             "value": _("值"),
             "model": _("模型"),
+            "field": _("字段"),
             "complex": _("该条件的结构超出了可视化编辑的范围，请直接编辑下面的 JSON。"),
         },
     }

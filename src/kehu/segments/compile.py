@@ -270,6 +270,8 @@ class _Compiler:
             return self.stage_days_leaf(str(model), op, value)
         if fact.kind == rulebook.SET:
             return self.set_leaf(fact.name, op, str(value))
+        if fact.per_field:
+            return self.custom_leaf(fact.kind, str(leaf["field"]), op, value)
         if fact.kind == rulebook.TEXT:
             compare = "=" if op == "is" else "<>"
             if fact.name in VALUE_COLUMNS:
@@ -371,7 +373,47 @@ class _Compiler:
         params = [_when(self.c.now), value]
         return (sql if op == "has" else f"NOT {sql}"), params
 
+    def custom_leaf(self, kind: str, field: str, op: str, value: Any) -> Sql:
+        """A custom field's value: text only when stored as a JSON string, a number only
+        when stored as a JSON number (anything else is unknown)."""
+        column = f"{self.table}.{_q('custom_fields')}"
+        if connection.vendor == "postgresql":
+            wanted = "string" if kind == rulebook.TEXT else "number"
+            cast = "" if kind == rulebook.TEXT else "::float8"
+            expression = (
+                f"(CASE WHEN jsonb_typeof({column} -> %s) = '{wanted}' "
+                f"THEN ({column} ->> %s){cast} END)"
+            )
+            params: list[Any] = [field, field]
+        else:
+            wanted = "('text')" if kind == rulebook.TEXT else "('integer', 'real')"
+            path = '$."' + field.replace('"', "") + '"'
+            expression = (
+                f"(CASE WHEN json_type({column}, %s) IN {wanted} "
+                f"THEN json_extract({column}, %s) END)"
+            )
+            params = [path, path]
+        known = f"({expression} IS NOT NULL" + (
+            f" AND {expression} <> '')" if kind == rulebook.TEXT else ")"
+        )
+        known_params = params * (2 if kind == rulebook.TEXT else 1)
+        if op == "known":
+            return known, known_params
+        if op == "unknown":
+            return f"NOT {known}", known_params
+        if kind == rulebook.TEXT:
+            compare = "=" if op == "is" else "<>"
+            return f"({known} AND {expression} {compare} %s)", known_params + params + [value]
+        return (
+            f"({known} AND {expression} {op_sql(op)} %s)",
+            known_params + params + [float(value or 0)],
+        )
+
     def set_leaf(self, name: str, op: str, value: str) -> Sql:
+        if name == "interests":
+            find = "strpos" if connection.vendor == "postgresql" else "instr"
+            sql = f"{find}({self.table}.{_q('interests')}, %s) > 0"
+            return (sql if op == "has" else f"NOT ({sql})"), [value]
         if name == "segment":
             return self.segment_leaf(op, value)
         if name in ("order_channels", "categories"):

@@ -36,11 +36,17 @@ def segment_facts(customer_ids: Iterable[int], *, now: dt.datetime) -> dict[int,
     ids = table.ids.tolist()
     rows = dict(zip(ids, table.rows(range(len(ids))), strict=True))
     today = timezone.localdate(now)
-    columns = ["id", "birthday", *PROFILE_COLUMNS.values()]
+    columns = ["id", "birthday", "interests", "custom_fields", *PROFILE_COLUMNS.values()]
     for values in Customer.objects.filter(pk__in=ids).values_list(*columns):
         facts = rows[values[0]]
         facts["age"] = _age(values[1], today)
-        for name, value in zip(PROFILE_COLUMNS, values[2:], strict=True):
+        facts["interests"] = values[2] or ""  # "has": the text contains the value
+        for key, value in (values[3] or {}).items():
+            if isinstance(value, str):
+                facts[f"custom_text#{key}"] = value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                facts[f"custom_number#{key}"] = value
+        for name, value in zip(PROFILE_COLUMNS, values[4:], strict=True):
             facts[name] = value or None
     for customer_id, model, stage, since in CustomerStage.objects.filter(
         customer_id__in=ids
