@@ -216,6 +216,13 @@ REGISTRY: dict[str, Kind] = {
     "record_id": EXPORT_RECORD,
     "export_id": EXPORT_RECORD,
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
+    # A private segment (a static list of sales's): its owner and admins only.
+    "segment_id": Kind(
+        "segment (private)",
+        lambda w: w.segment,
+        ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
+        insider="sales",
+    ),
 }
 
 # Routes with their own access rule, not "the record's owner and their managers".

@@ -19,6 +19,7 @@ from kehu.accounts.selectors import request_actor
 from kehu.core.charts import chart_config
 from kehu.core.errors import KehuError
 from kehu.core.forms import add_service_errors
+from kehu.customers.access import access_customer
 from kehu.customers.selectors import CustomerFilters, PageOutOfRange, customer_list
 from kehu.segments.access import access_segment, can_change
 from kehu.segments.audience import rule_errors, rule_words
@@ -204,7 +205,8 @@ def member_add_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     try:
         customer_id = int(request.POST.get("customer", ""))
     except ValueError:
-        raise Http404 from None
+        messages.error(request, _("请选择要加入的客户。"))
+        return redirect("segments:detail", segment.pk)
     try:
         added = members_add(actor=actor, segment=segment, customer_ids=[customer_id])
     except ValidationError:
@@ -219,8 +221,9 @@ def member_add_view(request: HttpRequest, segment_id: int) -> HttpResponse:
 def member_remove_view(request: HttpRequest, segment_id: int, customer_id: int) -> HttpResponse:
     actor = request_actor(request)
     segment = access_segment(actor, segment_id, write=True)
+    customer = access_customer(actor, customer_id)
     try:
-        members_remove(actor=actor, segment=segment, customer_ids=[customer_id])
+        members_remove(actor=actor, segment=segment, customer_ids=[customer.pk])
     except (ValidationError, PermissionDenied):
         raise PermissionDenied from None
     return redirect("segments:detail", segment.pk)

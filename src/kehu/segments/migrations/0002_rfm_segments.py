@@ -33,6 +33,9 @@ def remove(apps, schema_editor):
     apps.get_model("segments", "Segment").objects.exclude(builtin="").delete()
 
 
+seed = create  # the tests' worlds seed it again after a flush (tests/sweep/world.py)
+
+
 class Migration(migrations.Migration):
     dependencies = [("segments", "0001_initial")]
     operations = [migrations.RunPython(create, remove)]
