@@ -32,6 +32,12 @@ applied, and for each the leaves that decided it, with the facts they read kept 
 language: "纳入生命周期模型 → 首次购买：订单数 1 单，达到 1 单" to one reader, "Added to
 the lifecycle model → 首次购买: orders 1, reached 1" to another (a rule's name is what
 its author typed).
+
+The module is split along its seams, and reads through here: ``rules_facts`` (the
+catalogue of facts and operators), ``rules_validate`` (``validate``, ``facts_used``) and
+``rules_loops`` (rule sets, DNF, ``find_loop``). Segments (``kehu.segments``) use the
+same language with ``scope=SEGMENT`` facts added (the profile, the stage in a named
+model, RFM scores, purchases, custom fields); a lifecycle rule refuses those.
 """
 
 from __future__ import annotations
