@@ -7,7 +7,7 @@ openpyxl's write-only mode.
 
 N customers are generated (``benchmarks/bulk.py``); then each measure runs in a process
 of its own (so its peak memory is its own, read from /proc: ``VmHWM``, and the peak of
-``RssAnon``, the process's own memory without the database file SQLite maps in —
+``Pss_Anon``, the process's own memory without the database file SQLite maps in —
 ``mmap_size`` in settings — which the floor maps too):
 
 - ``floor``: the same customer columns dumped bare — ``COPY (SELECT ...) TO STDOUT``

@@ -8,8 +8,9 @@ columns, 5 % bad rows, 2 % with the phone of an existing customer), then times, 
 in a fresh process (``kehu import``, so the peak memory is the importer's own):
 
 * the dry run (``--dry-run``): read, map from the headers, check every row (its
-  checked rows kept for the run, ``kehu.imports.plans``); also of the same file as a
-  CSV in GBK;
+  checked rows kept for the run, ``kehu.imports.plans``; the rows' own checks in a
+  worker process per core beyond the first, ``kehu.imports.parallel``); also of the
+  same file as a CSV in GBK;
 * the run (``--job``, the pages' last step): that job written in 500-row chunks —
   duplicates and owners checked again against the database, the rows not again;
 * the floor, in this process: a bare ``executemany`` of the same validated rows —
@@ -19,7 +20,8 @@ in a fresh process (``kehu import``, so the peak memory is the importer's own):
 Prints the counts against what was planted, seconds, rows/s and peak memory, and the
 run's rate as a share of the floor's; writes benchmarks/results/import_<db>.json.
 Targets (issue 19): dry run and run each under 60 s at 100,000 rows, peak memory under
-500 MB (checked on the private memory, ``RssAnon``; the resident peak, which also counts
+500 MB (checked on the private memory of the importer and its row-checking workers,
+``Pss_Anon``; the resident peak, which also counts
 the database pages SQLite maps, is printed beside it), the run at ≥ 25 % of the floor's
 rate. At a smaller scale the figures are
 projected linearly to 100,000 rows (said so in the output). Exits non-zero when a
@@ -51,7 +53,14 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--rows", type=int, default=FIGURE_ROWS)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a cProfile of each `kehu import` to this folder (times grow ~2x)",
+    )
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     with bench_database(
         args.db, pg_options=("-c shared_buffers=1GB", "-c max_wal_size=8GB")
     ) as var:
@@ -59,9 +68,16 @@ def main() -> None:
     sys.exit(0 if ok else 1)
 
 
+PROFILE: Path | None = None
+
+
 def _kehu(*args: str) -> tuple[float, float, float]:
     """Seconds, peak resident and peak private memory (MiB) of one ``kehu import``."""
     cmd = [sys.executable, "-m", "kehu.cli", "import", *args, "--user", "admin", "-v", "0"]
+    if PROFILE is not None:
+        PROFILE.mkdir(parents=True, exist_ok=True)
+        name = "_".join(Path(a).name for a in args).replace("-", "")
+        cmd[1:1] = ["-m", "cProfile", "-o", str(PROFILE / f"{name}.prof")]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return run_measured_private(cmd, env=env)
 

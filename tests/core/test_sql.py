@@ -59,3 +59,43 @@ def test_money_is_stored_and_compared_exactly():
     assert Product.objects.filter(price__gt=F("unit_cost") + Decimal("0.005")).count() == 2
     assert Product.objects.filter(price__gte=F("unit_cost") + cent).count() == 2
     assert Product.objects.filter(price__gt=F("unit_cost") + cent).count() == 0
+
+
+@pytest.mark.django_db
+def test_many_rows_keep_every_awkward_value():
+    """From ``COPY_MIN_ROWS`` rows PostgreSQL takes them by ``COPY``: tabs, newlines,
+    backslashes, quotes, JSON and NULLs arrive as they were sent."""
+    from kehu.core.sql import COPY_MIN_ROWS, rows_insert
+    from kehu.imports.models import ImportJob, ImportRow
+    from tests.factories import UserFactory
+
+    job = ImportJob.objects.create(kind="customers", user=UserFactory(), original_name="a.csv")
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", 中文'
+    rows = [
+        {
+            "job_id": job.pk,
+            "number": i,
+            "outcome": "error",
+            "error": awkward if i % 2 else "",
+            "cells": {"名称": awkward, "n": i, "none": None} if i % 3 else None,
+        }
+        for i in range(COPY_MIN_ROWS + 5)
+    ]
+    rows_insert(ImportRow, rows)
+    stored = {r.number: r for r in ImportRow.objects.filter(job=job)}
+    assert len(stored) == COPY_MIN_ROWS + 5
+    assert stored[1].error == awkward and stored[2].error == ""
+    assert stored[1].cells == {"名称": awkward, "n": 1, "none": None}
+    assert stored[3].cells is None
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps no text length")
+def test_many_rows_with_an_over_long_text_are_refused_whole():
+    from kehu.core.sql import COPY_MIN_ROWS, rows_insert
+
+    rows = [{"name": "茶", "sku": f"L-{i}"} for i in range(COPY_MIN_ROWS)]
+    rows.append({"name": "茶" * 300, "sku": "L-long"})
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert(Product, rows)
+    assert not Product.objects.filter(sku__startswith="L-").exists()

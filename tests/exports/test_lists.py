@@ -119,3 +119,22 @@ def test_list_pages_carry_a_button_with_their_filters(org, page, key):
     if "?" in page:
         query = page.split("?", 1)[1]
         assert f"/exports/{key}/?{query}" in html
+
+
+def test_pages_whose_filter_is_in_their_address_carry_it(org):
+    """The survey report, a lifecycle model and a customer's timeline export their own
+    answers, stage changes and touches."""
+    from tests.surveys.factories import make_survey
+
+    survey = make_survey(org.admin)
+    customer = make_customer(org.sales, name="王小明")
+    admin = client_for(org.admin)
+    html = admin.get(reverse("surveys:report", args=[survey.pk])).content.decode()
+    assert f"/exports/survey-answers/?survey={survey.pk}" in html
+    html = admin.get(reverse("lifecycle:model", args=["six_phase"])).content.decode()
+    assert "/exports/stage-history/?model=six_phase" in html
+    html = client_for(org.sales).get(reverse("customers:detail", args=[customer.pk])).content
+    assert f"/exports/interactions/?customer={customer.pk}" in html.decode()
+    # A salesperson may not export survey answers: no button.
+    html = client_for(org.sales).get(reverse("surveys:report", args=[survey.pk])).content
+    assert 'id="export-survey-answers"' not in html.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,6 +168,31 @@ def _bomb(path: Path, megabytes: int) -> Path:
 def test_a_zip_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
     with pytest.raises(FileRejected, match="压缩炸弹"):
         open_table(_bomb(tmp_path / "bomb.xlsx", 40))  # 40 MB of zeros in 40 KB
+
+
+def test_a_zip_bomb_that_understates_its_sizes_is_refused(tmp_path: Path) -> None:
+    """The central directory and the member's own header say 1 KB; the stream holds
+    40 MB of zeros."""
+    path = _bomb(tmp_path / "liar.xlsx", 40)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name.decode())
+    # The member's own header (zip64: its sizes in the extra field) and its entry in
+    # the central directory (plain 32-bit sizes: the member is under 4 GB).
+    local = info.header_offset
+    name_length = struct.unpack("<H", data[local + 26 : local + 28])[0]
+    extra = local + 30 + name_length
+    assert data[extra : extra + 2] == b"\x01\x00"
+    data[extra + 4 : extra + 12] = struct.pack("<Q", 1024)
+    central = data.rindex(name) - 46
+    assert data[central : central + 4] == b"PK\x01\x02"
+    data[central + 24 : central + 28] = struct.pack("<I", 1024)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo(name.decode()).file_size == 1024  # what a reader is told
+    with pytest.raises(FileRejected, match="压缩炸弹"):
+        open_table(path)
 
 
 def test_a_workbook_unpacking_to_more_than_twenty_times_the_limit_is_refused(

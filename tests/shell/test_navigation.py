@@ -23,6 +23,12 @@ NOT_IN_NAV = {
     "accounts:password_done": "after changing the password",
     "set_language": "the user menu (POST)",
     "followups:notifications": "the bell",
+    "channels:costs": "the channels comparison page's button",
+    "leads:create": "the lead list's button",
+    "leads:public_form": "no login: linked from the lead settings, put on the website",
+    "leads:public_embed": "no login: the iframe snippet on the lead settings page",
+    "leads:reason_add": "the lead settings page (POST)",
+    "leads:route_add": "the lead settings page (POST)",
     "followups:notifications_read": "the notifications page (POST)",
     "followups:calendar_feed": "my work (POST)",
     "customers:create": "the customer list's button",
@@ -55,6 +61,7 @@ NOT_IN_NAV = {
     "orders:quick_product": "the quick sale (htmx: the product)",
     "orders:categories": "the products page's button",
     "orders:category_create": "the categories page (POST)",
+    "pipeline:create": "the customer page's opportunities card",
 }
 
 

@@ -165,6 +165,8 @@ REGISTRY: dict[str, Kind] = {
         insider="sales",
         pool=lambda w: w.pool_complaint,
     ),
+    # An opportunity: its owner's and team's, like a customer (tests/pipeline).
+    "opportunity_id": Kind("opportunity", lambda w: w.opportunity, OTHER_SALES, insider="sales"),
     # Everyone reads incidents (only the complaints they may see are listed).
     "incident_id": Kind("incident", lambda w: w.incident, ()),
     # Survey templates are everyone's to send; editing and reports are role checks.

@@ -45,6 +45,7 @@ from kehu.messaging.services import Audience, campaign_create, template_save
 from kehu.orders.catalog import category_create
 from kehu.orders.models import Order
 from kehu.orders.services import LineData, OrderData, order_upsert, product_create
+from kehu.pipeline.services import LineInput, opportunity_create
 from kehu.surveys.services import invitations_send, response_record, survey_save, trigger_save
 
 PASSWORD = "pw-Kehu-2026"
@@ -338,6 +339,13 @@ def _sales(world: World) -> None:
             "notes": "Wants a quote.",
             "next_step": "Send quote",
         },
+    )
+    o["opportunity"] = opportunity_create(
+        actor=sales,
+        customer=o["customer"],
+        name="Spring tea contract",
+        lines=[LineInput(o["product"].pk, Decimal("3"))],
+        next_step="Send the quote",
     )
     o["notification"] = Notification.objects.create(
         user=sales,

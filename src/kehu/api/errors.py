@@ -107,7 +107,11 @@ API_ERRORS: dict[str, ErrorDoc] = {
     "already_owner": ErrorDoc((409,), "the receiving user already owns the customer"),
     "merge": ErrorDoc((409,), "these customers cannot be merged, or the merge cannot be undone"),
     "invalid_transition": ErrorDoc((409,), "a move the complaint workflow does not allow"),
+    "closed": ErrorDoc((409,), "the opportunity is won or lost already: it no longer moves"),
     "model_inactive": ErrorDoc((409,), "the lifecycle model is switched off"),
+    "lead_state": ErrorDoc(
+        (409,), "the lead's status does not allow this (e.g. already converted)"
+    ),
     "import_state": ErrorDoc((409,), "the import is not at a step that allows this"),
     "expired": ErrorDoc((410,), "the export's download link has expired; export again"),
     "request_too_large": ErrorDoc((413,), "a body over 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)"),

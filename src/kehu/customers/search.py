@@ -39,7 +39,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from kehu.core.sql import values_in
+from kehu.core.sql import values_in, values_insert
 from kehu.customers.models import Customer, CustomerKind, SearchToken
 from kehu.customers.phones import phone_national_digits, phone_normalize
 from kehu.customers.pinyin import pinyin_readings
@@ -151,12 +151,7 @@ def search_index_customer(customer: Customer) -> None:
 def search_tokens_insert(tokens: Iterable[tuple[int, Iterable[str]]]) -> int:
     """Index new customers whose tokens are known: (customer id, tokens)."""
     rows = [(token, customer_id) for customer_id, found in tokens for token in found]
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {SearchToken._meta.db_table} (token, customer_id) VALUES (%s, %s)",
-                rows,
-            )
+    values_insert(SearchToken, ("token", "customer_id"), rows)
     return len(rows)
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from kehu.core.sql import rows_insert
 from kehu.imports.customer_rows import CustomerPlanner
 from kehu.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
+from kehu.imports.parallel import planned_chunks, workers_for
 from kehu.imports.plans import plan_key
 from kehu.imports.product_rows import ProductPlanner
 from kehu.imports.readers import FileRejected
@@ -89,13 +90,15 @@ def import_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJ
     seen = 0
     try:
         with job_table(job) as table:
-            for chunk in planner_chunks(planner, table.rows):
-                plans = planner.plan(chunk)
+            workers = workers_for(planner, table.total or job.total_rows)
+            for size, plans in planned_chunks(
+                planner, planner_chunks(planner, table.rows), workers
+            ):
                 with transaction.atomic():
                     rows_insert(ImportRow, _records(job, planner, plans))
                 for plan in plans:
                     counts[plan.outcome] += 1
-                seen += len(chunk)
+                seen += size
                 _progress_save(job, seen)
                 if progress:
                     progress(min(1.0, seen / (job.total_rows or seen)))

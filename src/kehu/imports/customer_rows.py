@@ -234,33 +234,96 @@ class CustomerPlanner:
         cells = list(raw.cells)
         if raw.error:
             return Planned(raw.number, cells, RowOutcome.ERROR, raw.error)
-        job = self.job
         try:
-            row = customer_row(job.mapping, job.headers, cells, job.value_mapping or {})
+            row, prepared = self._checked(cells, owner_here=True)
+        except (ValidationError, PermissionDenied) as exc:
+            return Planned(raw.number, cells, RowOutcome.ERROR, self._error(exc))
+        return Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
+
+    def _checked(
+        self, cells: list[Any], *, owner_here: bool
+    ) -> tuple[CustomerRow, PreparedCustomer]:
+        """The row read and checked by ``customer_prepare``; its owner chosen and
+        checked here, or (``owner_here=False``, a worker) later by ``_owner_error``."""
+        job = self.job
+        row = customer_row(job.mapping, job.headers, cells, job.value_mapping or {})
+        owner = self.owner_for(row) if owner_here else None
+        key = owner.pk if owner else None
+        prepared = customer_prepare(
+            actor=self.actor,
+            data=row.data,
+            phones=row.phones,
+            tags=row.tags,
+            custom_fields=row.custom_fields,
+            owner=owner,
+            contacts=row.contacts,
+            definitions=self.definitions,
+            owner_checked=not owner_here or key in self.owners_ok,
+        )
+        if owner_here:
+            self.owners_ok.add(key)
+        return row, prepared
+
+    def _error(self, exc: ValidationError | PermissionDenied) -> str:
+        if isinstance(exc, PermissionDenied):
+            return _("您无权创建客户。")
+        return error_text(self.job, exc)
+
+    # --- checked in worker processes (kehu.imports.parallel) ------------------------
+
+    def check_rows(self, rows: list[Row]) -> list[tuple[int, list[Any], str, Any]]:
+        """In a worker: each row's checks that need no database and no owner —
+        (number, cells, error, its plan as ``dump`` gives it or None)."""
+        out: list[tuple[int, list[Any], str, Any]] = []
+        for raw in rows:
+            cells = list(raw.cells)
+            if raw.error:
+                out.append((raw.number, cells, raw.error, None))
+                continue
+            try:
+                row, prepared = self._checked(cells, owner_here=False)
+            except (ValidationError, PermissionDenied) as exc:
+                out.append((raw.number, cells, self._error(exc), None))
+                continue
+            plan = Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
+            out.append((raw.number, cells, "", self.dump(plan)))
+        return out
+
+    def plan_checked(self, checked: list[tuple[int, list[Any], str, Any]]) -> list[Planned]:
+        """The workers' rows planned here: their owners chosen and checked, then
+        duplicates found."""
+        plans: list[Planned] = []
+        for number, cells, error, stored in checked:
+            if stored is None:
+                plans.append(Planned(number, cells, RowOutcome.ERROR, error))
+                continue
+            row = CustomerRow(**stored["row"])
+            owner_error = self._owner_error(row)[1]
+            if owner_error:
+                plans.append(Planned(number, cells, RowOutcome.ERROR, owner_error))
+                continue
+            plans.append(Planned(number, cells, RowOutcome.NEW, row=row, stored=stored))
+        return self.classify(plans)
+
+    def _owner_error(self, row: CustomerRow) -> tuple[User | None, str]:
+        """The row's owner by the job's rule, checked once per owner: (owner, "") or
+        (None, why not)."""
+        try:
             owner = self.owner_for(row)
             key = owner.pk if owner else None
-            prepared = customer_prepare(
-                actor=self.actor,
-                data=row.data,
-                phones=row.phones,
-                tags=row.tags,
-                custom_fields=row.custom_fields,
-                owner=owner,
-                contacts=row.contacts,
-                definitions=self.definitions,
-                owner_checked=key in self.owners_ok,
-            )
-            self.owners_ok.add(key)
-        except ValidationError as exc:
-            return Planned(raw.number, cells, RowOutcome.ERROR, error_text(job, exc))
-        except PermissionDenied:
-            return Planned(raw.number, cells, RowOutcome.ERROR, _("您无权创建客户。"))
-        return Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
+            if key not in self.owners_ok:
+                customer_owner_check(self.actor, owner)
+                self.owners_ok.add(key)
+        except (ValidationError, PermissionDenied) as exc:
+            return None, self._error(exc)
+        return owner, ""
 
     # --- the dry run's plans, kept for the run (kehu.imports.plans) ----------------
 
     def dump(self, plan: Planned) -> dict[str, Any] | None:
         """What the run needs of a checked row, as JSON (None for an error)."""
+        if plan.stored is not None:
+            return plan.stored
         if plan.row is None or plan.prepared is None:
             return None
         row, prepared = plan.row, plan.prepared
@@ -302,16 +365,9 @@ class CustomerPlanner:
             contacts=values["contacts"],
             owner_text=values["owner_text"],
         )
-        try:
-            owner = self.owner_for(row)
-            key = owner.pk if owner else None
-            if key not in self.owners_ok:
-                customer_owner_check(self.actor, owner)
-                self.owners_ok.add(key)
-        except ValidationError as exc:
-            return Planned(record.number, cells, RowOutcome.ERROR, error_text(self.job, exc))
-        except PermissionDenied:
-            return Planned(record.number, cells, RowOutcome.ERROR, _("您无权创建客户。"))
+        owner, owner_error = self._owner_error(row)
+        if owner_error:
+            return Planned(record.number, cells, RowOutcome.ERROR, owner_error)
         customer = _CUSTOMER_VALUES.load(
             stored["customer"],
             owner=owner,

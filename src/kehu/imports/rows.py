@@ -40,6 +40,7 @@ class Planned:
     version: int | None = None  # the record's version after the run wrote it
     old: dict[str, Any] | None = None  # what an update replaced
     data: dict[str, Any] | None = None  # a product row's values
+    stored: dict[str, Any] | None = None  # a customer row's plan, checked by a worker
 
 
 class Rollback(Exception):

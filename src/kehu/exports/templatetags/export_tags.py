@@ -1,5 +1,7 @@
 """``{% export_button "customers" %}``: a list page's 导出 button, carrying the page's
-filters to the column picker; hidden from those who may not export the list."""
+filters to the column picker; hidden from those who may not export the list. A page
+whose filter is in its address, not its query, names it:
+``{% export_button "survey-answers" survey=survey.pk %}``."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("exports/_button.html", takes_context=True)
-def export_button(context: Any, key: str, small: bool = False) -> dict[str, Any]:
+def export_button(context: Any, key: str, small: bool = False, **given: Any) -> dict[str, Any]:
     request = context.get("request")
     export_list = export_list_get(key)
     user = getattr(request, "user", None)
@@ -29,7 +31,7 @@ def export_button(context: Any, key: str, small: bool = False) -> dict[str, Any]
     if show and export_list is not None:
         carried = QueryDict(mutable=True)
         for name in export_list.filter_keys:
-            value = request.GET.get(name) if request is not None else None
+            value = given.get(name) or (request.GET.get(name) if request is not None else None)
             if value:
                 carried[name] = value
         query = carried.urlencode()
