@@ -13,7 +13,8 @@ file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 cust
 into N (dry run and run against a bare executemany); saving a sale from the sale form
 beside the bare INSERTs of the order; the opportunities board and moving a card; the
 public lead form at 200 submissions a second against a gunicorn server, nothing lost
-and no double submit doubled; channels compared (the nightly rows and the live path).
+and no double submit doubled; channels compared (the nightly rows and the live path);
+counting a 5-condition segment beside a hand-written SQL count of it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def main() -> None:
         ("bench_score.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         # Data in and out (issue 19).
         ("bench_export.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        # Segments (issue 20): a 5-condition count beside hand-written SQL.
+        ("bench_segments.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
     ):
         for db in dbs:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "kehu.care",
     "kehu.lifecycle",
     "kehu.value",
+    "kehu.segments",
     "kehu.imports",
     "kehu.exports",
     "kehu.leads",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("pipeline/", include("kehu.pipeline.urls")),
     path("lifecycle/", include("kehu.lifecycle.urls")),
     path("value/", include("kehu.value.urls")),
+    path("segments/", include("kehu.segments.urls")),
     path("messages/", include("kehu.messaging.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("exports/", include("kehu.exports.urls")),

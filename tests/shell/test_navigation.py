@@ -45,6 +45,8 @@ NOT_IN_NAV = {
     "messaging:template_new": "the message templates page",
     "value:at_risk_export_xlsx": "the at-risk list",
     "lifecycle:model_new": "the lifecycle models page",
+    "segments:new": "the segments page's button",
+    "segments:preview": "the segment builder (htmx, POST)",
     "care:items": "the care agenda's bulk bar (POST)",
     "followups:bulk": "my work's bulk bar (POST)",
     "orders:product_create": "the products page's button",

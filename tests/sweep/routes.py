@@ -231,6 +231,13 @@ REGISTRY: dict[str, Kind] = {
     ),
     "leads:reason_id": Kind("disqualification reason", lambda w: w.lead_reason, NOT_ADMINS),
     "leads:route_id": Kind("region route", lambda w: w.lead_route, NOT_ADMINS),
+    # A private segment (a static list of sales's): its owner and admins only.
+    "segment_id": Kind(
+        "segment (private)",
+        lambda w: w.segment,
+        ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
+        insider="sales",
+    ),
 }
 
 # Routes with their own access rule, not "the record's owner and their managers".

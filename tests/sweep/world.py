@@ -126,6 +126,7 @@ SEEDS = (
     ("lifecycle", "0002_seed", "LifecycleModel"),
     ("care", "0002_seed", "Festival"),
     ("complaints", "0002_default_deadlines", "ComplaintDeadline"),
+    ("segments", "0002_rfm_segments", "Segment"),
 )
 
 
@@ -155,6 +156,10 @@ def _seeded_in_ascii() -> None:
         )
     for rule in Rule.objects.all():
         Rule.objects.filter(pk=rule.pk).update(name=f"Rule {rule.pk}")
+    from kehu.segments.models import Segment
+
+    for segment in Segment.objects.exclude(builtin=""):
+        Segment.objects.filter(pk=segment.pk).update(name=f"Segment {segment.builtin}")
     for festival in Festival.objects.all():
         Festival.objects.filter(pk=festival.pk).update(
             name=f"Festival {festival.pk}", greeting="Happy holidays, {姓名}"
@@ -267,6 +272,13 @@ def _customers(world: World) -> None:
     from kehu.customers.services import customer_delete
 
     customer_delete(actor=admin, customer=o["deleted_customer"])
+    # A private static list of sales's with one customer (segments).
+    from kehu.segments.services import members_add, segment_create
+
+    o["segment"] = segment_create(
+        actor=sales, data={"name": "Morning callers", "kind": "static", "sharing": "private"}
+    )
+    members_add(actor=sales, segment=o["segment"], customer_ids=[o["customer"].pk])
 
 
 def _order(actor: User, customer: Customer, number: str, *, days_ago: int, lines: Any) -> Order:

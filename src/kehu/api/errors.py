@@ -117,6 +117,11 @@ API_ERRORS: dict[str, ErrorDoc] = {
     "request_too_large": ErrorDoc((413,), "a body over 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)"),
     "invalid": ErrorDoc((422,), "field errors (errors: field → messages)"),
     "invalid_date": ErrorDoc((422,), "a date that is not YYYY-MM-DD"),
+    "invalid_rule": ErrorDoc(
+        (422,),
+        "a segment rule refused: an unknown fact, a wrong type or operator, or a model, "
+        "stage, tag or flag that does not exist (errors.rule: the reasons)",
+    ),
     "date_out_of_range": ErrorDoc((422,), "a date outside the range this operation serves"),
     "unknown_model": ErrorDoc((422, 404), "no lifecycle model with this key"),
     "unknown_stage": ErrorDoc((422,), "no stage with this key or name in the model"),

@@ -65,6 +65,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:list", _("全部客户")),
     Entry(Group.CUSTOMERS, "customers:pool", _("公海")),
     Entry(Group.CUSTOMERS, "customers:duplicates", _("疑似重复")),
+    Entry(Group.CUSTOMERS, "segments:list", _("客户分群")),
     Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.CUSTOMERS, "imports:list", _("导入"), can_import),
