@@ -254,3 +254,11 @@ def test_the_customer_card_lists_only_what_the_user_sees(client, org, book, deal
     client.force_login(org.manager)  # sees the east team's, on a customer of theirs
     page = client.get(reverse("customers:detail", args=[book["own"].pk])).content.decode()
     assert deals["own"].name in page and 'id="opportunities"' in page
+
+
+def test_create_without_a_customer_points_to_the_customer_pages(client, org):
+    client.force_login(org.sales)
+    response = client.get(reverse("pipeline:create"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("customers:list")
+    assert "在“商机”卡片中新建商机" in response.content.decode()
+    assert client.get(reverse("pipeline:create") + "?customer=abc").status_code == 404

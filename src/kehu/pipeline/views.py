@@ -115,7 +115,11 @@ def _lines(request: HttpRequest, opportunity: Opportunity | None = None) -> Any:
 @login_required
 def create_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    customer_id = int_param(request.GET.get("customer") or request.POST.get("customer"))
+    raw = request.GET.get("customer") or request.POST.get("customer")
+    if not raw:  # an opportunity is a customer's: opened from the customer's page
+        messages.info(request, _("请打开客户页面，在“商机”卡片中新建商机。"))
+        return redirect("customers:list")
+    customer_id = int_param(raw)
     customer = access_customer(actor, customer_id)
     if not can_create_for(actor, customer):
         raise PermissionDenied
