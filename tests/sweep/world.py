@@ -127,6 +127,7 @@ SEEDS = (
     ("care", "0002_seed", "Festival"),
     ("complaints", "0002_default_deadlines", "ComplaintDeadline"),
     ("segments", "0002_rfm_segments", "Segment"),
+    ("pipeline", "0002_seed_phases", "Phase"),
 )
 
 
