@@ -11,7 +11,7 @@ fit against the ``lifetimes`` package (the ``bench`` dependency group, which
 ``make bench`` installs) and ``kehu score`` with the value pages; reading an import
 file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 customers
 into N (dry run and run against a bare executemany); saving a sale from the sale form
-beside the bare INSERTs of the order.
+beside the bare INSERTs of the order; the target fit's held-out AUC beside its baselines.
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ def main() -> None:
         ]
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Target fit (issue 20): held-out AUC beside the baselines (a small population: the
+    # figure is a quality, not a speed; 20,000 customers are enough to measure it).
+    cmd = [sys.executable, str(HERE / "bench_target_fit.py"), "--db", "sqlite"]
     failed |= subprocess.run(cmd, check=False).returncode != 0
     # Import (issue 19): reading workbooks (openpyxl against calamine) and CSV.
     cmd = [sys.executable, str(HERE / "bench_import_read.py")]
