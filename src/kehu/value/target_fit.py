@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from kehu.core.sql import rows_insert
+from kehu.core.sql import values_insert
 from kehu.customers.models import (
     CompanySize,
     Customer,
@@ -154,6 +154,15 @@ def _birthday_number() -> str:
     return "COALESCE(CAST(strftime('%%Y%%m%%d', birthday) AS INTEGER), 0)"
 
 
+def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    """(code per value, the distinct values in order of first sight); None as ""."""
+    index: dict[str, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v or "", len(index)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return codes, list(index)
+
+
 def profiles_read(*, as_of: dt.date) -> Profiles:
     """The profiles of every customer not deleted (one scan of the customer table and
     one of its tags), the age bands as of ``as_of``."""
@@ -179,29 +188,25 @@ def profiles_read(*, as_of: dt.date) -> Profiles:
     all_rows: list[np.ndarray] = []
     all_features: list[np.ndarray] = []
 
-    def add(attr: str, column: np.ndarray, rows: np.ndarray) -> None:
-        if column.shape[0] == 0:
-            return
-        uniques, inverse = np.unique(column, return_inverse=True)
-        inverse = inverse.ravel()
+    def add(attr: str, codes: np.ndarray, labels: Sequence[str], rows: np.ndarray) -> None:
+        """Features ``(attr, labels[code])`` of ``rows`` (an empty label: none)."""
         offset = len(vocabulary)
-        vocabulary.extend((attr, str(v)) for v in uniques.tolist())
-        empty = np.array([str(v).strip() == "" for v in uniques.tolist()], dtype=bool)
-        keep = ~empty[inverse]
+        vocabulary.extend((attr, str(label)) for label in labels)
+        empty = np.array([str(label).strip() == "" for label in labels], dtype=bool)
+        keep = ~empty[codes] if len(labels) else np.zeros(codes.shape[0], dtype=bool)
         all_rows.append(rows[keep])
-        all_features.append(inverse[keep] + offset)
+        all_features.append(codes[keep] + offset)
 
     everyone = np.arange(n, dtype=np.int64)
     for (attr, _column), column_values in zip(COLUMNS, values, strict=True):
-        add(attr, np.array([v or "" for v in column_values], dtype=object).astype(str), everyone)
+        add(attr, *_factorize(column_values), everyone)
     born = np.asarray(births, dtype=np.int64)
     day = as_of.year * 10000 + as_of.month * 100 + as_of.day
-    known = born > 0
-    ages = np.where(known, (day - born) // 10000, -1)
-    bands = np.full(n, "", dtype=object)
-    for low, code, _label in AGE_BANDS:
-        bands[known & (ages >= low) & (ages <= MAX_AGE)] = code
-    add("age_band", bands.astype(str), everyone)
+    ages = np.where(born > 0, (day - born) // 10000, -1)
+    bands = np.zeros(n, dtype=np.int64)  # 0: unknown
+    for i, (low, _code, _label) in enumerate(AGE_BANDS):
+        bands[(ages >= low) & (ages <= MAX_AGE)] = i + 1
+    add("age_band", bands, ["", *(code for _low, code, _label in AGE_BANDS)], everyone)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT ct.customer_id, t.name FROM customers_customer_tags ct "
@@ -211,8 +216,8 @@ def profiles_read(*, as_of: dt.date) -> Profiles:
     if tags:
         owners = np.asarray([c for c, _t in tags], dtype=np.int64)
         found, index = scoring.member(customer, owners)
-        names = np.array([t for _c, t in tags], dtype=object).astype(str)
-        add("tag", names[found], index[found])
+        codes, labels = _factorize([t for _c, t in tags])
+        add("tag", codes[found], labels, index[found])
     rows = np.concatenate(all_rows) if all_rows else np.zeros(0, dtype=np.int64)
     features = np.concatenate(all_features) if all_features else np.zeros(0, dtype=np.int64)
     return Profiles(customer, rows.astype(np.int64), features.astype(np.int64), vocabulary)
@@ -248,24 +253,34 @@ def target_fit_run(
         return {"code": error.code, **error.detail}
     run.target_fit = table.to_json()
     n = profiles.customer.shape[0]
-    probability, reasons = calc.score(
+    probability, matrix = calc.score_matrix(
         table, profiles.rows, profiles.features, profiles.vocabulary, n
     )
+    weights = (table.slope * calc.feature_weights(table, profiles.vocabulary)).round(4).tolist()
     scores = np.clip(np.rint(probability * 100), 0, 100).astype(np.int64).tolist()
+    # Customers share few sets of reasons: each set adapted for the database once.
+    adapt = connection.ops.adapt_json_value
+    adapted: dict[tuple[int, ...], Any] = {}
+
+    def reasons_of(key: tuple[int, ...]) -> Any:
+        found = adapted.get(key)
+        if found is None:
+            value = [[*profiles.vocabulary[f], weights[f]] for f in key if f >= 0]
+            found = adapted[key] = adapt(value, None)
+        return found
+
     TargetFit.objects.all().delete()
     ids = profiles.customer.tolist()
+    columns = ["customer_id", "run_id", "score", "reasons"]
     for start in range(0, n, WRITE_CHUNK):
         stop = min(n, start + WRITE_CHUNK)
-        rows_insert(
+        keys = matrix[start:stop].tolist()
+        values_insert(
             TargetFit,
+            columns,
             [
-                {
-                    "customer_id": ids[i],
-                    "run_id": run.pk,
-                    "score": scores[i],
-                    "reasons": [[a, v, w] for a, v, w in reasons[i]],
-                }
-                for i in range(start, stop)
+                (ids[start + i], run.pk, scores[start + i], reasons_of(tuple(key)))
+                for i, key in enumerate(keys)
             ],
         )
     return {"code": "ok", "customers": table.customers, "top": table.top}

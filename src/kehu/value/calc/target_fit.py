@@ -109,6 +109,15 @@ def _check(rows: Any, features: Any, vocabulary: Sequence[tuple[str, str]], n: i
     return r, f
 
 
+def _distinct(r: np.ndarray, f: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, feature) pairs once each, by row (a sort: numpy's hashed ``unique``
+    is several times slower on a million pairs)."""
+    pairs = np.sort(r * k + f)
+    if pairs.size:
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+    return pairs // k, pairs % k
+
+
 def fit(
     rows: Any,
     features: Any,
@@ -131,8 +140,7 @@ def fit(
         raise FitError("insufficient_data", {"customers": n, "top": n_top})
     base = n_top / n
     # Customers and top customers per feature (a customer counted once per feature).
-    pairs = np.unique(r * len(vocabulary) + f)
-    r, f = pairs // len(vocabulary), pairs % len(vocabulary)
+    r, f = _distinct(r, f, len(vocabulary))
     seen = np.bincount(f, minlength=len(vocabulary)).astype(np.float64)
     tops = np.bincount(f, weights=y[r].astype(np.float64), minlength=len(vocabulary))
     attrs = np.array([a for a, _v in vocabulary], dtype=object)
@@ -241,10 +249,30 @@ def score(
 ) -> tuple[np.ndarray, list[list[Reason]]]:
     """(P(top) per customer, each one's reasons: up to ``reasons`` features with the
     largest positive contributions, largest first; a pooled bucket is never named)."""
+    probability, named = score_matrix(table, rows, features, vocabulary, n, reasons=reasons)
+    w = table.slope * feature_weights(table, vocabulary)
+    out: list[list[Reason]] = [[] for _ in range(n)]
+    for row, feature in zip(*np.nonzero(named >= 0), strict=True):
+        f = int(named[row, feature])
+        attr, value = vocabulary[f]
+        out[int(row)].append((attr, value, round(float(w[f]), 4)))
+    return probability, out
+
+
+def score_matrix(
+    table: FitTable,
+    rows: Any,
+    features: Any,
+    vocabulary: Sequence[tuple[str, str]],
+    n: int,
+    *,
+    reasons: int = REASONS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` as arrays: P(top) per customer and an (n, ``reasons``) matrix of the
+    reasons' feature indices, largest contribution first, -1 where there is none (a
+    reason's contribution is ``table.slope * feature_weights(...)[feature]``)."""
     r, f = _check(rows, features, vocabulary, n)
-    if r.size:
-        pairs = np.unique(r * len(vocabulary) + f)
-        r, f = pairs // len(vocabulary), pairs % len(vocabulary)
+    r, f = _distinct(r, f, len(vocabulary))
     w, named = _weights(table, vocabulary)
     total = np.bincount(r, weights=w[f], minlength=n)
     probability = _sigmoid(table.intercept + table.slope * total)
@@ -252,19 +280,15 @@ def score(
     keep = (contribution >= MIN_REASON) & named[f]
     r, f, contribution = r[keep], f[keep], contribution[keep]
     order = np.lexsort((f, -contribution, r))
-    r, f, contribution = r[order], f[order], contribution[order]
+    r, f = r[order], f[order]
     first = np.ones(r.shape[0], dtype=bool)
     first[1:] = r[1:] != r[:-1]
     start = np.maximum.accumulate(np.where(first, np.arange(r.shape[0]), 0))
     rank = np.arange(r.shape[0]) - start
     keep = rank < reasons
-    out: list[list[Reason]] = [[] for _ in range(n)]
-    for row, feature, c in zip(
-        r[keep].tolist(), f[keep].tolist(), contribution[keep].tolist(), strict=True
-    ):
-        attr, value = vocabulary[feature]
-        out[row].append((attr, value, round(c, 4)))
-    return probability, out
+    matrix = np.full((n, max(reasons, 0)), -1, dtype=np.int64)
+    matrix[r[keep], rank[keep]] = f[keep]
+    return probability, matrix
 
 
 def profile_features(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
