@@ -151,5 +151,8 @@ def test_api(org, fitted):
     assert out["score"] > out["base"] and out["text"].startswith("与高价值客户相似：")
     assert out["reasons"][0] == {**out["reasons"][0], "attribute": "industry", "value": "餐饮"}
     bad = api.post("/api/v1/value/target-fit", {"company_size": "huge"})
-    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"company_size"}
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+    assert "company_size" in str(bad.json()["errors"])
+    unknown = api.post("/api/v1/value/target-fit", {"shoe_size": "42"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "invalid"
     assert Tag.objects.count() == 0  # scoring a profile writes nothing

@@ -15,11 +15,20 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
-from kehu.api.customers import MAX_PAGE, MAX_PAGE_SIZE, customer_or_404
+from kehu.api.customers import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    Text32,
+    Text50,
+    Text64,
+    customer_or_404,
+)
 from kehu.api.errors import ApiError, error_responses
 from kehu.core.money import money_text
+from kehu.customers.models import CompanySize, CustomerKind, Gender, IncomeBand, SourceChannel
 from kehu.value.access import access_at_risk, access_dashboard, access_target_fit
 from kehu.value.models import CustomerValue, ScoreRun
 from kehu.value.selectors import (
@@ -32,7 +41,6 @@ from kehu.value.selectors import (
     run_text,
     target_fit_profile,
 )
-from kehu.value.target_fit import CHOICES
 from kehu.value.texts import reasons_texts
 
 router = Router(tags=["value"])
@@ -176,16 +184,18 @@ def customer_value_get(request: HttpRequest, customer_id: int) -> Any:
 class ProfileIn(Schema):
     """A profile to score (a lead's, a prospect's): every field optional."""
 
-    industry: str = Field("", max_length=64)
-    province: str = Field("", max_length=32)
-    city: str = Field("", max_length=32)
-    company_size: str = Field("", description="A company size code (micro, small, ...).")
-    kind: str = Field("", description="person or company.")
-    source_channel: str = Field("", description="A source channel code (website, ...).")
-    gender: str = Field("", description="male, female or empty.")
-    income_band: str = Field("", description="An income band code (low, ...).")
-    birthday: dt.date | None = None
-    tags: list[Annotated[str, Field(max_length=50)]] = Field([], max_length=50)
+    model_config = ConfigDict(extra="forbid")
+
+    industry: Text64 = ""
+    province: Text32 = ""
+    city: Text32 = ""
+    company_size: CompanySize | None = None
+    kind: CustomerKind | None = None
+    source_channel: SourceChannel | None = None
+    gender: Gender | None = None
+    income_band: IncomeBand | None = None
+    birthday: dt.date | None = Field(None, description="YYYY-MM-DD: its age band counts.")
+    tags: list[Text50] = Field([], max_length=50, description="Tag names.")
 
 
 @router.post(
@@ -197,14 +207,7 @@ class ProfileIn(Schema):
 )
 def target_fit_post(request: HttpRequest, body: ProfileIn) -> Any:
     access_target_fit(actor_of(request))
-    profile = body.dict()
-    errors = {
-        attr: [_("不是有效的选项。")]
-        for attr, choices in CHOICES.items()
-        if profile.get(attr) and profile[attr] not in choices.values
-    }
-    if errors:
-        raise ApiError(422, "invalid", _("请检查输入。"), errors=errors)
+    profile = {k: v for k, v in body.dict().items() if v not in (None, "")}
     fit = target_fit_profile(profile)
     if fit is None:
         raise _no_score()
