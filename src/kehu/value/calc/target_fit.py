@@ -39,6 +39,8 @@ STRENGTH = 20.0
 MIN_COUNT = 10
 MIN_REASON = 0.1  # a contribution below this (log-odds) is not worth saying
 REASONS = 3
+PRIOR = 50.0  # the calibration slope's pull towards 1
+MAX_SLOPE = 2.0
 
 Reason = tuple[str, str, float]  # (attribute, value, contribution in log-odds)
 
@@ -189,15 +191,18 @@ def fit(
 
 
 def _calibrate(s: np.ndarray, y: np.ndarray, start: float) -> tuple[float, float]:
-    """(a, b) of ``P(top) = sigmoid(a + b s)`` by Newton's method on the log-likelihood
-    (a tiny ridge keeps it defined when ``s`` is constant); b is kept >= 0, so a
-    positive weight always raises the score."""
+    """(a, b) of ``P(top) = sigmoid(a + b s)`` by Newton's method on the log-likelihood,
+    with a prior pulling b towards 1 (worth ``PRIOR`` customers' evidence: it fades with
+    many customers, and keeps a few hundred nearly separable ones from a slope that
+    says 100 %); b is kept in [0, ``MAX_SLOPE``], so a positive weight always raises
+    the score."""
     x = np.column_stack([np.ones_like(s), s])
     beta = np.array([start, 1.0])
-    ridge = np.diag([1e-9, 1e-6]) * len(s)
+    prior = np.array([0.0, 1.0])
+    ridge = np.diag([1e-9, PRIOR])
     for _ in range(50):
         p = _sigmoid(x @ beta)
-        gradient = x.T @ (y - p) - ridge @ beta
+        gradient = x.T @ (y - p) - ridge @ (beta - prior)
         hessian = (x * (p * (1 - p))[:, None]).T @ x + ridge
         try:
             step = np.linalg.solve(hessian, gradient)
@@ -211,7 +216,7 @@ def _calibrate(s: np.ndarray, y: np.ndarray, start: float) -> tuple[float, float
         return start, 1.0
     if b <= 0:  # the weights do not rank the fitted customers: everyone at the base rate
         return start, 0.0
-    return a, b
+    return a, min(b, MAX_SLOPE)
 
 
 def feature_weights(table: FitTable, vocabulary: Sequence[tuple[str, str]]) -> np.ndarray:
