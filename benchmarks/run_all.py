@@ -11,7 +11,11 @@ fit against the ``lifetimes`` package (the ``bench`` dependency group, which
 ``make bench`` installs) and ``kehu score`` with the value pages; reading an import
 file (openpyxl against python-calamine, and the GBK CSV); importing 100,000 customers
 into N (dry run and run against a bare executemany); saving a sale from the sale form
-beside the bare INSERTs of the order; the target fit's held-out AUC beside its baselines.
+beside the bare INSERTs of the order; the opportunities board and moving a card; the
+public lead form at 200 submissions a second against a gunicorn server, nothing lost
+and no double submit doubled; channels compared (the nightly rows and the live path);
+counting a 5-condition segment beside a hand-written SQL count of it; the target
+fit's held-out AUC beside its baselines.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ def main() -> None:
         ("bench_score.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
         # Data in and out (issue 19).
         ("bench_export.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
+        # Segments (issue 20): a 5-condition count beside hand-written SQL.
+        ("bench_segments.py", ("sqlite", "postgres"), ["--customers", str(args.customers)]),
     ):
         for db in dbs:
             cmd = [sys.executable, str(HERE / script), "--db", db, *extra]
@@ -74,6 +80,19 @@ def main() -> None:
             "--customers",
             str(args.customers),
         ]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    # The opportunities board and moving a card (issue 20): 10,000 open, a board of 500.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_pipeline.py"), "--db", db]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Channels compared and the funnel (issue 20): nightly rows plus the live path.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_channels.py"), "--db", db]
+        cmd += ["--customers", str(args.customers)]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    # The public lead form (issue 20): 200 submissions/s for 30 s against gunicorn.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_lead_form.py"), "--db", db]
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0

@@ -26,10 +26,11 @@ vendor() {  # vendor FILE DESTINATION-FOLDER
 }
 
 rm -rf "$out"
-mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/echarts"
+mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/echarts" "$out/sortablejs"
 vendor node_modules/bootstrap/dist/css/bootstrap.min.css "$out/bootstrap"
 vendor node_modules/bootstrap/dist/js/bootstrap.bundle.min.js "$out/bootstrap"
 vendor node_modules/bootstrap-icons/font/bootstrap-icons.min.css "$out/bootstrap-icons"
 cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff* "$out/bootstrap-icons/fonts/"
 vendor node_modules/htmx.org/dist/htmx.min.js "$out/htmx"
 vendor node_modules/echarts/dist/echarts.min.js "$out/echarts"
+vendor node_modules/sortablejs/Sortable.min.js "$out/sortablejs"

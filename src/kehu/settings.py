@@ -104,12 +104,16 @@ INSTALLED_APPS = [
     "kehu.followups",
     "kehu.complaints",
     "kehu.surveys",
+    "kehu.pipeline",
     "kehu.messaging",
     "kehu.care",
     "kehu.lifecycle",
     "kehu.value",
+    "kehu.segments",
     "kehu.imports",
     "kehu.exports",
+    "kehu.leads",
+    "kehu.channels",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]
@@ -316,6 +320,9 @@ LOGGING = {
 
 # --- Kehu -----------------------------------------------------------------------
 KEHU_DEFAULT_REGION = env_str("KEHU_DEFAULT_REGION", "CN")
+# The public lead form (kehu/leads/public.py): submissions per client address and minute,
+# counted in the database (every web process sees the same counts).
+KEHU_LEAD_FORM_RATE = env_int("KEHU_LEAD_FORM_RATE", 10)
 KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
@@ -330,6 +337,8 @@ KEHU_SMS_BACKEND = env_str("KEHU_SMS_BACKEND", "logging")
 KEHU_SMS_URL = env_str("KEHU_SMS_URL", "")
 KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
 KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
+# Opportunities (商机) untouched this many days are flagged to their owner (a task).
+KEHU_OPPORTUNITY_STALE_DAYS = env_int("KEHU_OPPORTUNITY_STALE_DAYS", 14)
 
 # --- Exports ----------------------------------------------------------------------
 # An export of more rows than this runs as a job (a progress page, then a download link

@@ -34,6 +34,7 @@ EXAMPLES = {
     "customers.merged": {"id": 7},
     "customers.unmerged": {"id": 7},
     "surveys.low_score": {"survey": "售后", "csat": 2, "nps": None},
+    "pipeline.stale": {"name": "门店改造", "customer": "甲", "days": 15, "opportunity_id": 3},
     "value.retention": {
         "customer": "甲",
         "reasons": [{"code": "contact_lapsed", "params": {"days": 40, "usual": 14}}],
@@ -54,6 +55,7 @@ def test_who_registers_which_code_and_part():
         "followups.kind": ("title",),
         "followups.pool_notice": ("title", "body"),
         "followups.task_due": ("title", "body"),
+        "pipeline.stale": ("title", "notes"),
         "surveys.low_score": ("title", "notes"),
         "value.retention": ("title", "notes"),
     }

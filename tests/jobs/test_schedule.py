@@ -32,6 +32,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
     assert schedules == {
         "reminders": Every(1),
         "pool_reclaim": DailyAt(2, 0),
+        "pipeline_stale": DailyAt(2, 30),
         "dedupe_scan": DailyAt(3, 0),
         "jobruns_prune": DailyAt(4, 0),
         "messages_send": Every(1),
@@ -43,6 +44,8 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "lifecycle_analytics": DailyAt(3, 30),
         "value_score": DailyAt(4, 0),
         "exports_expire": Every(10),
+        "lead_reclaim": DailyAt(2, 15),
+        "channel_summaries": DailyAt(4, 30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -201,10 +204,13 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "exports_expire",
         "survey_deliveries",
         "pool_reclaim",
+        "lead_reclaim",
+        "pipeline_stale",
         "dedupe_scan",
         "lifecycle_analytics",
         "jobruns_prune",
         "value_score",
+        "channel_summaries",
         "lifecycle_daily",
         "care_agenda",
         "survey_order_triggers",

@@ -23,6 +23,12 @@ NOT_IN_NAV = {
     "accounts:password_done": "after changing the password",
     "set_language": "the user menu (POST)",
     "followups:notifications": "the bell",
+    "channels:costs": "the channels comparison page's button",
+    "leads:create": "the lead list's button",
+    "leads:public_form": "no login: linked from the lead settings, put on the website",
+    "leads:public_embed": "no login: the iframe snippet on the lead settings page",
+    "leads:reason_add": "the lead settings page (POST)",
+    "leads:route_add": "the lead settings page (POST)",
     "followups:notifications_read": "the notifications page (POST)",
     "followups:calendar_feed": "my work (POST)",
     "customers:create": "the customer list's button",
@@ -39,6 +45,8 @@ NOT_IN_NAV = {
     "messaging:template_new": "the message templates page",
     "value:at_risk_export_xlsx": "the at-risk list",
     "lifecycle:model_new": "the lifecycle models page",
+    "segments:new": "the segments page's button",
+    "segments:preview": "the segment builder (htmx, POST)",
     "care:items": "the care agenda's bulk bar (POST)",
     "followups:bulk": "my work's bulk bar (POST)",
     "orders:product_create": "the products page's button",
@@ -53,6 +61,7 @@ NOT_IN_NAV = {
     "orders:quick_product": "the quick sale (htmx: the product)",
     "orders:categories": "the products page's button",
     "orders:category_create": "the categories page (POST)",
+    "pipeline:create": "the customer page's opportunities card",
 }
 
 

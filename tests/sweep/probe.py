@@ -38,6 +38,7 @@ BODY_LISTS = {"customer_ids": "customer_id"}
 # rules before it looks the record up: the fields that make it a real request.
 BODY_EXTRAS: dict[str, dict[str, Any]] = {
     "POST /api/v1/orders": {"total": "10.00"},  # a total, or lines
+    "POST /api/v1/leads": {"phone": "+8613800000099"},  # a phone that is one
 }
 
 

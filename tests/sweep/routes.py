@@ -165,6 +165,14 @@ REGISTRY: dict[str, Kind] = {
         insider="sales",
         pool=lambda w: w.pool_complaint,
     ),
+    # Channel costs: admins and managers only; the others are refused whatever the id.
+    "cost_id": Kind(
+        "channel cost",
+        lambda w: w.channel_cost,
+        ("sales", "east_sales2", "west_sales", "service", "analyst"),
+    ),
+    # An opportunity: its owner's and team's, like a customer (tests/pipeline).
+    "opportunity_id": Kind("opportunity", lambda w: w.opportunity, OTHER_SALES, insider="sales"),
     # Everyone reads incidents (only the complaints they may see are listed).
     "incident_id": Kind("incident", lambda w: w.incident, ()),
     # Survey templates are everyone's to send; editing and reports are role checks.
@@ -216,6 +224,20 @@ REGISTRY: dict[str, Kind] = {
     "record_id": EXPORT_RECORD,
     "export_id": EXPORT_RECORD,
     "lifecycle:rule_id": Kind("lifecycle rule", lambda w: w.lifecycle_rule, NOT_ADMINS),
+    # Leads follow their owner and team like customers; the pool's are everyone's who
+    # may claim. Their settings (reasons, region routes): admins only.
+    "lead_id": Kind(
+        "lead", lambda w: w.lead, OTHER_SALES, insider="sales", pool=lambda w: w.pool_lead
+    ),
+    "leads:reason_id": Kind("disqualification reason", lambda w: w.lead_reason, NOT_ADMINS),
+    "leads:route_id": Kind("region route", lambda w: w.lead_route, NOT_ADMINS),
+    # A private segment (a static list of sales's): its owner and admins only.
+    "segment_id": Kind(
+        "segment (private)",
+        lambda w: w.segment,
+        ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
+        insider="sales",
+    ),
 }
 
 # Routes with their own access rule, not "the record's owner and their managers".

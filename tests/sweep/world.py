@@ -28,6 +28,7 @@ from django.utils import timezone
 from kehu.accounts.models import Role, Team, User
 from kehu.accounts.services import token_create
 from kehu.care.models import CadenceRule, CareRule, Festival, RuleKind
+from kehu.channels.models import ChannelCost
 from kehu.complaints.services import complaint_create, incident_create
 from kehu.customers.models import Contact, Customer, DuplicatePair, Tag
 from kehu.customers.ownership import pool_release
@@ -45,6 +46,7 @@ from kehu.messaging.services import Audience, campaign_create, template_save
 from kehu.orders.catalog import category_create
 from kehu.orders.models import Order
 from kehu.orders.services import LineData, OrderData, order_upsert, product_create
+from kehu.pipeline.services import LineInput, opportunity_create
 from kehu.surveys.services import invitations_send, response_record, survey_save, trigger_save
 
 PASSWORD = "pw-Kehu-2026"
@@ -124,6 +126,7 @@ SEEDS = (
     ("lifecycle", "0002_seed", "LifecycleModel"),
     ("care", "0002_seed", "Festival"),
     ("complaints", "0002_default_deadlines", "ComplaintDeadline"),
+    ("segments", "0002_rfm_segments", "Segment"),
 )
 
 
@@ -153,6 +156,10 @@ def _seeded_in_ascii() -> None:
         )
     for rule in Rule.objects.all():
         Rule.objects.filter(pk=rule.pk).update(name=f"Rule {rule.pk}")
+    from kehu.segments.models import Segment
+
+    for segment in Segment.objects.exclude(builtin=""):
+        Segment.objects.filter(pk=segment.pk).update(name=f"Segment {segment.builtin}")
     for festival in Festival.objects.all():
         Festival.objects.filter(pk=festival.pk).update(
             name=f"Festival {festival.pk}", greeting="Happy holidays, {姓名}"
@@ -190,6 +197,7 @@ def build_world(*, full: bool = False) -> World:
     _marketing(world)
     _settings(world)
     _pool(world)
+    _leads(world)
     if full:
         from kehu.care.services import agenda_build
         from kehu.value.services import score_run
@@ -264,6 +272,13 @@ def _customers(world: World) -> None:
     from kehu.customers.services import customer_delete
 
     customer_delete(actor=admin, customer=o["deleted_customer"])
+    # A private static list of sales's with one customer (segments).
+    from kehu.segments.services import members_add, segment_create
+
+    o["segment"] = segment_create(
+        actor=sales, data={"name": "Morning callers", "kind": "static", "sharing": "private"}
+    )
+    members_add(actor=sales, segment=o["segment"], customer_ids=[o["customer"].pk])
 
 
 def _order(actor: User, customer: Customer, number: str, *, days_ago: int, lines: Any) -> Order:
@@ -294,6 +309,9 @@ def _sales(world: World) -> None:
         },
     )
     o["product_category"] = category_create(actor=admin, name="Tea")
+    o["channel_cost"] = ChannelCost.objects.create(
+        channel="website", month=dt.date(2026, 1, 1), amount=Decimal("100")
+    )
     line = (LineData(quantity=Decimal("2"), product_id=o["product"].pk),)
     o["order"] = _order(sales, o["customer"], "A-1001", days_ago=40, lines=line)
     _order(sales, o["customer"], "A-1002", days_ago=10, lines=line)
@@ -326,6 +344,13 @@ def _sales(world: World) -> None:
             "notes": "Wants a quote.",
             "next_step": "Send quote",
         },
+    )
+    o["opportunity"] = opportunity_create(
+        actor=sales,
+        customer=o["customer"],
+        name="Spring tea contract",
+        lines=[LineInput(o["product"].pk, Decimal("3"))],
+        next_step="Send the quote",
     )
     o["notification"] = Notification.objects.create(
         user=sales,
@@ -566,3 +591,28 @@ def own_order(world: World, role: str) -> Order:
             world.users["admin"], customer, f"OWN-{role}", days_ago=5, lines=line
         )
     return world.objects[key]
+
+
+def _leads(world: World) -> None:
+    """A lead ``sales`` owns (called once), one in the lead pool, a disqualification
+    reason and a region route."""
+    from kehu.accounts.models import User as _User
+    from kehu.leads.assignment import region_route_save
+    from kehu.leads.models import DisqualifyReason
+    from kehu.leads.services import attempt_log, lead_create
+
+    admin, sales = world.users["admin"], world.users["sales"]
+    o = world.objects
+    o["lead"], _created = lead_create(
+        actor=sales,
+        data={"name": "Lena Lead", "phone": "+8613800000031", "company": "Lead Works"},
+        owner=sales,
+    )
+    attempt_log(actor=sales, lead=o["lead"], outcome="connected", note="Interested")
+    o["pool_lead"], _created = lead_create(
+        actor=admin, data={"name": "Paul Pool", "phone": "+8613800000032"}, owner=None
+    )
+    o["lead_reason"] = DisqualifyReason.objects.create(name="No budget", position=1)
+    o["lead_route"] = region_route_save(
+        actor=admin, province="Zhejiang", city="", user=_User.objects.get(pk=sales.pk)
+    )

@@ -7,6 +7,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
@@ -36,6 +37,7 @@ from kehu.customers.services import (
     customer_delete,
     customer_update,
 )
+from kehu.leads.models import Lead
 
 router = Router(tags=["customers"])
 
@@ -115,6 +117,7 @@ class CustomerOut(Schema):
     version: int = Field(description="Send it back with a change (optimistic locking).")
     created_at: dt.datetime
     updated_at: dt.datetime
+    lead_id: int | None = Field(None, description="The lead this customer was converted from.")
 
 
 class CustomerPageOut(Schema):
@@ -126,7 +129,20 @@ class CustomerPageOut(Schema):
     num_pages: int
 
 
-def _customer_out(customer: Customer, actor: User) -> dict[str, Any]:
+def lead_ids_of(customer_ids: list[int]) -> dict[int, int]:
+    """Customer id → the id of the (first) lead it was converted from, one query."""
+    if not customer_ids:
+        return {}
+    rows = (
+        Lead.objects.filter(customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("customer_id", "first")
+    )
+    return {customer_id: lead_id for customer_id, lead_id in rows if customer_id is not None}
+
+
+def _customer_out(customer: Customer, actor: User, lead_id: int | None = None) -> dict[str, Any]:
     hidden = contact_data_hidden(actor, customer)
     phones = [] if hidden else [p.number for p in customer.phones.all()]
     owner = customer.owner
@@ -163,13 +179,14 @@ def _customer_out(customer: Customer, actor: User) -> dict[str, Any]:
         "version": customer.version,
         "created_at": customer.created_at,
         "updated_at": customer.updated_at,
+        "lead_id": lead_id,
     }
 
 
 def detail_response(response: HttpResponse, customer: Customer, actor: User) -> dict[str, Any]:
     loaded = customer_detail(customer)
     response["ETag"] = f'"{loaded.version}"'
-    return _customer_out(loaded, actor)
+    return _customer_out(loaded, actor, lead_ids_of([loaded.pk]).get(loaded.pk))
 
 
 # --- input --------------------------------------------------------------------------
@@ -321,8 +338,9 @@ def customers_list(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
     )
     actor = actor_of(request)
     page = customer_list(actor, filters, page=query.page, page_size=query.page_size)
+    leads = lead_ids_of([c.pk for c in page.items])
     return {
-        "items": [_customer_out(c, actor) for c in page.items],
+        "items": [_customer_out(c, actor, leads.get(c.pk)) for c in page.items],
         "count": page.count,
         "count_is_capped": page.count_is_capped,
         "page": page.page,

@@ -107,12 +107,21 @@ API_ERRORS: dict[str, ErrorDoc] = {
     "already_owner": ErrorDoc((409,), "the receiving user already owns the customer"),
     "merge": ErrorDoc((409,), "these customers cannot be merged, or the merge cannot be undone"),
     "invalid_transition": ErrorDoc((409,), "a move the complaint workflow does not allow"),
+    "closed": ErrorDoc((409,), "the opportunity is won or lost already: it no longer moves"),
     "model_inactive": ErrorDoc((409,), "the lifecycle model is switched off"),
+    "lead_state": ErrorDoc(
+        (409,), "the lead's status does not allow this (e.g. already converted)"
+    ),
     "import_state": ErrorDoc((409,), "the import is not at a step that allows this"),
     "expired": ErrorDoc((410,), "the export's download link has expired; export again"),
     "request_too_large": ErrorDoc((413,), "a body over 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)"),
     "invalid": ErrorDoc((422,), "field errors (errors: field → messages)"),
     "invalid_date": ErrorDoc((422,), "a date that is not YYYY-MM-DD"),
+    "invalid_rule": ErrorDoc(
+        (422,),
+        "a segment rule refused: an unknown fact, a wrong type or operator, or a model, "
+        "stage, tag or flag that does not exist (errors.rule: the reasons)",
+    ),
     "date_out_of_range": ErrorDoc((422,), "a date outside the range this operation serves"),
     "unknown_model": ErrorDoc((422, 404), "no lifecycle model with this key"),
     "unknown_stage": ErrorDoc((422,), "no stage with this key or name in the model"),

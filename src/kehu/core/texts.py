@@ -29,6 +29,7 @@ codes                                       rows; rendered by
 ``care.item``                               care tasks; ``care/texts.py``
 ``surveys.low_score``                       low-score tasks; ``surveys/texts.py``
 ``value.retention``                         retention tasks; ``value/texts.py``
+``pipeline.stale``                          stale-opportunity tasks; ``pipeline/texts.py``
 ==========================================  ===============================================
 
 (The lifecycle engine's stage changes keep their own structure, ``rules.explanation_text``;

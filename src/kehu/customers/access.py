@@ -15,6 +15,8 @@ An id the user may not see answers 404, exactly like an id that does not exist.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404
@@ -23,6 +25,20 @@ from kehu.accounts.models import Role, User
 from kehu.customers.models import Customer
 
 NOTHING = Q(pk__in=[])
+
+
+class Owned(Protocol):
+    """What the ownership rules read of a record: a customer, or anything else that
+    has an owner and a team the same way (a lead). ``visibility_q`` filters any model
+    with ``owner`` and ``team`` fields."""
+
+    @property
+    def owner_id(self) -> int | None: ...
+
+    @property
+    def team_id(self) -> int | None: ...
+
+
 SEES_ALL_ROLES = (Role.ADMIN, Role.SERVICE, Role.ANALYST)  # ``User.sees_all_customers``
 
 
@@ -58,7 +74,7 @@ def user_sees_customer_q(user: str, customer: str) -> Q:
     return Q(**{f"{u}is_active": True}) & (sees_all | pool | own | team | teamless)
 
 
-def can_write(user: User, customer: Customer) -> bool:
+def can_write(user: User, customer: Owned) -> bool:
     if not user.is_active or user.is_read_only:
         return False
     if user.is_admin_role:
@@ -79,7 +95,7 @@ def hides_pool_contact_data(user: User) -> bool:
     return user.role == Role.SALES and not user.is_admin_role
 
 
-def contact_data_hidden(user: User, customer: Customer) -> bool:
+def contact_data_hidden(user: User, customer: Owned) -> bool:
     """Pool customers show salespeople only name, region, industry, source and last
     activity: phones, e-mail, WeChat, address and contacts (``CONTACT_DATA_FIELDS``)
     only once claimed. Every surface that shows contact data asks this: the detail

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
@@ -134,6 +134,41 @@ def _changed(
     )
 
 
+# --- the pool's mechanism, for any record with an owner ----------------------------------
+# Customers here; leads (``kehu.leads``) claim, release and reclaim through the same
+# three pieces: the conditional UPDATE, the per-person serialisation that keeps a cap
+# under concurrency, and "idle since the later of the claim and the last touch".
+
+
+def claims_serialise(actor: User) -> None:
+    """Serialise one person's claims (until the transaction ends) so a cap holds when
+    they claim several records at once."""
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+
+
+def pool_take(rows: QuerySet[Any], pk: int, *, actor: User, now: dt.datetime) -> bool:
+    """The claim itself: one conditional UPDATE of a record of ``rows`` (a model with
+    ``owner``, ``team``, ``claimed_at``, ``deleted_at``, ``version``, ``updated_at``,
+    ``updated_by``) that changes it only while nobody owns it. Of racing claims exactly
+    one changes a row; False: someone else was first."""
+    return bool(
+        rows.filter(pk=pk, owner__isnull=True, deleted_at__isnull=True).update(
+            owner=actor,
+            team_id=actor.team_id,
+            claimed_at=now,
+            version=F("version") + 1,
+            updated_at=now,
+            updated_by=actor,
+        )
+    )
+
+
+def idle_since(last_touch: Combinable) -> Greatest:
+    """When the owner last worked on the record: the later of its claim (or creation)
+    and ``last_touch`` (a field or expression; NULL: never touched)."""
+    return _later_of(last_touch)
+
+
 # --- claim and release -------------------------------------------------------------------
 
 
@@ -166,25 +201,14 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
             % {"date": timezone.localtime(block.until).strftime("%Y-%m-%d %H:%M")},
             details={"reason": "blocked", "until": block.until.isoformat()},
         )
-    # Serialise one person's claims so the cap holds under concurrency.
-    User.objects.select_for_update().filter(pk=actor.pk).first()
+    claims_serialise(actor)
     cap = ownership_cap(actor)
     if owned_count(actor) >= cap:
         raise OwnershipError(
             _("您名下已有 %(cap)d 个客户，达到上限，不能再领取。") % {"cap": cap},
             details={"reason": "over_cap", "cap": cap},
         )
-    won = Customer.objects.filter(
-        pk=customer.pk, owner__isnull=True, deleted_at__isnull=True
-    ).update(
-        owner=actor,
-        team_id=actor.team_id,
-        claimed_at=now,
-        version=F("version") + 1,
-        updated_at=now,
-        updated_by=actor,
-    )
-    if not won:
+    if not pool_take(Customer.objects.all(), customer.pk, actor=actor, now=now):
         raise OwnershipError(_("该客户刚刚被他人领取。"), details={"reason": "taken"})
     _record(
         customer.pk,

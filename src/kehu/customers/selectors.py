@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from kehu.accounts.models import User
 from kehu.core.paging import PageNav, pages_for
 from kehu.customers.access import contact_data_hidden, contact_data_visible_q, visibility_q
+from kehu.customers.audiences import audience_for
 from kehu.customers.models import (
     ChangeAction,
     Contact,
@@ -55,6 +56,7 @@ class CustomerFilters:
     kind: str = ""
     industry: str = ""
     sort: str = "-id"
+    segment: int | None = None  # an audience (``audiences``): the members of a segment
 
     def as_q(self) -> dict[str, object]:
         lookups: dict[str, object] = {}
@@ -100,7 +102,19 @@ def customer_filters_from(get: Mapping[str, str]) -> CustomerFilters:
         source=get.get("source", "")[:20],
         kind=get.get("kind", "")[:10],
         sort=sort if sort in SORTS else "-id",
+        segment=_int_or_none(get.get("segment")),
     )
+
+
+def filters_scope(user: User, filters: CustomerFilters) -> Q:
+    """What the list shows for ``filters``, as a filter over Customer rows: the user's
+    visibility, the field filters and the audience (``Http404`` for a segment the user
+    may not see)."""
+    extra = filters.as_q()
+    scope = visibility_q(user) & Q(**extra) if extra else visibility_q(user)
+    if filters.segment:
+        scope &= audience_for(user, "segment", filters.segment).q
+    return scope
 
 
 @dataclass
@@ -136,9 +150,7 @@ def customer_list(
     page_size = page_size or settings.KEHU_PAGE_SIZE
     if page < 1:
         raise PageOutOfRange
-    visible = visibility_q(user)
-    extra = filters.as_q()
-    scope = visible & Q(**extra) if extra else visible
+    scope = filters_scope(user, filters)
     offset = (page - 1) * page_size
     capped = False
     if filters.q.strip():

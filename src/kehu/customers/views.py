@@ -24,6 +24,7 @@ from kehu.customers.access import (
     contact_data_hidden,
     hides_pool_contact_data,
 )
+from kehu.customers.audiences import audience_for
 from kehu.customers.contact_views import contacts_card_context
 from kehu.customers.duplicates import DuplicateError
 from kehu.customers.forms import CustomerForm, TransferForm
@@ -79,6 +80,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "sources": [c for c in SourceChannel.choices if c[0]],
         "hide_pool_contacts": hides_pool_contact_data(actor),
         "kinds": CustomerKind.choices,
+        "audience": audience_for(actor, "segment", filters.segment) if filters.segment else None,
     }
     template = (
         "customers/list.html#results" if getattr(request, "htmx", False) else "customers/list.html"

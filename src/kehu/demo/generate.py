@@ -43,6 +43,7 @@ from kehu.demo import names
 from kehu.demo.behaviour import demo_behaviour
 from kehu.demo.service import demo_service
 from kehu.lifecycle.demo import demo_lifecycle
+from kehu.pipeline.demo import demo_pipeline
 from kehu.value.demo import value_demo
 
 DEMO_PASSWORD = "kehu-demo-2026"
@@ -304,6 +305,7 @@ def demo_load(
         service=User.objects.filter(role=Role.SERVICE).first(),
         now=now,
     )
+    pipeline = demo_pipeline(seed=seed, now=now)
     # Value first: the lifecycle rules may read tier, RFM, P(alive), CLV and risk.
     phases.begin("customer value")
     value_demo()
@@ -323,6 +325,7 @@ def demo_load(
         "users": User.objects.count(),
         **behaviour,
         **service,
+        **pipeline,
     }
 
 

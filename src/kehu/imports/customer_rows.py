@@ -234,28 +234,40 @@ class CustomerPlanner:
         cells = list(raw.cells)
         if raw.error:
             return Planned(raw.number, cells, RowOutcome.ERROR, raw.error)
-        job = self.job
         try:
-            row = customer_row(job.mapping, job.headers, cells, job.value_mapping or {})
-            owner = self.owner_for(row)
-            key = owner.pk if owner else None
-            prepared = customer_prepare(
-                actor=self.actor,
-                data=row.data,
-                phones=row.phones,
-                tags=row.tags,
-                custom_fields=row.custom_fields,
-                owner=owner,
-                contacts=row.contacts,
-                definitions=self.definitions,
-                owner_checked=key in self.owners_ok,
-            )
-            self.owners_ok.add(key)
-        except ValidationError as exc:
-            return Planned(raw.number, cells, RowOutcome.ERROR, error_text(job, exc))
-        except PermissionDenied:
-            return Planned(raw.number, cells, RowOutcome.ERROR, _("您无权创建客户。"))
+            row, prepared = self._checked(cells, owner_here=True)
+        except (ValidationError, PermissionDenied) as exc:
+            return Planned(raw.number, cells, RowOutcome.ERROR, self._error(exc))
         return Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
+
+    def _checked(
+        self, cells: list[Any], *, owner_here: bool
+    ) -> tuple[CustomerRow, PreparedCustomer]:
+        """The row read and checked by ``customer_prepare``; its owner chosen and
+        checked here, or (``owner_here=False``, a worker) later by ``_owner_error``."""
+        job = self.job
+        row = customer_row(job.mapping, job.headers, cells, job.value_mapping or {})
+        owner = self.owner_for(row) if owner_here else None
+        key = owner.pk if owner else None
+        prepared = customer_prepare(
+            actor=self.actor,
+            data=row.data,
+            phones=row.phones,
+            tags=row.tags,
+            custom_fields=row.custom_fields,
+            owner=owner,
+            contacts=row.contacts,
+            definitions=self.definitions,
+            owner_checked=not owner_here or key in self.owners_ok,
+        )
+        if owner_here:
+            self.owners_ok.add(key)
+        return row, prepared
+
+    def _error(self, exc: ValidationError | PermissionDenied) -> str:
+        if isinstance(exc, PermissionDenied):
+            return _("您无权创建客户。")
+        return error_text(self.job, exc)
 
     # --- checked in worker processes (kehu.imports.parallel) ------------------------
 
@@ -263,30 +275,15 @@ class CustomerPlanner:
         """In a worker: each row's checks that need no database and no owner —
         (number, cells, error, its plan as ``dump`` gives it or None)."""
         out: list[tuple[int, list[Any], str, Any]] = []
-        job = self.job
         for raw in rows:
             cells = list(raw.cells)
             if raw.error:
                 out.append((raw.number, cells, raw.error, None))
                 continue
             try:
-                row = customer_row(job.mapping, job.headers, cells, job.value_mapping or {})
-                prepared = customer_prepare(
-                    actor=self.actor,
-                    data=row.data,
-                    phones=row.phones,
-                    tags=row.tags,
-                    custom_fields=row.custom_fields,
-                    owner=None,
-                    contacts=row.contacts,
-                    definitions=self.definitions,
-                    owner_checked=True,  # here, by ``plan_checked``
-                )
-            except ValidationError as exc:
-                out.append((raw.number, cells, error_text(job, exc), None))
-                continue
-            except PermissionDenied:
-                out.append((raw.number, cells, _("您无权创建客户。"), None))
+                row, prepared = self._checked(cells, owner_here=False)
+            except (ValidationError, PermissionDenied) as exc:
+                out.append((raw.number, cells, self._error(exc), None))
                 continue
             plan = Planned(raw.number, cells, RowOutcome.NEW, row=row, prepared=prepared)
             out.append((raw.number, cells, "", self.dump(plan)))
@@ -317,10 +314,8 @@ class CustomerPlanner:
             if key not in self.owners_ok:
                 customer_owner_check(self.actor, owner)
                 self.owners_ok.add(key)
-        except ValidationError as exc:
-            return None, error_text(self.job, exc)
-        except PermissionDenied:
-            return None, _("您无权创建客户。")
+        except (ValidationError, PermissionDenied) as exc:
+            return None, self._error(exc)
         return owner, ""
 
     # --- the dry run's plans, kept for the run (kehu.imports.plans) ----------------

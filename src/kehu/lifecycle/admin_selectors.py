@@ -144,6 +144,8 @@ class FactRow:
 def fact_reference() -> list[FactRow]:
     rows = []
     for fact in rulebook.FACTS.values():
+        if fact.scope == rulebook.SEGMENT:
+            continue  # offered to segments only (the lifecycle rules refuse them)
         if fact.kind == rulebook.SET:
             kind = _("名称集合")
         elif fact.money:

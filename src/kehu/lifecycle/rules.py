@@ -32,316 +32,59 @@ applied, and for each the leaves that decided it, with the facts they read kept 
 language: "纳入生命周期模型 → 首次购买：订单数 1 单，达到 1 单" to one reader, "Added to
 the lifecycle model → 首次购买: orders 1, reached 1" to another (a rule's name is what
 its author typed).
+
+The module is split along its seams, and reads through here: ``rules_facts`` (the
+catalogue of facts and operators), ``rules_validate`` (``validate``, ``facts_used``) and
+``rules_loops`` (rule sets, DNF, ``find_loop``). Segments (``kehu.segments``) use the
+same language with ``scope=SEGMENT`` facts added (the profile, the stage in a named
+model, RFM scores, purchases, custom fields); a lifecycle rule refuses those.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
-
-def gettext_noop(message: str) -> str:
-    """Marks a string for translation (makemessages looks for this name)."""
-    return message
-
-
-Translate = Callable[[str], str]
-
-
-def _identity(message: str) -> str:
-    return message
-
-
-# --- facts -------------------------------------------------------------------------------
-
-NUMBER, SET = "number", "set"
-WINDOWS = (30, 90, 180, 365)
-MAX_DEPTH = 8
-MAX_NODES = 200
-MAX_DNF = 4096
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    label: str  # marked with gettext_noop; may hold %(n)d for window facts
-    unit: str
-    kind: str = NUMBER
-    help: str = ""
-    money: bool = False
-    time: bool = False  # changes as days pass (the daily job re-checks such rules)
-    state: bool = False  # depends on the customer's current stage in the model
-    available: bool = True  # False: declared, not computed yet
-    n: int = 0
-
-    def text(self, translate: Translate = _identity) -> str:
-        label = translate(self.label)
-        return label % {"n": self.n} if self.n else label
-
-
-def _facts() -> dict[str, Fact]:
-    day, yuan = gettext_noop("天"), gettext_noop("元")
-    facts = [
-        Fact(
-            "orders_count",
-            gettext_noop("订单数"),
-            gettext_noop("单"),
-            help=gettext_noop("已支付或部分退款的订单"),
-        ),
-        Fact(
-            "revenue_total",
-            gettext_noop("累计收入"),
-            yuan,
-            money=True,
-            help=gettext_noop("扣除退款"),
-        ),
-        Fact(
-            "profit_total",
-            gettext_noop("累计毛利"),
-            yuan,
-            money=True,
-            help=gettext_noop("有订单成本未知时为未知"),
-        ),
-    ]
-    for n in WINDOWS:
-        facts.append(Fact(f"revenue_{n}d", gettext_noop("近 %(n)d 天收入"), yuan, money=True, n=n))
-    for n in WINDOWS:
-        facts.append(Fact(f"profit_{n}d", gettext_noop("近 %(n)d 天毛利"), yuan, money=True, n=n))
-    facts += [
-        Fact("days_since_first_order", gettext_noop("首次购买距今"), day, time=True),
-        Fact("days_since_last_order", gettext_noop("最近一次购买距今"), day, time=True),
-        Fact(
-            "median_gap_days",
-            gettext_noop("平均购买间隔"),
-            day,
-            help=gettext_noop("相邻两次购买间隔的中位数；同一天的订单算一次；少于两个购买日时未知"),
-        ),
-        Fact("days_since_last_interaction", gettext_noop("最近一次跟进距今"), day, time=True),
-        Fact("days_since_created", gettext_noop("建档距今"), day, time=True),
-        Fact("open_complaints", gettext_noop("未关闭投诉"), gettext_noop("件")),
-        Fact(
-            "open_severe_complaints",
-            gettext_noop("未关闭的严重投诉"),
-            gettext_noop("件"),
-            help=gettext_noop("严重程度为高或紧急"),
-        ),
-        Fact("latest_csat", gettext_noop("最近满意度评分"), gettext_noop("分"), help="1–5"),
-        Fact("latest_nps", gettext_noop("最近推荐意愿"), gettext_noop("分"), help="0–10"),
-        Fact("tags", gettext_noop("标签"), "", kind=SET),
-        Fact("flags", gettext_noop("人工标记"), "", kind=SET),
-        Fact("days_in_stage", gettext_noop("在当前阶段"), day, time=True, state=True),
-        Fact(
-            "orders_since_stage",
-            gettext_noop("进入当前阶段后的购买次数"),
-            gettext_noop("次"),
-            state=True,
-        ),
-        # From the latest customer-value scoring (``kehu score``, nightly before the
-        # lifecycle job): unknown for customers it has not scored.
-        Fact(
-            "rfm_score",
-            gettext_noop("RFM 得分"),
-            gettext_noop("分"),
-            time=True,
-            help=gettext_noop("R、F、M 三项得分之和"),
-        ),
-        Fact("tier", gettext_noop("星级"), gettext_noop("星"), time=True, help="1–5"),
-        Fact(
-            "p_alive",
-            gettext_noop("活跃概率"),
-            "",
-            time=True,
-            help=gettext_noop("BG/NBD 模型估计的仍为活跃客户的概率，0–1"),
-        ),
-        Fact("clv", gettext_noop("客户终身价值"), yuan, money=True, time=True),
-        Fact(
-            "churn_risk",
-            gettext_noop("流失风险"),
-            "",
-            time=True,
-            help=gettext_noop("流失预警得分，0–1"),
-        ),
-    ]
-    return {fact.name: fact for fact in facts}
-
-
-FACTS: dict[str, Fact] = _facts()
-NUMBER_OPS = (">", ">=", "<", "<=", "==", "!=")
-SET_OPS = ("has", "lacks")
-PRESENCE_OPS = ("known", "unknown")
-OP_SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}
-
-
-class RuleError(Exception):
-    """A condition or a set of rules that cannot be saved; ``messages`` say why."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("；".join(messages))
-        self.messages = messages
-
-
-# --- validation --------------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and abs(value) < 1e12
-    )
-
-
-def validate(condition: Any, translate: Translate = _identity) -> list[str]:
-    """Messages for everything wrong with ``condition`` (empty: it may be saved)."""
-    errors: list[str] = []
-    count = [0]
-
-    def fail(message: str, **params: Any) -> None:
-        text = translate(message)
-        errors.append(text % params if params else text)
-
-    def check_fact(name: Any, *, where: str) -> Fact | None:
-        if not isinstance(name, str) or name not in FACTS:
-            fail(gettext_noop("未知的事实“%(name)s”（%(where)s）。"), name=name, where=where)
-            return None
-        fact = FACTS[name]
-        if not fact.available:
-            fail(
-                gettext_noop("事实“%(name)s”将在客户价值功能（第 8 项）上线后提供，暂不能使用。"),
-                name=name,
-            )
-            return None
-        return fact
-
-    def walk(node: Any, depth: int, path: str) -> None:
-        count[0] += 1
-        if count[0] > MAX_NODES:
-            if count[0] == MAX_NODES + 1:
-                fail(gettext_noop("条件过于复杂（最多 %(n)d 个节点）。"), n=MAX_NODES)
-            return
-        if depth > MAX_DEPTH:
-            fail(gettext_noop("条件嵌套过深（最多 %(n)d 层）。"), n=MAX_DEPTH)
-            return
-        if not isinstance(node, dict):
-            fail(gettext_noop("%(path)s：条件必须是对象。"), path=path)
-            return
-        keys = set(node)
-        for group in ("all", "any"):
-            if group in keys:
-                if keys != {group}:
-                    fail(
-                        gettext_noop("%(path)s：“%(key)s”不能与其他键并列。"), path=path, key=group
-                    )
-                children = node[group]
-                if not isinstance(children, list) or not children:
-                    fail(
-                        gettext_noop("%(path)s：“%(key)s”需要至少一个条件的列表。"),
-                        path=path,
-                        key=group,
-                    )
-                    return
-                for index, child in enumerate(children):
-                    walk(child, depth + 1, f"{path}.{group}[{index}]")
-                return
-        if "not" in keys:
-            if keys != {"not"}:
-                fail(gettext_noop("%(path)s：“%(key)s”不能与其他键并列。"), path=path, key="not")
-            walk(node["not"], depth + 1, f"{path}.not")
-            return
-        if "fact" not in keys:
-            fail(gettext_noop("%(path)s：需要 all、any、not 或 fact。"), path=path)
-            return
-        extra = keys - {"fact", "op", "value"}
-        if extra:
-            fail(
-                gettext_noop("%(path)s：未知的键 %(keys)s。"),
-                path=path,
-                keys=", ".join(sorted(extra)),
-            )
-        fact = check_fact(node["fact"], where=path)
-        if fact is None:
-            return
-        op, value = node.get("op"), node.get("value")
-        if op in PRESENCE_OPS:
-            if "value" in node:
-                fail(gettext_noop("%(path)s：“%(op)s”不需要 value。"), path=path, op=op)
-            if fact.kind == SET:
-                fail(
-                    gettext_noop("%(path)s：%(fact)s 只能用 has / lacks。"),
-                    path=path,
-                    fact=fact.name,
-                )
-            return
-        if fact.kind == SET:
-            if op not in SET_OPS:
-                fail(
-                    gettext_noop("%(path)s：%(fact)s 只能用 has / lacks。"),
-                    path=path,
-                    fact=fact.name,
-                )
-            if not isinstance(value, str) or not value.strip() or len(value) > 50:
-                fail(gettext_noop("%(path)s：value 必须是 1–50 字的名称。"), path=path)
-            return
-        if op not in NUMBER_OPS:
-            fail(
-                gettext_noop("%(path)s：不支持的比较“%(op)s”，可用 %(ops)s。"),
-                path=path,
-                op=op,
-                ops=" ".join((*NUMBER_OPS, *PRESENCE_OPS)),
-            )
-        if isinstance(value, dict):
-            if set(value) != {"fact", "times"}:
-                fail(
-                    gettext_noop('%(path)s：相对值的格式为 {"fact": 名称, "times": 倍数}。'),
-                    path=path,
-                )
-                return
-            other = check_fact(value["fact"], where=f"{path}.value")
-            if other is not None and other.kind == SET:
-                fail(gettext_noop("%(path)s：不能与标签类事实比较。"), path=path)
-            if not _is_number(value["times"]) or value["times"] <= 0:
-                fail(gettext_noop("%(path)s：倍数必须是正数。"), path=path)
-        elif not _is_number(value):
-            fail(
-                gettext_noop("%(path)s：%(fact)s 的 value 必须是数字。"), path=path, fact=fact.name
-            )
-
-    walk(condition, 0, "$")
-    return errors
-
-
-def check(condition: Any, translate: Translate = _identity) -> None:
-    errors = validate(condition, translate)
-    if errors:
-        raise RuleError(errors)
-
-
-def leaves(condition: Any) -> Iterable[dict[str, Any]]:
-    if isinstance(condition, dict):
-        if "fact" in condition:
-            yield condition
-        for key in ("all", "any"):
-            for child in condition.get(key, ()) or ():
-                yield from leaves(child)
-        if "not" in condition:
-            yield from leaves(condition["not"])
-
-
-def facts_used(condition: Any) -> set[str]:
-    used: set[str] = set()
-    for leaf in leaves(condition):
-        used.add(leaf["fact"])
-        if isinstance(leaf.get("value"), dict):
-            used.add(leaf["value"]["fact"])
-    return used
-
-
-def is_time_dependent(condition: Any) -> bool:
-    return any(FACTS[name].time for name in facts_used(condition) if name in FACTS)
-
+from kehu.lifecycle.rules_facts import (  # noqa: F401 (the catalogue, read through here)
+    BOTH,
+    FACTS,
+    LIFECYCLE,
+    MAX_DEPTH,
+    MAX_DNF,
+    MAX_NODES,
+    NUMBER,
+    NUMBER_OPS,
+    OP_SYMBOLS,
+    PRESENCE_OPS,
+    SEGMENT,
+    SET,
+    SET_OPS,
+    TEXT,
+    TEXT_OPS,
+    WINDOWS,
+    Fact,
+    RuleError,
+    Translate,
+    _identity,
+    fact_key,
+    gettext_noop,
+)
+from kehu.lifecycle.rules_loops import (  # noqa: F401 (rule sets, read through here)
+    Conjunction,
+    Literal,
+    RuleSpec,
+    dnf,
+    find_loop,
+    ordered,
+)
+from kehu.lifecycle.rules_validate import (  # noqa: F401 (read through here)
+    check,
+    facts_used,
+    is_time_dependent,
+    leaves,
+    validate,
+)
 
 # --- evaluation on one customer -------------------------------------------------------------
 
@@ -363,7 +106,10 @@ def _compare(left: float, op: str, right: float) -> bool:
 
 
 def _known(value: Any) -> TypeGuard[float]:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    """Whether a fact is known: not None, NaN or (a text fact) empty."""
+    return (
+        value is not None and value != "" and not (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _target(leaf: Mapping[str, Any], facts: Facts) -> float | None:
@@ -375,11 +121,13 @@ def _target(leaf: Mapping[str, Any], facts: Facts) -> float | None:
 
 
 def leaf_holds(leaf: Mapping[str, Any], facts: Facts) -> bool:
-    op, actual = leaf["op"], facts.get(leaf["fact"])
+    op, actual = leaf["op"], facts.get(fact_key(leaf))
     if op == "known":
         return _known(actual)
     if op == "unknown":
         return not _known(actual)
+    if op in TEXT_OPS:
+        return _known(actual) and (actual == leaf["value"]) == (op == "is")
     if op in SET_OPS:
         present = leaf["value"] in (actual or ())
         return present if op == "has" else not present
@@ -420,11 +168,11 @@ def _why(
     return found
 
 
-def _used(leaves: Iterable[tuple[Any, bool]], facts: Facts) -> dict[str, Any]:
+def _used(decisive: Iterable[tuple[Any, bool]], facts: Facts) -> dict[str, Any]:
     used: dict[str, Any] = {}
-    for leaf, _negated in leaves:
+    for leaf, _negated in decisive:
         value = leaf.get("value")
-        for name in (leaf["fact"], value.get("fact") if isinstance(value, dict) else None):
+        for name in (fact_key(leaf), value.get("fact") if isinstance(value, dict) else None):
             if name is not None:
                 found = facts.get(name)
                 used[name] = sorted(found) if isinstance(found, set | frozenset) else found
@@ -464,7 +212,12 @@ def describe_leaf(
     平均购买间隔 31 天的 2 倍"."""
     fact = FACTS[leaf["fact"]]
     label, unit = fact.text(translate), translate(fact.unit) if fact.unit else ""
-    op, actual = leaf["op"], facts.get(leaf["fact"])
+    op, actual = leaf["op"], facts.get(fact_key(leaf))
+    if fact.kind == TEXT and op in TEXT_OPS and _known(actual):
+        return translate(gettext_noop("%(label)s为%(value)s")) % {
+            "label": label,
+            "value": fact.choice_text(str(actual), translate),
+        }
     if fact.kind == SET:
         has = (op == "has") != negated
         text = translate(
@@ -472,7 +225,7 @@ def describe_leaf(
             if has
             else gettext_noop("没有%(label)s“%(name)s”")
         )
-        return text % {"label": label, "name": leaf["value"]}
+        return text % {"label": label, "name": fact.choice_text(str(leaf["value"]), translate)}
     if op in PRESENCE_OPS or not _known(actual):
         if not _known(actual):
             return translate(gettext_noop("%(label)s未知")) % {"label": label}
@@ -525,13 +278,13 @@ def explain_used(
     """``explain`` and the facts that decided it (``evaluate``), in one walk."""
     if not holds(condition, facts):
         return "", {}
-    leaves = _why(condition, facts)
+    decisive = _why(condition, facts)
     phrases: list[str] = []
-    for leaf, negated in leaves:
+    for leaf, negated in decisive:
         phrase = describe_leaf(leaf, facts, translate, negated)
         if phrase not in phrases:
             phrases.append(phrase)
-    return translate(gettext_noop("；")).join(phrases), _used(leaves, facts)
+    return translate(gettext_noop("；")).join(phrases), _used(decisive, facts)
 
 
 # --- explanations kept as data ----------------------------------------------------------------
@@ -557,17 +310,17 @@ def explanation_step(
     rule: RuleSpec, facts: Facts, reset: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One rule applied: its entry in an explanation, and the facts that decided it."""
-    leaves = _why(rule.condition, facts) if holds(rule.condition, facts) else []
+    decisive = _why(rule.condition, facts) if holds(rule.condition, facts) else []
     why = [
         [leaf["fact"], leaf["op"], leaf.get("value"), True]
         if negated
         else [leaf["fact"], leaf["op"], leaf.get("value")]
-        for leaf, negated in leaves
+        for leaf, negated in decisive
     ]
     step: dict[str, Any] = {"rule": rule.name, "why": why}
     if reset:
         step["reset"] = True
-    return step, _used(leaves, facts)
+    return step, _used(decisive, facts)
 
 
 def explanation_text(
@@ -602,35 +355,70 @@ def explanation_text(
     return " → ".join(parts) if parts else placed
 
 
-def describe_condition(condition: Mapping[str, Any], translate: Translate = _identity) -> str:
-    """The condition itself in words (no customer): for rule lists."""
+def describe_condition(
+    condition: Mapping[str, Any],
+    translate: Translate = _identity,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The condition itself in words (no customer): for rule lists. ``names``: display
+    names of what a leaf names by key — ``model:<key>``, ``stage:<model>:<key>``."""
     if "all" in condition or "any" in condition:
         group = "all" if "all" in condition else "any"
         joiner = translate(gettext_noop(" 且 ") if group == "all" else gettext_noop(" 或 "))
-        parts = [describe_condition(child, translate) for child in condition[group]]
+        parts = [describe_condition(child, translate, names) for child in condition[group]]
         if len(parts) == 1:
             return parts[0]
         return translate(gettext_noop("（%(parts)s）")) % {"parts": joiner.join(parts)}
     if "not" in condition:
         return translate(gettext_noop("并非%(what)s")) % {
-            "what": describe_condition(condition["not"], translate)
+            "what": describe_condition(condition["not"], translate, names)
         }
     fact = FACTS.get(condition.get("fact", ""))
     if fact is None:
         return "?"
     label, op = fact.text(translate), condition.get("op", "")
+    names = names or {}
+    model = condition.get("model")
+    if fact.per_model and model:
+        label = translate(gettext_noop("%(model)s的%(label)s")) % {
+            "model": names.get(f"model:{model}", model),
+            "label": label,
+        }
+    if fact.per_field and condition.get("field"):
+        field = str(condition["field"])
+        label = names.get(f"field:{field}", field)
+    if fact.kind == TEXT and op in TEXT_OPS:
+        code = str(condition.get("value", ""))
+        shown = (
+            names.get(f"stage:{model}:{code}", code)
+            if fact.name == "stage"
+            else fact.choice_text(code, translate)
+        )
+        word = (
+            gettext_noop("%(label)s为“%(value)s”")
+            if op == "is"
+            else gettext_noop("%(label)s不为“%(value)s”")
+        )
+        return translate(word) % {"label": label, "value": shown}
     if op == "known":
         return translate(gettext_noop("%(label)s已知")) % {"label": label}
     if op == "unknown":
         return translate(gettext_noop("%(label)s未知")) % {"label": label}
     value = condition.get("value")
+    if fact.name == "segment":
+        text = (
+            gettext_noop("在分群“%(name)s”中")
+            if op == "has"
+            else gettext_noop("不在分群“%(name)s”中")
+        )
+        return translate(text) % {"name": names.get(f"segment:{value}", value)}
     if fact.kind == SET:
         text = (
             gettext_noop("有%(label)s“%(name)s”")
             if op == "has"
             else gettext_noop("没有%(label)s“%(name)s”")
         )
-        return translate(text) % {"label": label, "name": value}
+        return translate(text) % {"label": label, "name": fact.choice_text(str(value), translate)}
     if isinstance(value, dict):
         other = FACTS.get(value.get("fact", ""))
         right = (
@@ -641,24 +429,7 @@ def describe_condition(condition: Mapping[str, Any], translate: Translate = _ide
     return f"{label} {OP_SYMBOLS.get(op, op)} {right}"
 
 
-# --- rule sets: the stage machine and loop detection ------------------------------------------
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    id: int
-    name: str
-    from_stages: tuple[str, ...]
-    to_stage: str
-    condition: Mapping[str, Any]
-    priority: int
-
-    def applies_from(self, stage: str | None) -> bool:
-        return not self.from_stages or stage in self.from_stages
-
-
-def ordered(rules: Iterable[RuleSpec]) -> list[RuleSpec]:
-    return sorted(rules, key=lambda rule: (rule.priority, rule.id))
+# --- rule sets ---------------------------------------------------------------------------------
 
 
 def check_rule_set(
@@ -697,174 +468,3 @@ def check_rule_set(
                 % {"rules": names, "path": path}
             ]
         )
-
-
-# A literal of the DNF: (fact, op, rhs) where rhs is a number, a set member, None
-# (known/unknown) or ("x", other fact, times) for a relative value.
-Literal = tuple[str, str, Any]
-Conjunction = frozenset[Literal]
-NEGATE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
-
-
-def _leaf_literal(leaf: Mapping[str, Any], negated: bool) -> list[list[Literal]]:
-    name, op = leaf["fact"], leaf["op"]
-    value: Any = leaf.get("value")
-    if op in PRESENCE_OPS:
-        flip = {"known": "unknown", "unknown": "known"}
-        return [[(name, flip[op] if negated else op, None)]]
-    if op in SET_OPS:
-        flip = {"has": "lacks", "lacks": "has"}
-        return [[(name, flip[op] if negated else op, value)]]
-    rhs = ("x", value["fact"], float(value["times"])) if isinstance(value, dict) else float(value)
-    if not negated:
-        return [[(name, op, rhs)]]
-    # not (x op v): the opposite comparison, or a fact unknown.
-    options: list[list[Literal]] = [[(name, NEGATE[op], rhs)], [(name, "unknown", None)]]
-    if isinstance(rhs, tuple):
-        options.append([(rhs[1], "unknown", None)])
-    return options
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _product(left: list[Conjunction], right: list[Conjunction]) -> list[Conjunction]:
-    out: list[Conjunction] = []
-    seen: set[Conjunction] = set()
-    for a in left:
-        for b in right:
-            joined = a | b
-            if joined not in seen and _consistent(joined):
-                seen.add(joined)
-                out.append(joined)
-                if len(out) > MAX_DNF:
-                    raise _TooBig
-    return out
-
-
-def dnf(condition: Mapping[str, Any], negated: bool = False) -> list[Conjunction]:
-    """``condition`` as a list of consistent conjunctions (an empty list: never holds)."""
-    if "not" in condition:
-        return dnf(condition["not"], not negated)
-    if "all" in condition or "any" in condition:
-        group = "all" if "all" in condition else "any"
-        conjunctive = (group == "all") != negated
-        parts = [dnf(child, negated) for child in condition[group]]
-        if conjunctive:
-            result: list[Conjunction] = [frozenset()]
-            for part in parts:
-                result = _product(result, part)
-            return result
-        merged: list[Conjunction] = []
-        for part in parts:
-            merged += [c for c in part if c not in merged]
-        if len(merged) > MAX_DNF:
-            raise _TooBig
-        return merged
-    return [frozenset(c) for c in _leaf_literal(condition, negated) if _consistent(frozenset(c))]
-
-
-def _consistent(conjunction: Conjunction) -> bool:
-    """False only when the literals provably contradict each other."""
-    unknown = {name for name, op, _v in conjunction if op == "unknown"}
-    intervals: dict[tuple[str, Any], list[float | bool]] = {}
-    excluded: dict[tuple[str, Any], set[float]] = {}
-    for name, op, rhs in conjunction:
-        if op == "known" and name in unknown:
-            return False
-        if op == "has" and (name, "lacks", rhs) in conjunction:
-            return False
-        if op in NUMBER_OPS:
-            if name in unknown or (isinstance(rhs, tuple) and rhs[1] in unknown):
-                return False
-            if isinstance(rhs, tuple):
-                key: tuple[str, Any] = (name, rhs[1])
-                bound = rhs[2]
-            else:
-                key, bound = (name, None), rhs
-            low, low_open, high, high_open = intervals.get(key, [-math.inf, False, math.inf, False])
-            if op in (">", ">=", "=="):
-                strict = op == ">"
-                if bound > low or (bound == low and strict):
-                    low, low_open = bound, strict
-            if op in ("<", "<=", "=="):
-                strict = op == "<"
-                if bound < high or (bound == high and strict):
-                    high, high_open = bound, strict
-            if op == "!=":
-                excluded.setdefault(key, set()).add(bound)
-            if low > high or (low == high and (low_open or high_open)):
-                return False
-            if low == high and low in excluded.get(key, ()):
-                return False
-            intervals[key] = [low, low_open, high, high_open]
-    return True
-
-
-def _satisfiable(conditions: Sequence[list[Conjunction]]) -> bool:
-    result: list[Conjunction] = [frozenset()]
-    for part in conditions:
-        result = _product(result, part)
-        if not result:
-            return False
-    return True
-
-
-def find_loop(
-    rules: Sequence[RuleSpec], stage_keys: Sequence[str]
-) -> list[tuple[str, RuleSpec]] | None:
-    """A circle of moves (stage, rule) that the same facts could all trigger, or None.
-
-    From a stage, rule r moves the customer when its condition holds and no earlier
-    rule applicable from that stage holds (first match wins). A circle is possible only
-    if all those conditions can hold together; the check is conservative (a condition
-    too complex to analyse counts as possible)."""
-    by_priority = ordered(rules)
-    edges: dict[str, list[tuple[str, RuleSpec, list[list[Conjunction]]]]] = {}
-    try:
-        normal = {rule.id: dnf(rule.condition) for rule in by_priority}
-        negated = {rule.id: dnf(rule.condition, True) for rule in by_priority}
-    except _TooBig:
-        return None  # validated elsewhere for size; give the benefit of the doubt
-    for stage in stage_keys:
-        earlier: list[list[Conjunction]] = []
-        for rule in by_priority:
-            if not rule.applies_from(stage):
-                continue
-            if rule.to_stage != stage and normal[rule.id]:
-                edges.setdefault(stage, []).append(
-                    (rule.to_stage, rule, [normal[rule.id], *earlier])
-                )
-            earlier.append(negated[rule.id])
-
-    def search(
-        start: str,
-        stage: str,
-        path: list[tuple[str, RuleSpec]],
-        needs: list[list[Conjunction]],
-        seen: set[str],
-    ) -> list[tuple[str, RuleSpec]] | None:
-        for target, rule, condition in edges.get(stage, []):
-            joined = needs + condition
-            try:
-                possible = _satisfiable(joined)
-            except _TooBig:
-                possible = True
-            if not possible:
-                continue
-            step = [*path, (stage, rule)]
-            if target == start:
-                return step
-            if target in seen:
-                continue
-            found = search(start, target, step, joined, seen | {target})
-            if found:
-                return found
-        return None
-
-    for start in stage_keys:
-        found = search(start, start, [], [], {start})
-        if found:
-            return found
-    return None

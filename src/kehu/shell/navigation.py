@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.care.access import can_edit_rules
+from kehu.channels.access import can_view_channels
 from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.exports.access import can_admin_exports, can_export
 from kehu.imports.access import can_import
+from kehu.leads.access import can_edit_lead_settings
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
 from kehu.messaging.access import can_send_any
@@ -63,10 +65,15 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.CUSTOMERS, "customers:list", _("全部客户")),
     Entry(Group.CUSTOMERS, "customers:pool", _("公海")),
     Entry(Group.CUSTOMERS, "customers:duplicates", _("疑似重复")),
+    Entry(Group.CUSTOMERS, "segments:list", _("客户分群")),
     Entry(Group.CUSTOMERS, "customers:transfer_all", _("批量转移客户"), can_reassign),
     Entry(Group.CUSTOMERS, "customers:pool_policy", _("公海规则"), can_view_pool_policy),
     Entry(Group.CUSTOMERS, "imports:list", _("导入"), can_import),
     Entry(Group.CUSTOMERS, "exports:records", _("导出记录"), can_export),
+    Entry(Group.SALES, "leads:list", _("线索")),
+    Entry(Group.SALES, "leads:pool", _("线索池")),
+    Entry(Group.SALES, "pipeline:board", _("商机看板")),
+    Entry(Group.SALES, "pipeline:list", _("商机列表")),
     Entry(Group.SALES, "orders:list", _("订单")),
     Entry(Group.SALES, "orders:quick_sale", _("快速收银"), can_record_orders),
     Entry(Group.SALES, "orders:products", _("商品"), can_manage_products),
@@ -77,6 +84,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SERVICE, "care:agenda", _("今日关怀")),
     Entry(Group.SERVICE, "surveys:list", _("满意度调查")),
     Entry(Group.ANALYTICS, "lifecycle:analytics", _("生命周期分析")),
+    Entry(Group.ANALYTICS, "pipeline:forecast", _("销售预测")),
+    Entry(Group.ANALYTICS, "channels:compare", _("渠道对比"), can_view_channels),
     Entry(Group.ANALYTICS, "value:dashboard", _("客户价值"), can_view_dashboard),
     Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
     Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
@@ -86,6 +95,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SETTINGS, "care:rules", _("关怀规则"), can_edit_rules),
     Entry(Group.SETTINGS, "care:festivals", _("节日"), can_edit_rules),
     Entry(Group.SETTINGS, "exports:settings", _("导出权限"), can_admin_exports),
+    Entry(Group.SETTINGS, "leads:settings", _("线索设置"), can_edit_lead_settings),
     Entry(Group.SETTINGS, "admin:index", _("系统管理"), can_open_django_admin),
 )
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
@@ -23,7 +22,11 @@ from kehu.customers.models import (
     SourceChannel,
 )
 from kehu.customers.search import search_customer_ids
-from kehu.customers.selectors import custom_field_definitions, customer_filters_from
+from kehu.customers.selectors import (
+    custom_field_definitions,
+    customer_filters_from,
+    filters_scope,
+)
 from kehu.exports.registry import (
     Cells,
     Chunk,
@@ -57,8 +60,7 @@ def customer_source(user: User, params: Mapping[str, str]) -> Source:
         ids = selection_ids(raw_ids)
         return Source(visible, ids=ids, filters={"ids": ",".join(map(str, ids))})
     filters = customer_filters_from(params)
-    lookups = filters.as_q()
-    scope = visibility_q(user) & Q(**lookups) if lookups else visibility_q(user)
+    scope = filters_scope(user, filters)
     recorded = {k: v for k, v in params.items() if k in CUSTOMER_FILTER_KEYS and v}
     if filters.q.strip():
         ids = search_customer_ids(
@@ -151,7 +153,10 @@ def customer_columns() -> list[Column]:
     return columns
 
 
-CUSTOMER_FILTER_KEYS = ("q", "owner", "pool", "team", "tag", "province", "city", "source", "kind")
+CUSTOMER_FILTER_KEYS = (
+    *("q", "owner", "pool", "team", "tag", "province", "city", "source", "kind"),
+    "segment",
+)
 
 CUSTOMERS = register(
     ExportList(

@@ -1,0 +1,62 @@
+"""A segment as an audience: the customer list's ``?segment=`` and the export of it,
+only the customers the reader may see, 404 for a segment not theirs."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+from django.test import Client
+
+from kehu.customers.selectors import CustomerFilters, customer_list
+from kehu.exports.lists.customers import customer_source
+from kehu.segments.models import SegmentKind
+from kehu.segments.services import members_add, segment_create
+from tests.conftest import Org
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+RULE = {"fact": "city", "op": "is", "value": "佛山"}
+
+
+def test_the_customer_list_and_its_export_take_a_segment(org: Org) -> None:
+    mine = make_customer(org.sales, name="佛山甲", city="佛山")
+    make_customer(org.sales, name="广州甲", city="广州")
+    make_customer(org.west_sales, name="佛山乙", city="佛山")
+    pool = make_customer(None, name="佛山公海", city="佛山")
+    segment = segment_create(
+        actor=org.admin, data={"name": "佛山", "rule": RULE, "sharing": "shared"}
+    )
+    page = customer_list(org.sales, CustomerFilters(segment=segment.pk))
+    assert {c.pk for c in page.items} == {mine.pk, pool.pk}
+    searched = customer_list(org.sales, CustomerFilters(q="佛山", segment=segment.pk))
+    assert {c.pk for c in searched.items} <= {mine.pk, pool.pk}
+    assert customer_list(org.admin, CustomerFilters(segment=segment.pk)).count == 3
+    source = customer_source(org.sales, {"segment": str(segment.pk)})
+    assert set(source.queryset.values_list("pk", flat=True)) == {mine.pk, pool.pk}
+    assert source.filters == {"segment": str(segment.pk)}
+    client = Client()
+    client.force_login(org.sales)
+    html = client.get(f"/customers/?segment={segment.pk}").content.decode()
+    assert 'id="audience"' in html and "佛山甲" in html and "广州甲" not in html
+
+
+def test_a_segment_not_yours_is_404(org: Org) -> None:
+    private = segment_create(actor=org.sales, data={"name": "私", "rule": RULE})
+    with pytest.raises(Http404):
+        customer_list(org.west_sales, CustomerFilters(segment=private.pk))
+    with pytest.raises(Http404):
+        customer_source(org.east_sales2, {"segment": str(private.pk)})
+    client = Client()
+    client.force_login(org.manager)
+    assert client.get(f"/customers/?segment={private.pk}").status_code == 404
+
+
+def test_a_static_list_as_audience(org: Org) -> None:
+    mine = make_customer(org.sales, name="甲")
+    make_customer(org.sales, name="乙")
+    lst = segment_create(actor=org.sales, data={"name": "名单", "kind": SegmentKind.STATIC})
+    members_add(actor=org.sales, segment=lst, customer_ids=[mine.pk])
+    assert [c.pk for c in customer_list(org.sales, CustomerFilters(segment=lst.pk)).items] == [
+        mine.pk
+    ]
