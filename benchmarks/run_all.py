@@ -14,7 +14,8 @@ into N (dry run and run against a bare executemany); saving a sale from the sale
 beside the bare INSERTs of the order; the opportunities board and moving a card; the
 public lead form at 200 submissions a second against a gunicorn server, nothing lost
 and no double submit doubled; channels compared (the nightly rows and the live path);
-counting a 5-condition segment beside a hand-written SQL count of it.
+counting a 5-condition segment beside a hand-written SQL count of it; the target
+fit's held-out AUC beside its baselines.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def main() -> None:
         cmd = [sys.executable, str(HERE / "bench_lead_form.py"), "--db", db]
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
+    # Target fit (issue 20): held-out AUC beside the baselines (a small population: the
+    # figure is a quality, not a speed; 20,000 customers are enough to measure it).
+    cmd = [sys.executable, str(HERE / "bench_target_fit.py"), "--db", "sqlite"]
     failed |= subprocess.run(cmd, check=False).returncode != 0
     # Import (issue 19): reading workbooks (openpyxl against calamine) and CSV.
     cmd = [sys.executable, str(HERE / "bench_import_read.py")]

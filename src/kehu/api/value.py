@@ -15,19 +15,31 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
-from kehu.api.customers import MAX_PAGE, MAX_PAGE_SIZE, customer_or_404
+from kehu.api.customers import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    Text32,
+    Text50,
+    Text64,
+    customer_or_404,
+)
 from kehu.api.errors import ApiError, error_responses
 from kehu.core.money import money_text
-from kehu.value.access import access_at_risk, access_dashboard
+from kehu.customers.models import CompanySize, CustomerKind, Gender, IncomeBand, SourceChannel
+from kehu.value.access import access_at_risk, access_dashboard, access_target_fit
 from kehu.value.models import CustomerValue, ScoreRun
 from kehu.value.selectors import (
+    FitResult,
     at_risk_page,
+    customer_target_fit,
     customer_value,
     pareto_data,
     run_latest_good,
     run_text,
+    target_fit_profile,
 )
 from kehu.value.texts import reasons_texts
 
@@ -63,6 +75,24 @@ class TrendPointOut(Schema):
     risk: float
 
 
+class FitReasonOut(Schema):
+    attribute: str = Field(description="industry, province, city, company_size, kind, ...")
+    value: str
+    weight: float | None = Field(description="Its contribution, in log-odds.")
+    text: str = Field(description='In words: "行业=餐饮".')
+
+
+class TargetFitOut(Schema):
+    score: int = Field(
+        description="0..100: the chance, in %, that a customer with this profile is among "
+        "the top 20 % by profit."
+    )
+    base: int = Field(description="The same for the average customer (about 20).")
+    as_of: dt.date = Field(description="The day of the run that fitted the table.")
+    reasons: list[FitReasonOut] = Field(description="The attributes that raise it most.")
+    text: str = Field(description='"与高价值客户相似：行业=餐饮，城市=佛山".')
+
+
 class CustomerValueOut(Schema):
     customer_id: int
     as_of: dt.date
@@ -80,10 +110,23 @@ class CustomerValueOut(Schema):
     money_at_stake: str
     worth_saving: bool
     trend: list[TrendPointOut]
+    target_fit: TargetFitOut | None = Field(
+        description="Target fit (目标客户定位); None while nothing is fitted."
+    )
 
 
 def _no_score() -> ApiError:
     return ApiError(404, "no_score", _("还没有价值评分。"))
+
+
+def _fit_out(fit: FitResult) -> dict[str, Any]:
+    return {
+        "score": fit.score,
+        "base": fit.base,
+        "as_of": fit.as_of,
+        "reasons": fit.reasons,
+        "text": fit.text,
+    }
 
 
 def _value_out(row: CustomerValue, run: ScoreRun, trend: list[CustomerValue]) -> dict[str, Any]:
@@ -131,7 +174,44 @@ def customer_value_get(request: HttpRequest, customer_id: int) -> Any:
     view = customer_value(customer)
     if view.run is None or view.value is None:
         raise _no_score()
-    return _value_out(view.value, view.run, view.trend)
+    fit = customer_target_fit(customer)
+    return {
+        **_value_out(view.value, view.run, view.trend),
+        "target_fit": _fit_out(fit) if fit is not None else None,
+    }
+
+
+class ProfileIn(Schema):
+    """A profile to score (a lead's, a prospect's): every field optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    industry: Text64 = ""
+    province: Text32 = ""
+    city: Text32 = ""
+    company_size: CompanySize | None = None
+    kind: CustomerKind | None = None
+    source_channel: SourceChannel | None = None
+    gender: Gender | None = None
+    income_band: IncomeBand | None = None
+    birthday: dt.date | None = Field(None, description="YYYY-MM-DD: its age band counts.")
+    tags: list[Text50] = Field([], max_length=50, description="Tag names.")
+
+
+@router.post(
+    "/value/target-fit",
+    response={200: TargetFitOut, **error_responses(403, "no_score")},
+    summary="Score a profile (a lead's) by how much it resembles the best customers",
+    description="From the table the latest value run fitted, without refitting. 404 "
+    "``no_score`` while nothing is fitted; 422 ``invalid`` for a code that is not one.",
+)
+def target_fit_post(request: HttpRequest, body: ProfileIn) -> Any:
+    access_target_fit(actor_of(request))
+    profile = {k: v for k, v in body.dict().items() if v not in (None, "")}
+    fit = target_fit_profile(profile)
+    if fit is None:
+        raise _no_score()
+    return _fit_out(fit)
 
 
 # --- analytics ---------------------------------------------------------------------------------

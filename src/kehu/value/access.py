@@ -1,8 +1,9 @@
 """Who may see which value page. Every view and endpoint goes through here.
 
 ==========  ==========  =======================  ===========================  ========
-role        dashboard   at-risk list             value card / customer API    model,
-                                                                              settings
+role        dashboard   at-risk list, new        value card / customer API    model,
+                        customers by target fit,                              settings
+                        target-fit API
 ==========  ==========  =======================  ===========================  ========
 admin       yes         every customer           every customer               yes
 manager     yes         the team's and the pool  those they may see           no
@@ -44,6 +45,12 @@ def access_dashboard(user: User) -> None:
 def access_at_risk(user: User) -> None:
     if not can_view_at_risk(user):
         raise PermissionDenied
+
+
+def access_target_fit(user: User) -> None:
+    """The new customers ranked by target fit and the API's scoring of a profile: the
+    roles of the at-risk list (the lists are filtered by visibility)."""
+    access_at_risk(user)
 
 
 def access_value_admin(user: User) -> None:

@@ -129,6 +129,8 @@ class ScoreRun(models.Model):
     orders = models.PositiveIntegerField(default=0)
     future_orders_ignored = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
+    # The target fit's table (``calc.target_fit.FitTable.to_json``): scores any profile.
+    target_fit = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -207,3 +209,23 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.customer_id}"
+
+
+class TargetFit(models.Model):
+    """A customer's target fit (目标客户定位) as of the latest run that fitted one: the
+    chance, in %, that a customer with this profile is among the top 20 % by profit,
+    and the reasons (``[[attribute, value, weight]]``, words rendered at display time).
+    One row per customer, rewritten by every run (``target_fit.target_fit_run``)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("目标客户匹配度"))
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("目标客户匹配度")
+        verbose_name_plural = _("目标客户匹配度")
+        indexes = [models.Index(fields=["-score", "customer"], name="targetfit_score")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.score}"

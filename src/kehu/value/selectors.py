@@ -3,6 +3,7 @@ at-risk list (filtered by what the user may see), the dashboard's numbers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,19 @@ from kehu.customers.access import visibility_q
 from kehu.customers.models import Customer
 from kehu.customers.search import q_through
 from kehu.customers.selectors import PageOutOfRange
-from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+from kehu.value.models import CustomerValue, RunStatus, ScoreRun, TargetFit
 from kehu.value.services import value_settings
+from kehu.value.target_fit import (  # noqa: F401  (re-exported for the apps above)
+    FitResult,
+    customer_target_fit,
+    reasons_sentence,
+    table_latest,
+    target_fit_profile,
+    target_fit_score,
+)
+from kehu.value.target_fit import (
+    reasons_texts as fit_reasons_texts,
+)
 from kehu.value.texts import reasons_texts, run_message, saving_text
 
 TREND_RUNS = 12
@@ -307,3 +319,71 @@ def latest_tiers() -> Callable[[int, int], dict[int, int]] | None:
     source reads them); None when nothing has been scored yet."""
     run = run_latest_good()
     return partial(tiers_between, run) if run is not None else None
+
+
+# --- new customers by target fit (目标客户定位) ------------------------------------------------
+
+NEW_CUSTOMER_DAYS = 90
+
+
+@dataclass
+class FitRow:
+    fit: TargetFit
+    reasons: list[dict[str, Any]]
+    text: str
+
+
+@dataclass
+class FitPage(PageNav):
+    run: ScoreRun | None
+    base: int | None
+    days: int
+    items: list[FitRow]
+    page: int
+    page_size: int
+    count: int
+    num_pages: int = 1
+    count_is_capped: bool = False
+
+
+def new_customers_by_fit(
+    user: User, *, days: int = NEW_CUSTOMER_DAYS, page: int = 1, page_size: int | None = None
+) -> FitPage:
+    """Customers created in the last ``days`` days that ``user`` may see, best target fit
+    first (those created since the last run appear after the next one)."""
+    page_size = page_size or settings.KEHU_PAGE_SIZE
+    if page < 1:
+        raise PageOutOfRange
+    latest = table_latest()
+    if latest is None:
+        if page > 1:
+            raise PageOutOfRange
+        return FitPage(None, None, days, [], page=1, page_size=page_size, count=0)
+    run, table = latest
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = TargetFit.objects.filter(
+        run=run, customer__created_at__gte=since, customer__deleted_at__isnull=True
+    ).filter(q_through(visibility_q(user), "customer__"))
+    count = rows.values("id")[: COUNT_CAP + 1].count()
+    capped = count > COUNT_CAP
+    count = min(count, COUNT_CAP)
+    num_pages = pages_for(count, page_size, page, capped=capped)
+    if page > num_pages:
+        raise PageOutOfRange
+    offset = (page - 1) * page_size
+    found = rows.select_related("customer", "customer__owner").order_by("-score", "customer_id")
+    items = []
+    for fit in found[offset : offset + page_size]:
+        texts = fit_reasons_texts(fit.reasons)
+        items.append(FitRow(fit=fit, reasons=texts, text=reasons_sentence(texts)))
+    return FitPage(
+        run,
+        round(table.base * 100),
+        days,
+        items,
+        page=page,
+        page_size=page_size,
+        count=count,
+        num_pages=num_pages,
+        count_is_capped=capped,
+    )

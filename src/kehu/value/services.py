@@ -45,6 +45,7 @@ from kehu.value.models import (
     Segment,
     ValueSettings,
 )
+from kehu.value.target_fit import target_fit_run
 from kehu.value.texts import RETENTION_MESSAGE
 
 logger = logging.getLogger(__name__)
@@ -257,6 +258,10 @@ def _score(run: ScoreRun, conf: ValueSettings, step: Progress) -> None:
         _write(run, scored, step)
         run.params = model.params or {}
         detail = {**(model.detail or {})}
+        step(0.93, _("目标客户匹配度"))
+        detail["target_fit"] = target_fit_run(
+            run=run, as_of=run.as_of, customers=s.customer, top=scored.split == 1
+        )
         if model.code == "insufficient_data":
             detail.setdefault("repeat_customers", run.repeat_customers)
         run.summary = _summary(run, scored)

@@ -15,6 +15,7 @@ urlpatterns = [
         name="at_risk_export_xlsx",
     ),
     path("at-risk/<int:customer_id>/task/", views.retention_task_view, name="retention_task"),
+    path("new-customers/", views.new_customers_view, name="new_customers"),
     path("model/", views.model_view, name="model"),
     path("model/run/", views.run_now_view, name="run_now"),
     path("settings/", views.settings_view, name="settings"),

@@ -23,6 +23,7 @@ from kehu.customers.selectors import PageOutOfRange
 from kehu.value.access import (
     access_at_risk,
     access_dashboard,
+    access_target_fit,
     access_value_admin,
     can_admin_value,
 )
@@ -33,6 +34,7 @@ from kehu.value.models import CustomerValue
 from kehu.value.selectors import (
     at_risk_page,
     at_risk_rows,
+    new_customers_by_fit,
     purchase_models,
     run_latest,
     run_latest_good,
@@ -75,6 +77,19 @@ def at_risk_view(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "latest": run_latest(), "run_text": run_text(page.run)}
     template = "value/at_risk.html#list" if _htmx(request) else "value/at_risk.html"
     return render(request, template, context)
+
+
+@login_required
+def new_customers_view(request: HttpRequest) -> HttpResponse:
+    """New customers (the last 90 days) ranked by target fit (目标客户定位)."""
+    actor = request_actor(request)
+    access_target_fit(actor)
+    try:
+        page = new_customers_by_fit(actor, page=_page(request))
+    except PageOutOfRange:
+        raise Http404 from None
+    template = "value/new_customers.html#list" if _htmx(request) else "value/new_customers.html"
+    return render(request, template, {"page": page})
 
 
 @login_required

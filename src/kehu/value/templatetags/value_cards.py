@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
-from kehu.value.selectors import customer_value
+from kehu.value.selectors import customer_target_fit, customer_value
 
 register = template.Library()
 
@@ -35,6 +35,8 @@ def customer_value_card(context: dict[str, Any], customer: Any) -> str:
     if not isinstance(user, User) or not isinstance(customer, Customer) or not user.is_active:
         return ""
     html = render_to_string(
-        "value/_card.html", {"view": customer_value(customer)}, request=context.get("request")
+        "value/_card.html",
+        {"view": customer_value(customer), "fit": customer_target_fit(customer)},
+        request=context.get("request"),
     )
     return mark_safe(html)  # rendered (and escaped) by the template engine
