@@ -3,12 +3,14 @@ the lifecycle's first stage with the reason, and the customer's ``lead_id``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from kehu.customers.duplicates import DuplicateError
 from kehu.customers.timeline import customer_timeline
-from kehu.leads.conversion import lead_convert, register_opportunity_maker
+from kehu.leads.conversion import lead_convert
 from kehu.leads.models import LeadStatus
 from kehu.leads.services import LeadStateError, attempt_log, lead_qualify
 from kehu.lifecycle.models import CustomerStage, LifecycleModel, StageChange
@@ -96,15 +98,21 @@ def test_a_merge_moves_the_leads_to_the_survivor(org):
     assert lead.customer == survivor
 
 
-def test_an_opportunity_is_refused_until_the_pipeline_registers_its_maker(org):
+def test_a_conversion_may_open_an_opportunity_in_the_first_phase(org):
+    from kehu.pipeline.models import Opportunity, Phase
+
     lead = qualified(org)
     with pytest.raises(ValidationError) as error:
-        lead_convert(actor=org.sales, lead=lead, opportunity={"amount": "1000"})
-    assert "opportunity" in error.value.message_dict
-    made = []
-    register_opportunity_maker(lambda actor, lead, customer, data: made.append(data) or "opp")
-    try:
-        done = lead_convert(actor=org.sales, lead=lead, opportunity={"amount": "1000"})
-    finally:
-        register_opportunity_maker(None)
-    assert done.opportunity == "opp" and made == [{"amount": "1000"}]
+        lead_convert(actor=org.sales, lead=lead, opportunity={"price": "1000"})
+    assert "opportunity" in error.value.message_dict  # an unknown field: nothing written
+    lead.refresh_from_db()
+    assert lead.status == "qualified" and not Opportunity.objects.exists()
+    done = lead_convert(
+        actor=org.sales,
+        lead=lead,
+        opportunity={"amount": "1000", "expected_close_date": "2027-01-31"},
+    )
+    opportunity = done.opportunity
+    assert opportunity.customer == done.customer and opportunity.amount == Decimal("1000")
+    assert opportunity.phase == Phase.objects.order_by("position").first()
+    assert opportunity.owner == org.sales and lead.name in opportunity.name

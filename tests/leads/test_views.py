@@ -107,3 +107,24 @@ def test_english_pages(client, org, leads):
     page = client.get(reverse("leads:detail", args=[leads["own"].pk]), HTTP_ACCEPT_LANGUAGE="en")
     text = page.content.decode()
     assert "Contact attempts" in text and "联系记录" not in text
+
+
+def test_converting_on_the_page_may_open_an_opportunity(client, org, leads):
+    from decimal import Decimal
+
+    from kehu.leads.services import lead_qualify
+    from kehu.pipeline.models import Opportunity
+
+    lead = leads["own"]
+    lead_qualify(actor=org.sales, lead=lead, qualified=True)
+    client.force_login(org.sales)
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert 'name="with_opportunity"' in page
+    response = client.post(
+        reverse("leads:convert", args=[lead.pk]),
+        {"with_opportunity": "on", "opportunity_amount": "2500", "opportunity_close": ""},
+    )
+    opportunity = Opportunity.objects.get()
+    assert response["Location"] == reverse("pipeline:detail", args=[opportunity.pk])
+    lead.refresh_from_db()
+    assert opportunity.customer_id == lead.customer_id and opportunity.amount == Decimal("2500")

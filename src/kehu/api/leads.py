@@ -173,7 +173,11 @@ class ConvertIn(Schema):
     customer_id: DbId | None = Field(None, description="Link to this existing customer instead.")
     allow_duplicate: bool = False
     opportunity: dict[str, Any] | None = Field(
-        None, description="Open an opportunity too (once the pipeline is enabled)."
+        None,
+        description=(
+            "Open an opportunity too, in the first phase: name, amount (a decimal "
+            "string), expected_close_date, next_step, notes."
+        ),
     )
 
 

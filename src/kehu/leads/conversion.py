@@ -6,15 +6,16 @@ keeps its history — its events and contact attempts show on the customer's tim
 ``lead_id`` is the first). The new customer enters the first stage of every active lifecycle
 model, with the conversion as the reason.
 
-An opportunity (商机) may be opened in the same transaction: the pipeline app
-registers its maker here (``register_opportunity_maker``) when it lands; until then,
-asking for one is refused with a clear message.
+An opportunity (商机) may be opened in the same transaction, through the pipeline's
+own service (``opportunity_create``: its first phase, the same checks as the form).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,18 +34,38 @@ from kehu.leads.models import Lead, LeadEventKind, LeadStatus
 from kehu.leads.services import LeadStateError
 from kehu.lifecycle.models import CustomerStage, LifecycleModel
 from kehu.lifecycle.services import stage_move
+from kehu.pipeline.models import Opportunity
+from kehu.pipeline.services import opportunity_create
 
-# (actor, lead, customer, data) -> the opportunity made. Registered by the pipeline app
-# (``opportunity_create`` behind it) once it exists; see ``register_opportunity_maker``.
-OpportunityMaker = Callable[[User, Lead, Customer, Mapping[str, Any]], Any]
-_opportunity_maker: OpportunityMaker | None = None
+OPPORTUNITY_FIELDS = ("name", "amount", "expected_close_date", "next_step", "notes")
 
 
-def register_opportunity_maker(maker: OpportunityMaker | None) -> None:
-    """The hook for "convert to a customer and optionally an opportunity": the app that
-    owns opportunities registers the function that opens one for the new customer."""
-    global _opportunity_maker
-    _opportunity_maker = maker
+def _opportunity_open(
+    actor: User, lead: Lead, customer: Customer, data: Mapping[str, Any]
+) -> Opportunity:
+    """An opportunity for the converted customer, named after the lead unless named."""
+    unknown = sorted(set(data) - set(OPPORTUNITY_FIELDS))
+    if unknown:
+        raise ValidationError(
+            {"opportunity": [_("商机没有这些字段：%(names)s") % {"names": "、".join(unknown)}]}
+        )
+    amount, close = data.get("amount"), data.get("expected_close_date")
+    try:
+        amount = None if amount in (None, "") else Decimal(str(amount))
+        if isinstance(close, str):
+            close = dt.date.fromisoformat(close) if close else None
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"opportunity": [_("商机的金额或预计成交日期无效。")]}) from None
+    name = str(data.get("name") or "").strip() or _("%(name)s 的商机") % {"name": lead.name}
+    return opportunity_create(
+        actor=actor,
+        customer=customer,
+        name=name[:200],
+        amount=amount,
+        expected_close_date=close,
+        next_step=str(data.get("next_step") or ""),
+        notes=str(data.get("notes") or ""),
+    )
 
 
 @dataclass
@@ -99,8 +120,8 @@ def lead_convert(
     to change it; the caller passed it through ``access_customer``) instead of a new
     one. A new customer that looks like an existing one raises the customers'
     ``DuplicateError`` unless ``allow_duplicate`` (and the actor may decide so).
-    ``opportunity``: the fields of an opportunity to open for the customer (through the
-    registered maker)."""
+    ``opportunity``: the fields of an opportunity to open for the customer
+    (``OPPORTUNITY_FIELDS``; an amount as a decimal string)."""
     if not can_change_lead(actor, lead):
         raise PermissionDenied
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -108,8 +129,6 @@ def lead_convert(
         raise LeadStateError(_("该线索已经转化过了。"))
     if locked.status != LeadStatus.QUALIFIED:
         raise LeadStateError(_("只有判定为合格的线索才能转化为客户。"))
-    if opportunity is not None and _opportunity_maker is None:
-        raise ValidationError({"opportunity": [_("商机功能尚未启用，请只转化为客户。")]})
     if into is not None:
         if not can_write(actor, into) or into.deleted_at is not None:
             raise PermissionDenied
@@ -145,6 +164,6 @@ def lead_convert(
     if created:
         lifecycle_place(actor=actor, customer=customer, lead=lead)
     made = None
-    if opportunity is not None and _opportunity_maker is not None:
-        made = _opportunity_maker(actor, lead, customer, opportunity)
+    if opportunity is not None:
+        made = _opportunity_open(actor, lead, customer, opportunity)
     return Conversion(customer=customer, opportunity=made, created_customer=created)

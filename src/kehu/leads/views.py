@@ -223,9 +223,18 @@ def qualify_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 def convert_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     actor = request_actor(request)
     lead = access_lead(actor, lead_id, write=True)
+    opportunity = None
+    if request.POST.get("with_opportunity") == "on":
+        opportunity = {
+            "amount": request.POST.get("opportunity_amount", ""),
+            "expected_close_date": request.POST.get("opportunity_close", ""),
+        }
     try:
         done = lead_convert(
-            actor=actor, lead=lead, allow_duplicate=request.POST.get("allow_duplicate") == "on"
+            actor=actor,
+            lead=lead,
+            allow_duplicate=request.POST.get("allow_duplicate") == "on",
+            opportunity=opportunity,
         )
     except DuplicateError as error:
         return _redo(request, actor, lead, duplicate=error)
@@ -233,6 +242,8 @@ def convert_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return redirect("leads:detail", lead_id=lead.pk)
     messages.success(request, _("线索已转化为客户。"))
+    if done.opportunity is not None:
+        return redirect("pipeline:detail", opportunity_id=done.opportunity.pk)
     return redirect("customers:detail", customer_id=done.customer.pk)
 
 
