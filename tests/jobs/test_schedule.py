@@ -46,6 +46,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "exports_expire": Every(10),
         "lead_reclaim": DailyAt(2, 15),
         "channel_summaries": DailyAt(4, 30),
+        "segments_nightly": DailyAt(5, 30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -212,6 +213,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "value_score",
         "channel_summaries",
         "lifecycle_daily",
+        "segments_nightly",
         "care_agenda",
         "survey_order_triggers",
     ]
