@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from kehu.accounts.models import Role, Team, User
@@ -51,3 +51,12 @@ def request_actor(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_active:
         raise Http404
     return user
+
+
+def command_actor(username: str | None) -> User | None:
+    """Who a ``kehu`` command acts as: the active user named by ``--user``, else the
+    first active admin; None when there is none (the command says so)."""
+    users = User.objects.filter(is_active=True)
+    if username:
+        return users.filter(username=username).first()
+    return users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("id").first()

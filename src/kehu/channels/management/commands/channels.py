@@ -14,9 +14,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
+from kehu.accounts.selectors import command_actor
 from kehu.channels.forms import CompareForm
 from kehu.channels.models import ChannelCost
 from kehu.channels.selectors import channel_comparison
@@ -121,11 +121,7 @@ class Command(BaseCommand):
 
 
 def _actor(username: str | None) -> User:
-    users = User.objects.filter(is_active=True)
-    if username:
-        actor = users.filter(username=username).first()
-    else:
-        actor = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("id").first()
+    actor = command_actor(username)
     if actor is None:
         raise CommandError(f"No active user {username or '(admin)'}.")
     return actor

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
+from kehu.accounts.selectors import command_actor
 from kehu.core.progress import progress_bar
 from kehu.exports.lists import export_lists
 from kehu.exports.services import export_plan, export_record_direct, export_write
@@ -21,16 +21,12 @@ NO_SEGMENTS = "segments arrive with issue 20: use --query and --filter for now"
 
 
 def _user(username: str | None) -> User:
-    users = User.objects.filter(is_active=True)
-    if username:
-        found = users.filter(username=username).first()
-        if found is None:
-            raise CommandError(f"no active user {username!r}")
-        return found
-    admin = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("id").first()
-    if admin is None:
+    found = command_actor(username)
+    if found is None and username:
+        raise CommandError(f"no active user {username!r}")
+    if found is None:
         raise CommandError("no active admin: name the user to export as with --user")
-    return admin
+    return found
 
 
 class Command(BaseCommand):

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
+from kehu.accounts.selectors import command_actor
 from kehu.core.errors import KehuError
 from kehu.core.progress import progress_percent
 from kehu.imports.checking import import_check
@@ -64,11 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Import as this user (default: the first admin).")
 
     def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-        else:
-            actor = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("id").first()
+        actor = command_actor(username)
         if actor is None:
             raise CommandError(f"No active user {username or '(admin)'}.")
         return actor
