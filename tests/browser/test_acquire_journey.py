@@ -25,10 +25,15 @@ from django.utils import timezone
 
 from kehu.accounts.models import Role
 from kehu.leads.models import AttemptOutcome, Lead, LeadStatus
+from kehu.lifecycle.models import CustomerStage, LifecycleModel, Stage
+from kehu.messaging.models import Campaign, Recipient, RecipientStatus
 from kehu.orders.models import Order
 from kehu.pipeline.models import Opportunity, Phase, Status
+from kehu.segments.models import Segment
+from kehu.value.models import CustomerValue, RunStatus, ScoreRun
 from tests.browser.helpers import login
-from tests.factories import make_user
+from tests.factories import TeamFactory, make_customer, make_user
+from tests.messaging.factories import consenting_customer
 
 pytestmark = [
     pytest.mark.browser,
@@ -201,3 +206,119 @@ def test_a_lead_from_the_public_form_becomes_a_won_order(browser, live_server, w
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONVERTED and lead.customer == customer
     assert lead.owner == seller and customer.owner == seller
+
+
+def scored(run: ScoreRun, customer, tier: int) -> None:
+    CustomerValue.objects.create(
+        run=run, customer=customer, recency_days=200, r=1, f=5, m=5, rfm_score=11,
+        rfm_segment="at_risk", orders=12, revenue=Decimal("30000"), segment="top",
+        tier=tier, risk=0.8, money_at_stake=Decimal("5000"),
+    )  # fmt: skip
+
+
+def staged(customer, stage: Stage) -> None:
+    CustomerStage.objects.update_or_create(
+        customer=customer,
+        model=stage.model,
+        defaults={"stage": stage, "since": timezone.now() - dt.timedelta(days=20)},
+    )
+
+
+def test_a_manager_builds_five_star_customers_in_retain_and_messages_them(browser, live_server):
+    url = live_server.url
+    east, west = TeamFactory(name="华东"), TeamFactory(name="华西")
+    manager = make_user(Role.MANAGER, team=east, username="jingli")
+    seller = make_user(Role.SALES, team=east, username="xiaowang")
+    stranger = make_user(Role.SALES, team=west, username="xiaoli")
+    six = LifecycleModel.objects.get(key="six_phase")
+    retain, maintain = (Stage.objects.get(model=six, key=key) for key in ("retain", "maintain"))
+    today = timezone.localdate()
+    run = ScoreRun.objects.create(
+        as_of=today, started_at=timezone.now(), finished_at=timezone.now(),
+        status=RunStatus.SUCCEEDED,
+    )  # fmt: skip
+    wanted = {
+        "五星挽留甲": consenting_customer(seller, name="五星挽留甲"),
+        "五星挽留乙": consenting_customer(manager, name="五星挽留乙"),
+    }
+    unconsenting = make_customer(seller, name="五星挽留丙", phones=("+8613700000001",))
+    others = {
+        "四星挽留": (consenting_customer(seller, name="四星挽留"), 4, retain),
+        "五星维护": (consenting_customer(seller, name="五星维护"), 5, maintain),
+        "华西五星挽留": (consenting_customer(stranger, name="华西五星挽留"), 5, retain),
+    }
+    for customer in [*wanted.values(), unconsenting]:
+        scored(run, customer, 5)
+        staged(customer, retain)
+    for customer, tier, stage in others.values():
+        scored(run, customer, tier)
+        staged(customer, stage)
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        login(page, url, "jingli")
+        page.goto(f"{url}/segments/new/")
+        page.fill("#id_name", "五星挽留客户")
+        # The builder starts with one condition (星级 ≥ 4): make it = 5.
+        first = page.locator(".builder-leaf").nth(0)
+        first.get_by_label("比较方式").select_option("==")
+        page.locator(".builder-leaf").nth(0).get_by_label("值").fill("5")
+        # A second condition: the stage in the six-phase model is 挽留.
+        page.click("#add-condition")
+        second = page.locator(".builder-leaf").nth(1)
+        second.get_by_label("条件").select_option("stage")
+        page.locator(".builder-leaf").nth(1).get_by_label("模型").select_option("six_phase")
+        page.locator(".builder-leaf").nth(1).get_by_label("值").select_option("retain")
+        count = page.locator("#preview-count")
+        count.filter(has_text="3 位客户符合条件").wait_for()  # the live count, as they see
+        sample = page.inner_text("#preview-sample")
+        assert all(name in sample for name in [*wanted, "五星挽留丙"]), sample
+        assert not any(name in sample for name in others), sample
+        no_sideways_scroll(page, 1280)
+        page.screenshot(path="/tmp/kehu-acquire-segment-builder.png", full_page=True)
+        page.click("#save-button")
+        page.wait_for_selector("text=已保存分群“五星挽留客户”")
+        segment = Segment.objects.get(name="五星挽留客户")
+        assert segment.rule == {
+            "all": [
+                {"fact": "tier", "op": "==", "value": 5},
+                {"fact": "stage", "model": "six_phase", "op": "is", "value": "retain"},
+            ]
+        }
+
+        # From the segment's page: a campaign to it, the segment chosen already.
+        page.click("#segment-campaign")
+        page.wait_for_url("**/messages/new/?segment=*")
+        assert page.input_value("#id_segment") == str(segment.pk)
+        assert page.input_value("#id_name") == "五星挽留客户"
+        page.select_option("#id_channel", "sms")
+        page.fill("#id_body", "{称呼}您好，老客户回馈：本周到店赠送明前龙井一份。")
+        page.click("button[value=preview]")
+        page.wait_for_selector("#preview")
+        assert "2 位将收到这条消息" in page.inner_text("#preview-receiving")
+        assert "1 位将跳过" in page.inner_text("#preview-skipped")
+        page.screenshot(path="/tmp/kehu-acquire-campaign-preview.png", full_page=True)
+        page.click("#send-button")
+        page.wait_for_selector("text=群发已开始")
+
+        # On a phone: the builder (both conditions) and the board scroll only downwards.
+        page.set_viewport_size({"width": 375, "height": 740})
+        page.goto(f"{url}/segments/{segment.pk}/edit/")
+        page.locator(".builder-leaf").nth(1).wait_for()
+        page.locator("#preview-count").wait_for()
+        no_sideways_scroll(page, 375)
+        page.screenshot(path="/tmp/kehu-acquire-segment-375.png", full_page=True)
+        page.goto(f"{url}/pipeline/")
+        page.locator(".pipeline-won").wait_for()
+        no_sideways_scroll(page, 375)
+        page.screenshot(path="/tmp/kehu-acquire-board-375.png", full_page=True)
+    finally:
+        context.close()
+    campaign = Campaign.objects.get()
+    recipients = Recipient.objects.filter(campaign=campaign)
+    receiving = {r.customer_id for r in recipients if r.status != RecipientStatus.SKIPPED}
+    skipped = {r.customer_id for r in recipients if r.status == RecipientStatus.SKIPPED}
+    assert receiving == {customer.pk for customer in wanted.values()}
+    assert skipped <= {unconsenting.pk}
