@@ -29,6 +29,7 @@ from kehu.lifecycle.models import CustomerStage, LifecycleModel, Stage
 from kehu.messaging.models import Campaign, Recipient, RecipientStatus
 from kehu.orders.models import Order
 from kehu.pipeline.models import Opportunity, Phase, Status
+from kehu.pipeline.services import opportunity_create
 from kehu.segments.models import Segment
 from kehu.value.models import CustomerValue, RunStatus, ScoreRun
 from tests.browser.helpers import login
@@ -163,17 +164,35 @@ def test_a_lead_from_the_public_form_becomes_a_won_order(browser, live_server, w
         page.fill("#opportunity_close", close.isoformat())
         page.click("#convert button:has-text('转化为客户')")
         page.wait_for_selector("text=线索已转化为客户")
-        opportunity = Opportunity.objects.get()
+        opportunity = Opportunity.objects.get(customer__leads=lead)
         assert opportunity.amount == Decimal("8800.00")
         assert opportunity.expected_close_date == close
         customer = opportunity.customer
 
+        # Another of theirs, without products or amount: it cannot be won (bad input).
+        bare = opportunity_create(
+            actor=seller, customer=make_customer(seller, name="老客户"), name="待报价"
+        )
+
         # The board: drag the card to 赢单; the dialog asks to confirm the order.
         page.goto(f"{url}/pipeline/")
+        page.wait_for_function("document.querySelector('.pipeline-board').dataset.bound")
+        drag(page, page.locator(f"#opportunity-{bare.pk}"), page.locator(".pipeline-won"))
+        page.wait_for_selector("#win-dialog[open]")
+        page.click("#win-cancel")  # changed their mind: the card goes back
+        page.wait_for_selector(f".pipeline-cards[data-phase] #opportunity-{bare.pk}")
+        drag(page, page.locator(f"#opportunity-{bare.pk}"), page.locator(".pipeline-won"))
+        page.wait_for_selector("#win-dialog[open]")
+        with page.expect_response(f"**/pipeline/{bare.pk}/won/") as answer:
+            page.click("#win-confirm")
+        assert answer.value.status == 422
+        page.locator("#board-status").filter(has_text="赢单需要产品或金额").wait_for()
+        page.wait_for_selector(f".pipeline-cards[data-phase] #opportunity-{bare.pk}")
+        bare.refresh_from_db()
+        assert bare.status == Status.OPEN and not Order.objects.exists()
         card = page.locator(f"#opportunity-{opportunity.pk}")
         card.wait_for()
         no_sideways_scroll(page, 1280)
-        page.wait_for_function("document.querySelector('.pipeline-board').dataset.bound")
         drag(page, card, page.locator(".pipeline-won"))
         page.wait_for_selector("#win-dialog[open]")
         assert opportunity.name in page.inner_text("#win-dialog")
