@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kehu.api.auth import actor_of
+from kehu.api.customers import DbId
 from kehu.api.errors import ApiError, error_responses
 from kehu.core.dates import ApiDate
 from kehu.lifecycle import stats
@@ -37,6 +38,9 @@ class StatsQuery(Schema):
     )
     date_to: ApiDate | None = Field(
         None, alias="to", description="Last day (local); default today."
+    )
+    segment: DbId | None = Field(
+        None, description="Only the members of this segment (one you may see; else 404)."
     )
 
 
@@ -102,10 +106,11 @@ def _period(query: StatsQuery) -> tuple[dt.date, dt.date]:
 
 @router.get(
     "/lifecycle/stats",
-    response={200: StatsOut, **error_responses((404, "unknown_model"))},
+    response={200: StatsOut, **error_responses((404, "unknown_model"), (404, "not_found"))},
     by_alias=True,
     summary="Lifecycle stats: customers per stage at ``to``, the funnel, flows in the period",
-    description="Over the customers the caller may see. Unknown model: 404 ``unknown_model``.",
+    description="Over the customers the caller may see. Unknown model: 404 ``unknown_model``; "
+    "a segment the caller may not see: 404 ``not_found``.",
 )
 def lifecycle_stats(request: HttpRequest, query: Query[StatsQuery]) -> Any:
     actor = actor_of(request)
@@ -114,6 +119,10 @@ def lifecycle_stats(request: HttpRequest, query: Query[StatsQuery]) -> Any:
         raise ApiError(404, "unknown_model", _("没有这个生命周期模型。"))
     start, end = _period(query)
     filters = AnalyticsFilters(
-        model=model, start=start, end=end, bucket=stats.bucket_for(start, end)
+        model=model,
+        start=start,
+        end=end,
+        bucket=stats.bucket_for(start, end),
+        segment_id=query.segment,
     )
     return stats_payload(lifecycle_report(actor, filters))

@@ -266,6 +266,9 @@ def analytics_pareto(request: HttpRequest) -> Any:
 class AtRiskQuery(Schema):
     page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 25
+    segment: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        None, description="Only the members of this segment (one you may see; else 404)."
+    )
 
 
 class AtRiskItemOut(Schema):
@@ -292,14 +295,14 @@ class AtRiskOut(Schema):
 
 @router.get(
     "/analytics/at-risk",
-    response={200: AtRiskOut, **error_responses(403, "no_score")},
+    response={200: AtRiskOut, **error_responses(403, "no_score", (404, "not_found"))},
     summary="Customers at risk of churning, most money at stake first",
     description="Only the customers the caller may see. 404 ``page_out_of_range`` past the end.",
 )
 def analytics_at_risk(request: HttpRequest, query: Query[AtRiskQuery]) -> Any:
     actor = actor_of(request)
     access_at_risk(actor)
-    page = at_risk_page(actor, page=query.page, page_size=query.page_size)
+    page = at_risk_page(actor, page=query.page, page_size=query.page_size, segment=query.segment)
     if page.run is None:
         raise _no_score()
     return {

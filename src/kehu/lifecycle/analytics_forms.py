@@ -30,6 +30,9 @@ class AnalyticsFiltersForm(forms.Form):
         label=_("来源渠道"), required=False, choices=[("", _("全部")), *SourceChannel.choices[1:]]
     )
     tag = forms.IntegerField(label=_("标签"), required=False, min_value=1, max_value=2**63 - 1)
+    segment = forms.IntegerField(
+        label=_("客户分群"), required=False, min_value=1, max_value=2**63 - 1
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,4 +79,5 @@ class AnalyticsFiltersForm(forms.Form):
             owner_id=d.get("owner"),
             channel=d.get("channel") or "",
             tag_id=d.get("tag"),
+            segment_id=d.get("segment"),
         )

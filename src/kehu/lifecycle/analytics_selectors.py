@@ -31,6 +31,7 @@ from kehu.accounts.models import User
 from kehu.core.charts import chart_config
 from kehu.core.days import day_end, day_start
 from kehu.customers.access import visibility_q
+from kehu.customers.audiences import audience_for
 from kehu.customers.models import Customer
 from kehu.lifecycle import stats
 from kehu.lifecycle.analytics_models import StageFlowDaily, StatsSnapshot
@@ -51,10 +52,11 @@ class AnalyticsFilters:
     owner_id: int | None = None
     channel: str = ""
     tag_id: int | None = None
+    segment_id: int | None = None  # an audience (``customers.audiences``)
 
     @property
     def narrows(self) -> bool:
-        return bool(self.team_id or self.owner_id or self.channel or self.tag_id)
+        return bool(self.team_id or self.owner_id or self.channel or self.tag_id or self.segment_id)
 
 
 def analytics_models() -> list[LifecycleModel]:
@@ -89,6 +91,8 @@ def customers_in_scope(user: User, f: AnalyticsFilters) -> tuple[QuerySet[Custom
         q &= Q(source_channel=f.channel)
     if f.tag_id:
         q &= Q(tags__id=f.tag_id)
+    if f.segment_id:
+        q &= audience_for(user, "segment", f.segment_id).q
     return Customer.objects.filter(q).values("pk"), everything
 
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from kehu.accounts.selectors import request_actor, teams_visible_to, users_visible_to
+from kehu.customers.audiences import audience_choices
 from kehu.customers.models import Tag
 from kehu.lifecycle.analytics_forms import AnalyticsFiltersForm
 from kehu.lifecycle.analytics_selectors import analytics_models, chart_data, lifecycle_report
@@ -26,6 +27,7 @@ def analytics_view(request: HttpRequest) -> HttpResponse:
         "teams": teams_visible_to(actor)[:200],
         "owners": users_visible_to(actor).filter(is_active=True)[:200],
         "tags": Tag.objects.order_by("name")[:200],
+        "segments": audience_choices(actor, "segment")[:200],
     }
     partial = getattr(request, "htmx", False)
     template = (

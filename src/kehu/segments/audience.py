@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -212,7 +213,14 @@ def segment_audience(user: User, segment_id: int) -> Audience:
     segment = access_segment(user, segment_id)
     if not segment.is_static and rule_errors(segment.rule):
         return Audience(segment.name, Q(pk__in=[]))
-    return Audience(segment.name, segment_q(segment))
+    if segment.is_static or not segment.rule:
+        return Audience(segment.name, segment_q(segment))
+    # The compiled rule names the customer table itself: as its own subquery it holds
+    # wherever the filter lands (another app's subquery relabels the outer table).
+    sql, params = compiled(segment.rule, context_for(segment.rule))
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    members = RawSQL(f"SELECT {table}.id FROM {table} WHERE {sql}", params)
+    return Audience(segment.name, Q(pk__in=members))
 
 
 def names_for(rule: Any) -> dict[str, str]:

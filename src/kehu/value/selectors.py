@@ -20,6 +20,7 @@ from kehu.care.cadence import customer_cadence_days
 from kehu.core.paging import PageNav, pages_for
 from kehu.core.sql import values_in
 from kehu.customers.access import visibility_q
+from kehu.customers.audiences import audience_for
 from kehu.customers.models import Customer
 from kehu.customers.search import q_through
 from kehu.customers.selectors import PageOutOfRange
@@ -186,21 +187,28 @@ class RiskPage(PageNav):
     count_is_capped: bool = False
 
 
-def _warnings(user: User, run: ScoreRun) -> QuerySet[CustomerValue]:
+def _warnings(user: User, run: ScoreRun, segment: int | None = None) -> QuerySet[CustomerValue]:
     """The run's warnings about customers ``user`` may see (visibility as a join: read in
-    money order, it stops when a page is full)."""
+    money order, it stops when a page is full), of ``segment``'s members when given (an
+    audience the user may see: ``Http404`` otherwise)."""
     rows = CustomerValue.objects.filter(run=run, at_risk=True, customer__deleted_at__isnull=True)
-    return rows.filter(q_through(visibility_q(user), "customer__"))
+    rows = rows.filter(q_through(visibility_q(user), "customer__"))
+    if segment:
+        members = Customer.objects.filter(audience_for(user, "segment", segment).q)
+        rows = rows.filter(customer_id__in=members.values("pk"))
+    return rows
 
 
-def at_risk_rows(user: User) -> tuple[ScoreRun | None, Iterator[RiskRow]]:
+def at_risk_rows(
+    user: User, segment: int | None = None
+) -> tuple[ScoreRun | None, Iterator[RiskRow]]:
     """Every warning ``user`` may see, most money at stake first (the export)."""
     run = run_latest_good()
     if run is None:
         return None, iter(())
     cost = retention_cost(run)
     rows = (
-        _warnings(user, run)
+        _warnings(user, run, segment)
         .select_related("customer", "customer__owner")
         .order_by("-money_at_stake", "id")
     )
@@ -214,7 +222,9 @@ def at_risk_rows(user: User) -> tuple[ScoreRun | None, Iterator[RiskRow]]:
     )
 
 
-def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> RiskPage:
+def at_risk_page(
+    user: User, *, page: int = 1, page_size: int | None = None, segment: int | None = None
+) -> RiskPage:
     """One page of the at-risk customers ``user`` may see, most money at stake first."""
     page_size = page_size or settings.KEHU_PAGE_SIZE
     if page < 1:
@@ -224,9 +234,9 @@ def at_risk_page(user: User, *, page: int = 1, page_size: int | None = None) -> 
         if page > 1:
             raise PageOutOfRange
         return RiskPage(run=None, items=[], page=1, page_size=page_size, count=0)
-    rows = _warnings(user, run)
+    rows = _warnings(user, run, segment)
     count = None
-    if user.sees_all_customers:
+    if user.sees_all_customers and not segment:
         # Precomputed by the run (customers deleted since then are left out of the rows).
         count = (run.summary or {}).get("at_risk", {}).get("customers")
         count = count if isinstance(count, int) else None

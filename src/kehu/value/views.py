@@ -19,6 +19,7 @@ from kehu.core.errors import KehuError
 from kehu.core.exports import export_response
 from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer, can_log_interaction
+from kehu.customers.audiences import audience_choices
 from kehu.customers.selectors import PageOutOfRange
 from kehu.value.access import (
     access_at_risk,
@@ -57,6 +58,12 @@ def _page(request: HttpRequest) -> int:
         return 1
 
 
+def _segment(request: HttpRequest) -> int | None:
+    """``?segment=``: the at-risk list of a segment's members (an audience)."""
+    raw = request.GET.get("segment", "")
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
@@ -70,11 +77,18 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def at_risk_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     access_at_risk(actor)
+    segment = _segment(request)
     try:
-        page = at_risk_page(actor, page=_page(request))
+        page = at_risk_page(actor, page=_page(request), segment=segment)
     except PageOutOfRange:
         raise Http404 from None
-    context = {"page": page, "latest": run_latest(), "run_text": run_text(page.run)}
+    context = {
+        "page": page,
+        "latest": run_latest(),
+        "run_text": run_text(page.run),
+        "segment": segment,
+        "segments": audience_choices(actor, "segment")[:200],
+    }
     template = "value/at_risk.html#list" if _htmx(request) else "value/at_risk.html"
     return render(request, template, context)
 
@@ -96,7 +110,7 @@ def new_customers_view(request: HttpRequest) -> HttpResponse:
 def at_risk_export_view(request: HttpRequest, file_format: str = "csv") -> HttpResponseBase:
     actor = request_actor(request)
     access_at_risk(actor)
-    run, rows = at_risk_rows(actor)
+    run, rows = at_risk_rows(actor, _segment(request))
     if run is None:
         raise Http404
     return export_response(

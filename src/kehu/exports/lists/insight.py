@@ -138,12 +138,21 @@ register(
 # --- the at-risk list -------------------------------------------------------------------
 
 
+AT_RISK_KEYS = ("segment",)
+
+
 def at_risk_source(user: User, params: Mapping[str, str]) -> Source:
-    """The latest good scoring run's warnings about customers ``user`` may see."""
+    """The latest good scoring run's warnings about customers ``user`` may see (of a
+    segment's members, with ``segment``)."""
     run = run_latest_good()
     if run is None:
         return Source(CustomerValue.objects.none())
-    return Source(at_risk_warnings(user, run), filters={"run": run.pk})
+    raw = str(params.get("segment") or "")
+    segment = int(raw) if raw.isdigit() and len(raw) < 18 else None
+    filters: dict[str, Any] = {"run": run.pk}
+    if segment:
+        filters["segment"] = segment
+    return Source(at_risk_warnings(user, run, segment), filters=filters)
 
 
 def _reasons(row: dict[str, Any]) -> str:
@@ -174,6 +183,7 @@ register(
         columns=at_risk_columns,
         source=at_risk_source,
         may_see=can_view_at_risk,
+        filter_keys=AT_RISK_KEYS,
         sheet=_("流失预警"),
         page_url="value:at_risk",
     )
