@@ -144,7 +144,7 @@ def fit_timing(n: int, seed: int) -> dict[str, Any]:
     customer, day, value = bench_population(n, seed)
     as_of = 1730
     started = time.perf_counter()
-    fit = churn_model.warning_fit(customer, day, value, as_of_day=as_of)
+    fit = churn_model.warning_fit(customer, day, value, as_of_day=as_of, customers=n)
     learn_s = time.perf_counter() - started
     snap = churn_model.snapshot(customer, day, value, cutoff_day=as_of, labelled=False)
     started = time.perf_counter()

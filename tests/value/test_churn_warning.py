@@ -5,6 +5,8 @@ page shows the back-tested AUCs."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from django.test import Client
@@ -233,6 +235,29 @@ def test_the_page_says_so_without_a_learned_warning(org):
     ChurnWarningFit.objects.filter(run=run).update(code="short_history")
     body = client_for(org.admin).get(reverse("value:model")).content.decode()
     assert 'id="warning-short"' in body
+    ChurnWarningFit.objects.filter(run=run).update(code="error")
+    body = client_for(org.admin).get(reverse("value:model")).content.decode()
+    assert 'id="warning-failed"' in body
     ChurnWarningFit.objects.filter(run=run).delete()
     body = client_for(org.admin).get(reverse("value:model")).content.decode()
     assert 'id="warning-none"' in body
+
+
+@pytest.mark.django_db
+def test_a_learned_warning_that_does_not_earn_its_place_is_not_used(org, monkeypatch):
+    """Asked for an impossible margin, the run warns by the best simple signal: the
+    scores rank exactly as that signal does, and the reasons are still words."""
+    monkeypatch.setattr(churn_model, "MARGIN", 1.0)
+    population(org.sales, n=400, today=timezone.localdate())
+    run = score_run(as_of=timezone.localdate())
+    row = ChurnWarningFit.objects.get(run=run)
+    assert row.code == "ok" and row.used in churn_model.SIMPLE
+    values = list(CustomerValue.objects.filter(run=run))
+    if row.used == "recency":
+        ranked = sorted(values, key=lambda v: v.recency_days)
+    else:
+        ranked = sorted(values, key=lambda v: -(v.expected_purchases_90d or 0.0))
+    risks = [v.risk for v in ranked]
+    assert all(a <= b + 1e-4 for a, b in pairwise(risks))
+    warned = [v for v in values if v.at_risk]
+    assert warned and all(v.reasons for v in warned)

@@ -307,8 +307,11 @@ def choose(aucs: Mapping[str, float | None], *, margin: float = MARGIN) -> str:
     return best
 
 
-def _sampled(customer: np.ndarray, day: np.ndarray, value: np.ndarray, sample: int) -> tuple:
-    customers = len(np.unique(customer))
+def _sampled(
+    customer: np.ndarray, day: np.ndarray, value: np.ndarray, sample: int, customers: int | None
+) -> tuple:
+    if customers is None:  # the caller did not say: count them (a sort of every row)
+        customers = len(np.unique(customer))
     if customers <= sample:
         return customer, day, value
     chosen = backtest._sampled(customer, sample / customers)
@@ -327,15 +330,19 @@ def warning_fit(
     purchase_model: str | None = "bgnbd",
     side: SideReader | None = None,
     sample: int = SAMPLE,
-    margin: float = MARGIN,
+    customers: int | None = None,
+    margin: float | None = None,
     l2: float = 1.0,
 ) -> WarningFit:
-    """Back-test and fit the learned warning on order rows up to ``as_of_day``."""
+    """Back-test and fit the learned warning on order rows up to ``as_of_day``
+    (``margin``: the AUC the learned model must add, ``MARGIN`` by default;
+    ``customers``: how many distinct customers the rows hold, if the caller knows)."""
+    margin = MARGIN if margin is None else margin
     cust = np.asarray(customer, dtype=np.int64)
     days = np.asarray(day, dtype=np.int64)
     vals = np.asarray(value, dtype=np.float64)
     upto = days <= as_of_day
-    cust, days, vals = _sampled(cust[upto], days[upto], vals[upto], sample)
+    cust, days, vals = _sampled(cust[upto], days[upto], vals[upto], sample, customers)
     if not len(cust):
         return WarningFit(code="short_history")
     first = int(days.min())
@@ -367,7 +374,7 @@ def warning_fit(
         return warning_fit(
             cust, days, vals, as_of_day=as_of_day, horizon_days=horizon_days,
             step_days=step_days, cutoffs=cutoffs, purchase_model=None, side=side,
-            sample=sample, margin=margin, l2=l2,
+            sample=len(cust) + 1, margin=margin, l2=l2,
         )  # fmt: skip
     if not candidates or not usable(test_cutoff):
         return WarningFit(code="short_history")

@@ -50,6 +50,7 @@ def warning_learn(
     as_of: dt.date,
     purchase_model: str | None,
     side: scoring.SideRows,
+    customers: int | None = None,
 ) -> churn_model.WarningFit:
     """Back-test and fit the warning on the run's purchases (never fails the run: an
     error leaves the heuristic warning in place, ``code`` "error")."""
@@ -65,6 +66,7 @@ def warning_learn(
             as_of_day=as_of.toordinal(),
             purchase_model=purchase_model,
             side=side_at,
+            customers=customers,
         )
     except (FitError, ValueError, FloatingPointError) as error:
         logger.warning("churn warning not learned: %s", error)

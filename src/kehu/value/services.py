@@ -259,6 +259,7 @@ def _score(run: ScoreRun, conf: ValueSettings, step: Progress) -> None:
         as_of=run.as_of,
         purchase_model=(model.params or {}).get("model") if model.fitted else None,
         side=side,
+        customers=len(s),
     )
     scored = _compute(s, rows, day, as_of_day, run.as_of, conf, model, side, warning)
     status = RunStatus.SUCCEEDED
