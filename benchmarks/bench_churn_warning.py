@@ -23,8 +23,8 @@
    ``--fit-customers``) and to score every customer.
 
 Target (issue 21): the learned warning above both recency and expected purchases by at
-least 0.01 AUC on CDNOW's holdout and on the benchmark population. Writes
-benchmarks/results/churn_warning.json.
+least 0.01 AUC on CDNOW's holdout and on the benchmark population; the exit status is 1
+when it is not met. Writes benchmarks/results/churn_warning.json.
 """
 
 from __future__ import annotations
@@ -215,6 +215,9 @@ def main() -> None:
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "churn_warning.json").write_text(json.dumps(results, indent=2, default=str))
+    met = all(results[key].get("meets_target") for key in ("cdnow_sample", "bench_population"))
+    print(f"target (+{TARGET} AUC over both, CDNOW sample and bench population): {met}")
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":

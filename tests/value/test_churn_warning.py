@@ -133,6 +133,10 @@ def test_too_short_a_history_keeps_the_rules():
         np.arange(50), np.full(50, 1000), np.ones(50), as_of_day=1060, side=None
     )
     assert fit.code == "short_history" and fit.used == "heuristic"
+    inputs = risk_module.RiskInputs(days_since_purchase=np.array([5.0]), usual_gap=np.array([9.0]))
+    assert churn_model.warning_score(
+        fit, inputs, frequency=np.array([1]), tenure_days=np.array([20.0]), expected=None
+    ) == (None, None)
 
 
 def test_the_reasons_stay_in_words_weighted_by_the_model():

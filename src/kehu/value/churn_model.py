@@ -428,7 +428,7 @@ def warning_score(
     """(score, contributions) of every customer: the score of the signal ``fit.used``
     (None: keep risk.py's heuristic) and the learned model's per-feature contributions
     (None without a learned model), which weight the reasons."""
-    if fit.model is None:
+    if fit.model is None or fit.code != "ok":  # not back-tested: the rules stay as they are
         return None, None
     X = features(inputs, frequency=frequency, tenure_days=tenure_days)
     contributions = fit.model.contributions(X)
