@@ -96,6 +96,9 @@ def main() -> None:
         failed |= subprocess.run(cmd, check=False).returncode != 0
     cmd = [sys.executable, str(HERE / "bench_value_fit.py")]
     failed |= subprocess.run(cmd, check=False).returncode != 0
+    # The learned churn warning (issue 21): holdout AUCs beside recency and BG/NBD.
+    cmd = [sys.executable, str(HERE / "bench_churn_warning.py")]
+    failed |= subprocess.run(cmd, check=False).returncode != 0
     # Target fit (issue 20): held-out AUC beside the baselines (a small population: the
     # figure is a quality, not a speed; 20,000 customers are enough to measure it).
     cmd = [sys.executable, str(HERE / "bench_target_fit.py"), "--db", "sqlite"]

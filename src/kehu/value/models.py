@@ -229,3 +229,42 @@ class TargetFit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.score}"
+
+
+class WarningSignal(models.TextChoices):
+    """What the churn warning ranks customers by (``churn_model``)."""
+
+    LEARNED = "learned", _("学习模型")
+    RECENCY = "recency", _("距上次购买天数")
+    EXPECTED = "expected", _("预计购买次数（BG/NBD）")
+    HEURISTIC = "heuristic", _("规则加权（未学习）")
+
+
+class ChurnWarningFit(models.Model):
+    """The churn warning learned from the business's past (``churn_model``), one row
+    per scoring run that learned it: the back-tested AUCs beside the simple signals',
+    which one the warning uses, and the fitted model (coefficients, feature means and
+    scales, the simple signals' calibrations) in ``model``."""
+
+    run = models.OneToOneField(ScoreRun, on_delete=models.CASCADE, related_name="warning_fit")
+    as_of = models.DateField(_("截至日期"))
+    fitted_at = models.DateTimeField(_("拟合时间"))
+    code = models.CharField(max_length=20)  # "ok", "short_history", "no_fit"
+    used = models.CharField(
+        _("预警依据"), max_length=10, choices=WarningSignal.choices, default=WarningSignal.HEURISTIC
+    )
+    horizon_days = models.PositiveSmallIntegerField(_("预警窗口（天）"))
+    auc_learned = models.FloatField(null=True, blank=True)
+    auc_recency = models.FloatField(null=True, blank=True)
+    auc_expected = models.FloatField(null=True, blank=True)
+    auc_heuristic = models.FloatField(null=True, blank=True)
+    train_n = models.PositiveIntegerField(default=0)
+    test_n = models.PositiveIntegerField(default=0)
+    model = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("流失预警模型")
+        verbose_name_plural = _("流失预警模型")
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.used}"

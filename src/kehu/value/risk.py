@@ -31,6 +31,10 @@ ago the purchase; on the CDNOW holdout (``benchmarks/bench_value_fit.py``) it ra
 who will not buy again worse than chance (AUC 0.32), the larger of it and the rhythm
 0.73, P(no purchase in 90 days) 0.77 — as good as recency alone, and explained.
 
+Learned weights: the nightly score learns the warning from the business's own past
+(:mod:`kehu.value.churn_model`) and uses it instead of this score when it back-tests
+better than the simple signals; the reasons below are then ordered by its weights.
+
 Reasons: each signal that counts (strength ≥ ``REASON_MIN``) gives a ``(code, params)``
 with its numbers, strongest first; the app renders the words in the reader's language.
 

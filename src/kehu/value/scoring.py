@@ -144,68 +144,107 @@ class SideFacts:
     usual_contact_gap: np.ndarray
 
 
+@dataclass(frozen=True)
+class SideRows:
+    """The raw rows behind the side facts, read once (UTC epoch seconds): complaints,
+    CSAT answers, interactions and each customer's last contact; ``facts`` computes them
+    as of any day up to the day read, so the learned warning's earlier cut-offs cost no
+    further scan."""
+
+    complaint_customer: np.ndarray
+    complaint_at: np.ndarray
+    csat: np.ndarray  # (n, 4): customer, csat, answered_at, id
+    contact_customer: np.ndarray
+    contact_at: np.ndarray
+    last_contact: np.ndarray  # (n, 2): customer, last_contact_at
+
+    def facts(self, customers: np.ndarray, *, as_of: dt.date) -> SideFacts:
+        return _facts_of(self, customers, as_of)
+
+
+def side_rows(*, until: dt.date) -> SideRows:
+    """Every row that counts up to the end of local day ``until``."""
+    end_utc = day_end(until).astimezone(dt.UTC)
+    adapt: Callable[[dt.datetime], object] = datetime_adapter()
+    end = adapt(end_utc)
+    complaints = _fetch(
+        f"SELECT customer_id, {_epoch('received_at')} FROM complaints_complaint "
+        "WHERE received_at < %s",
+        [end],
+        2,
+    )
+    csat = _fetch(
+        f"SELECT customer_id, csat, {_epoch('answered_at')}, id FROM surveys_response "
+        "WHERE csat IS NOT NULL AND answered_at < %s",
+        [end],
+        4,
+    )
+    contacts = _fetch(
+        f"SELECT customer_id, {_epoch('occurred_at')} FROM interactions_interaction "
+        "WHERE occurred_at < %s",
+        [end],
+        2,
+    )
+    last = _fetch(
+        f"SELECT id, {_epoch('last_contact_at')} FROM customers_customer "
+        "WHERE deleted_at IS NULL AND last_contact_at IS NOT NULL AND last_contact_at < %s",
+        [end],
+        2,
+    )
+    return SideRows(
+        complaint_customer=complaints[:, 0],
+        complaint_at=complaints[:, 1],
+        csat=csat,
+        contact_customer=contacts[:, 0],
+        contact_at=contacts[:, 1],
+        last_contact=last,
+    )
+
+
 def side_facts(customers: np.ndarray, *, as_of: dt.date) -> SideFacts:
     """Complaints of the last 30 days, the latest two CSAT answers and the contacts of
     ``customers`` (sorted ids), all as of the end of local day ``as_of``."""
+    return side_rows(until=as_of).facts(customers, as_of=as_of)
+
+
+def _facts_of(rows: SideRows, customers: np.ndarray, as_of: dt.date) -> SideFacts:
     n = customers.shape[0]
-    end = day_end(as_of)
-    adapt: Callable[[dt.datetime], object] = datetime_adapter()
-    end_utc = end.astimezone(dt.UTC)
-    end_ts = end_utc.timestamp()
-    start = adapt((end - dt.timedelta(days=30)).astimezone(dt.UTC))
+    end_ts = day_end(as_of).astimezone(dt.UTC).timestamp()
+    start_ts = end_ts - 30 * 86400
 
     complaints = np.zeros(n)
-    rows = _fetch(
-        "SELECT customer_id FROM complaints_complaint WHERE received_at >= %s AND received_at < %s",
-        [start, adapt(end_utc)],
-        1,
-    )
-    found, index = member(customers, rows[:, 0])
+    keep = (rows.complaint_at >= start_ts) & (rows.complaint_at < end_ts)
+    found, index = member(customers, rows.complaint_customer[keep])
     complaints += np.bincount(index[found], minlength=n)[:n] if found.any() else 0
 
     latest, previous = np.full(n, np.nan), np.full(n, np.nan)
-    rows = _fetch(
-        f"SELECT customer_id, csat, {_epoch('answered_at')}, id FROM surveys_response "
-        "WHERE csat IS NOT NULL AND answered_at < %s",
-        [adapt(end_utc)],
-        4,
-    )
-    found, index = member(customers, rows[:, 0])
+    csat = rows.csat[rows.csat[:, 2] < end_ts]
+    found, index = member(customers, csat[:, 0])
     if found.any():
-        rows, index = rows[found], index[found]
-        order = np.lexsort((-rows[:, 3], -rows[:, 2], index))
-        rows, index = rows[order], index[order]
+        csat, index = csat[found], index[found]
+        order = np.lexsort((-csat[:, 3], -csat[:, 2], index))
+        csat, index = csat[order], index[order]
         first = np.ones(index.shape[0], dtype=bool)
         first[1:] = index[1:] != index[:-1]
-        latest[index[first]] = rows[first, 1]
+        latest[index[first]] = csat[first, 1]
         second = np.zeros(index.shape[0], dtype=bool)
         second[1:] = first[:-1] & ~first[1:]
-        previous[index[second]] = rows[second, 1]
+        previous[index[second]] = csat[second, 1]
 
     last = np.full(n, -np.inf)
     first_seen = np.full(n, np.inf)
     count = np.zeros(n, dtype=np.int64)
-    rows = _fetch(
-        f"SELECT customer_id, {_epoch('occurred_at')} FROM interactions_interaction "
-        "WHERE occurred_at < %s",
-        [adapt(end_utc)],
-        2,
-    )
-    found, index = member(customers, rows[:, 0])
+    keep = rows.contact_at < end_ts
+    found, index = member(customers, rows.contact_customer[keep])
     if found.any():
-        index, ts = index[found], rows[found, 1].astype(np.float64)
+        index, ts = index[found], rows.contact_at[keep][found].astype(np.float64)
         np.maximum.at(last, index, ts)
         np.minimum.at(first_seen, index, ts)
         count = np.bincount(index, minlength=n)[:n]
-    rows = _fetch(
-        f"SELECT id, {_epoch('last_contact_at')} FROM customers_customer "
-        "WHERE deleted_at IS NULL AND last_contact_at IS NOT NULL AND last_contact_at < %s",
-        [adapt(end_utc)],
-        2,
-    )
-    found, index = member(customers, rows[:, 0])
+    marks = rows.last_contact[rows.last_contact[:, 1] < end_ts]
+    found, index = member(customers, marks[:, 0])
     if found.any():
-        np.maximum.at(last, index[found], rows[found, 1].astype(np.float64))
+        np.maximum.at(last, index[found], marks[found, 1].astype(np.float64))
     with np.errstate(invalid="ignore"):
         since = np.where(np.isfinite(last), np.floor((end_ts - last) / 86400), np.nan)
         usual = np.where(count >= 2, (last - first_seen) / 86400 / np.maximum(count - 1, 1), np.nan)

@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
 from kehu.core.sql import rows_insert
+from kehu.value import churn_model, scoring
 from kehu.value import risk as risk_module
-from kehu.value import scoring
 from kehu.value.calc import backtest, pareto, rfm, tiers
 from kehu.value.calc.summary import Summary, summarize
+from kehu.value.churn_warning import warning_learn, warning_store
 from kehu.value.fitting import Model, models_fit
 from kehu.value.models import (
     AT_RISK,
@@ -249,13 +250,25 @@ def _score(run: ScoreRun, conf: ValueSettings, step: Progress) -> None:
         s, test, clv_months=int(conf.clv_months), discount=float(conf.monthly_discount)
     )
     step(0.6, _("计算风险"))
-    scored = _compute(s, rows, day, as_of_day, run.as_of, conf, model)
+    step(0.55, _("学习流失预警"))
+    side = scoring.side_rows(until=run.as_of)
+    warning = warning_learn(
+        rows.customer,
+        day,
+        rows.net_cents / 100.0,
+        as_of=run.as_of,
+        purchase_model=(model.params or {}).get("model") if model.fitted else None,
+        side=side,
+        customers=len(s),
+    )
+    scored = _compute(s, rows, day, as_of_day, run.as_of, conf, model, side, warning)
     status = RunStatus.SUCCEEDED
     if not model.fitted:
         status = RunStatus.INSUFFICIENT if model.code == "insufficient_data" else RunStatus.FAILED
     step(0.7, _("保存结果"))
     with transaction.atomic():
         _write(run, scored, step)
+        warning_store(run, warning)
         run.params = model.params or {}
         detail = {**(model.detail or {})}
         step(0.93, _("目标客户匹配度"))
@@ -287,6 +300,8 @@ def _compute(
     as_of: dt.date,
     conf: ValueSettings,
     model: Model,
+    side_rows: scoring.SideRows,
+    warning: churn_model.WarningFit,
 ) -> _Scored:
     n = len(s)
     _found, idx = scoring.member(s.customer, rows.customer)
@@ -324,7 +339,7 @@ def _compute(
         usual_gap = np.where(s.frequency > 0, s.recency / np.maximum(s.frequency, 1), np.nan)
     year = day > as_of_day - 365
     revenue_12m = np.bincount(idx[year], weights=net[year], minlength=n) / 100.0
-    side = scoring.side_facts(s.customer, as_of=as_of)
+    side = side_rows.facts(s.customer, as_of=as_of)
     inputs = risk_module.RiskInputs(
         days_since_purchase=recency_days,
         usual_gap=usual_gap,
@@ -339,6 +354,18 @@ def _compute(
         usual_contact_gap=side.usual_contact_gap,
     )
     churn = risk_module.churn_risk(inputs)
+    learned, weights = churn_model.warning_score(
+        warning, inputs, frequency=s.frequency, tenure_days=s.T, expected=model.expected_90
+    )
+    reasons = risk_module.reasons_all(inputs, churn)
+    if weights is not None:  # the learned model's weights order the reasons
+        reasons = churn_model.reasons_weighted(
+            reasons,
+            weights,
+            days_since=recency_days,
+            purchases=s.frequency + 1,
+            warned=(churn.score if learned is None else learned) >= AT_RISK,
+        )
     saving = risk_module.worth_saving(
         clv=model.clv,
         p_alive=model.p_alive,
@@ -360,8 +387,8 @@ def _compute(
         split=split,
         tier=tier,
         model=model,
-        risk=churn.score,
-        reasons=risk_module.reasons_all(inputs, churn),
+        risk=churn.score if learned is None else learned,
+        reasons=reasons,
         stake=saving.money_at_stake,
         worth=saving.worth,
     )

@@ -46,6 +46,10 @@ def reason_text(code: str, params: Mapping[str, Any]) -> str:
                 "recent": money_display(p["recent"]),
                 "earlier": money_display(p["earlier"]),
             }
+        if code == "recency_days":
+            return _("已 %(days)s 天未购买") % p
+        if code == "few_purchases":
+            return _("只在 %(count)s 天购买过") % p
         if code == "contact_lapsed":
             return _("已 %(days)s 天未联系（平时约 %(usual)s 天一次）") % p
     except (KeyError, TypeError, ValueError):

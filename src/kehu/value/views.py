@@ -29,6 +29,7 @@ from kehu.value.access import (
     can_admin_value,
 )
 from kehu.value.charts import dashboard_context
+from kehu.value.churn_warning import warning_of
 from kehu.value.exports import at_risk_header, at_risk_table
 from kehu.value.forms import ValueSettingsForm
 from kehu.value.models import CustomerValue
@@ -154,6 +155,7 @@ def model_view(request: HttpRequest) -> HttpResponse:
     context["purchase_models"] = purchase_models(good)
     context["backtest"] = (good.params or {}).get("backtest") if good else None
     context["good_text"], context["latest_text"] = run_text(good), run_text(latest)
+    context["warning"] = warning_of(good)
     return render(request, "value/model.html", context)
 
 
