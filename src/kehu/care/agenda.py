@@ -32,6 +32,7 @@ from kehu.care.models import AnniversaryKind, CareRule, Festival, Reason, RuleKi
 from kehu.care.texts import care_note, lunar_birthday_params
 from kehu.core.dates import FIRST_BIRTHDAY
 from kehu.core.days import day_start
+from kehu.customers.audiences import audience_members_q
 from kehu.customers.models import Customer
 
 CHUNK = 20_000
@@ -138,17 +139,22 @@ class RulePlan:
     festival_ids: list[int] = field(default_factory=list)
     cadence_cutoffs: dict[int, dt.datetime] = field(default_factory=dict)
     idle: bool = False  # nothing can match (a festival rule on a day without festival)
+    members: frozenset[int] | None = None  # the segment's customers (a rule with one)
 
     @property
     def has_scope(self) -> bool:
-        return bool(self.rule.owner_id or self.rule.team_id or self.rule.tag_id)
+        rule = self.rule
+        return bool(rule.owner_id or rule.team_id or rule.tag_id or rule.segment_id)
 
-    def in_scope(self, owner_id: int | None, team_id: int | None, tags: set[int]) -> bool:
+    def in_scope(
+        self, customer_id: int, owner_id: int | None, team_id: int | None, tags: set[int]
+    ) -> bool:
         rule = self.rule
         return (
             (rule.owner_id is None or owner_id == rule.owner_id)
             and (rule.team_id is None or team_id == rule.team_id)
             and (rule.tag_id is None or rule.tag_id in tags)
+            and (self.members is None or customer_id in self.members)
         )
 
 
@@ -172,6 +178,8 @@ def rule_plans(day: dt.date, rules: list[CareRule] | None = None) -> list[RulePl
     for rule in rules:
         target = day + dt.timedelta(days=rule.days_before)
         plan = RulePlan(rule=rule, agenda_date=day, target=target)
+        if rule.segment_id:
+            plan.members = _segment_members(rule.segment_id)
         if rule.kind == RuleKind.BIRTHDAY:
             plan.solar_keys = _same_day_keys(target)
             try:
@@ -190,6 +198,14 @@ def rule_plans(day: dt.date, rules: list[CareRule] | None = None) -> list[RulePl
             plan.idle = not found
         plans.append(plan)
     return plans
+
+
+def _segment_members(segment_id: int) -> frozenset[int]:
+    """The ids of a segment's customers, read once per run (none once it is deleted)."""
+    q = audience_members_q("segment", segment_id)
+    if q is None:
+        return frozenset()
+    return frozenset(Customer.objects.filter(q).values_list("pk", flat=True))
 
 
 @lru_cache(maxsize=65536)
@@ -324,7 +340,7 @@ def agenda_compute(
             tier = tiers.get(row[0])
             tier_key = str(tier) if tier else None
             for plan, has_scope in scoped:
-                if has_scope and not plan.in_scope(row[5], row[6], customer_tags):
+                if has_scope and not plan.in_scope(row[0], row[5], row[6], customer_tags):
                     continue
                 if plan.festival_params and plan.rule.kind == RuleKind.FESTIVAL:
                     append(

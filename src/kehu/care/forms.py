@@ -7,8 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.care.models import CadenceRule, CareRule, Festival, MessageChannel, Reason
 from kehu.core.dates import BusinessDateField
+from kehu.customers.audiences import audience_choices
 
 MAX_DAYS_AHEAD = 366
 
@@ -87,6 +89,13 @@ class GreetingForm(forms.Form):
 
 class CareRuleForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    segment = forms.TypedChoiceField(
+        label=_("客户分群"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("只关怀该分群中的客户（每天按当天的成员计算）"),
+    )
 
     class Meta:
         model = CareRule
@@ -109,13 +118,26 @@ class CareRuleForm(forms.ModelForm):
         )
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version if self.instance.pk else None
         festivals = self.fields["festivals"]
         assert isinstance(festivals, forms.ModelMultipleChoiceField)
         festivals.queryset = Festival.objects.order_by("position", "id")
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.TypedChoiceField)
+        choices = audience_choices(user, "segment")
+        current = self.instance.segment_id
+        if current and current not in {pk for pk, _name in choices}:
+            choices.append((current, _("分群 #%(id)d") % {"id": current}))
+        segment.choices = [("", _("（不限）")), *choices]
+        segment.initial = current
         _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.instance.segment_id = data.get("segment")
+        return data
 
 
 class FestivalForm(forms.ModelForm):

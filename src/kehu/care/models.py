@@ -99,7 +99,8 @@ class CareRule(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=12, choices=RuleKind.choices)
     active = models.BooleanField(_("启用"), default=True)
-    # Scope: every customer, or those with the tag / of the team / of the owner.
+    # Scope: every customer, or those with the tag / of the team / of the owner / in
+    # the segment.
     tag = models.ForeignKey(
         Tag,
         verbose_name=_("标签"),
@@ -124,6 +125,8 @@ class CareRule(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A segment (客户分群, an app above: its id, resolved through customers.audiences).
+    segment_id = models.PositiveBigIntegerField(_("客户分群"), null=True, blank=True)
     festivals = models.ManyToManyField(
         Festival,
         verbose_name=_("节日"),

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Model
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,7 @@ from kehu.care.models import (
 from kehu.care.texts import TASK_MESSAGE
 from kehu.core.errors import ConflictError
 from kehu.customers.access import visibility_q
+from kehu.customers.audiences import audience_for
 from kehu.customers.models import Customer
 from kehu.followups.models import Task, TaskKind, TaskStatus
 
@@ -418,6 +420,7 @@ def rule_save(
     against overwriting someone's change."""
     _check_admin(actor)
     rule_validate(rule)
+    _segment_check(actor, rule)
     rule.full_clean(exclude=["created_by", "updated_by"])
     rule.updated_by = actor
     if rule.pk is None:
@@ -430,6 +433,19 @@ def rule_save(
     _save_versioned(rule, version, {n: getattr(rule, n) for n in names})
     rule.festivals.set(Festival.objects.filter(pk__in=list(festival_ids)))
     return rule
+
+
+def _segment_check(actor: User, rule: CareRule) -> None:
+    """A rule's segment is one the editor may see (kept as it was, it stays)."""
+    if not rule.segment_id:
+        return
+    before = CareRule.objects.filter(pk=rule.pk).values_list("segment_id", flat=True).first()
+    if rule.pk is not None and before == rule.segment_id:
+        return
+    try:
+        audience_for(actor, "segment", rule.segment_id)
+    except Http404:
+        raise ValidationError({"segment": _("没有这个客户分群，或您无权使用它。")}) from None
 
 
 def rule_validate(rule: CareRule) -> None:

@@ -180,7 +180,7 @@ def rule_edit_view(request: HttpRequest, rule_id: int | None = None) -> HttpResp
     actor = request_actor(request)
     access_rules(actor)
     rule = get_object_or_404(CareRule, pk=rule_id) if rule_id else CareRule()
-    form = CareRuleForm(request.POST or None, instance=rule)
+    form = CareRuleForm(request.POST or None, instance=rule, user=actor)
     if request.method == "POST" and form.is_valid():
         try:
             rule_save(

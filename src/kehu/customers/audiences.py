@@ -26,18 +26,34 @@ class Audience:
 
 AudienceResolver = Callable[[User, int], Audience]
 AudienceChoices = Callable[[User], list[tuple[int, str]]]
+AudienceMembers = Callable[[int], Q | None]
 _RESOLVERS: dict[str, AudienceResolver] = {}
 _CHOICES: dict[str, AudienceChoices] = {}
+_MEMBERS: dict[str, AudienceMembers] = {}
 
 
 def register_audience(
-    kind: str, resolver: AudienceResolver, choices: AudienceChoices | None = None
+    kind: str,
+    resolver: AudienceResolver,
+    choices: AudienceChoices | None = None,
+    members: AudienceMembers | None = None,
 ) -> None:
     """``resolver`` answers one audience; ``choices`` lists those a user may pick (id,
-    name) where a form offers them (a campaign's, a survey's)."""
+    name) where a form offers them (a campaign's, a survey's); ``members`` answers an
+    audience's filter for the system's own work (a care rule's daily agenda), or None
+    when it is gone."""
     _RESOLVERS[kind] = resolver
     if choices is not None:
         _CHOICES[kind] = choices
+    if members is not None:
+        _MEMBERS[kind] = members
+
+
+def audience_members_q(kind: str, pk: int) -> Q | None:
+    """The filter over Customer rows of audience ``kind`` ``pk``, read by no one in
+    particular (a job's); None when there is no such audience any more."""
+    members = _MEMBERS.get(kind)
+    return members(pk) if members is not None else None
 
 
 def audience_choices(user: User, kind: str) -> list[tuple[int, str]]:

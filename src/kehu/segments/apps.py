@@ -15,9 +15,9 @@ class SegmentsConfig(AppConfig):
         register_relation(SegmentMember, unique=("segment",))
 
         from kehu.customers.audiences import register_audience
-        from kehu.segments.audience import segment_audience
+        from kehu.segments.audience import segment_audience, segment_members_q
         from kehu.segments.selectors import segment_choices
 
         # The customer list and its export take ``?segment=ID``; campaigns and survey
-        # sends offer the segments the sender may see.
-        register_audience("segment", segment_audience, segment_choices)
+        # sends offer the segments the sender may see; care rules reach their members.
+        register_audience("segment", segment_audience, segment_choices, segment_members_q)

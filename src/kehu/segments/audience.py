@@ -211,16 +211,27 @@ def segment_audience(user: User, segment_id: int) -> Audience:
     """The customer list's ``?segment=``: a segment the user may see (``Http404``
     otherwise); a segment whose rule no longer holds together lists no one."""
     segment = access_segment(user, segment_id)
+    return Audience(segment.name, _members_q(segment))
+
+
+def segment_members_q(segment_id: int) -> Q | None:
+    """A segment's members for a job (a care rule's agenda): None once it is deleted."""
+    segment = Segment.objects.filter(pk=segment_id, deleted_at__isnull=True).first()
+    return _members_q(segment) if segment is not None else None
+
+
+def _members_q(segment: Segment) -> Q:
+    """A segment's members as a filter that holds in any query: a segment whose rule no
+    longer holds together has none."""
     if not segment.is_static and rule_errors(segment.rule):
-        return Audience(segment.name, Q(pk__in=[]))
+        return Q(pk__in=[])
     if segment.is_static or not segment.rule:
-        return Audience(segment.name, segment_q(segment))
+        return segment_q(segment)
     # The compiled rule names the customer table itself: as its own subquery it holds
     # wherever the filter lands (another app's subquery relabels the outer table).
     sql, params = compiled(segment.rule, context_for(segment.rule))
     table = connection.ops.quote_name(Customer._meta.db_table)
-    members = RawSQL(f"SELECT {table}.id FROM {table} WHERE {sql}", params)
-    return Audience(segment.name, Q(pk__in=members))
+    return Q(pk__in=RawSQL(f"SELECT {table}.id FROM {table} WHERE {sql}", params))
 
 
 def names_for(rule: Any) -> dict[str, str]:
