@@ -29,7 +29,7 @@ from kehu.api.customers import DbId, Storable, Text100
 from kehu.api.errors import error_responses
 from kehu.api.orders import order_or_404
 from kehu.core.money import money_text
-from kehu.coupons.access import access_template, can_view_templates
+from kehu.coupons.access import access_template, can_issue, can_view_templates
 from kehu.coupons.models import Coupon, CouponKind, CouponSource, CouponTemplate
 from kehu.coupons.redemption import coupon_redeem
 from kehu.coupons.selectors import TemplateStats, template_list, template_stats
@@ -268,6 +268,8 @@ def coupons_template_update(
 )
 def coupons_issue(request: HttpRequest, coupon_template_id: int, payload: IssueIn) -> Any:
     actor = actor_of(request)
+    if not can_issue(actor):
+        raise PermissionDenied
     template = access_template(actor, coupon_template_id)
     if payload.segment_id is not None:
         if payload.customer_ids:

@@ -44,6 +44,10 @@ class TemplateStats:
         """Redeemed of issued, 0..1; ``None`` before any was issued."""
         return self.redeemed / self.issued if self.issued else None
 
+    @property
+    def rate_percent(self) -> float | None:
+        return None if self.rate is None else self.rate * 100
+
 
 def _stats_aggregates(now: dt.datetime) -> dict[str, Any]:
     live = ~Q(coupons__order__status=OrderStatus.CANCELLED)
