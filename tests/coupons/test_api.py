@@ -136,3 +136,27 @@ def test_order_with_a_coupon_code(org, book, products, template):
         content_type="application/json",
     )
     assert again.status_code == 200  # the same push: unchanged, the coupon as it is
+
+
+@pytest.mark.django_db
+def test_issue_to_a_segment_through_the_api(org, book, template):
+    from kehu.segments.models import Sharing
+    from kehu.segments.services import members_add, segment_create
+
+    segment = segment_create(
+        actor=org.admin, data={"name": "名单", "kind": "static", "sharing": Sharing.SHARED}
+    )
+    members_add(actor=org.admin, segment=segment, customer_ids=[book["own"].pk])
+    api = client_for(org.admin)
+    url = f"/api/v1/coupons/{template.pk}/issue"
+    issued = api.post(url, {"segment_id": segment.pk}, content_type="application/json")
+    assert issued.status_code == 201, issued.content
+    [coupon] = issued.json()["issued"]
+    assert (coupon["source"], coupon["source_id"]) == ("segment", segment.pk)
+    again = api.post(url, {"segment_id": segment.pk}, content_type="application/json")
+    assert again.json() == {"issued": [], "over_limit": [book["own"].pk]}
+    private = segment_create(actor=org.sales, data={"name": "私", "kind": "static"})
+    hidden = client_for(org.manager).post(
+        url, {"segment_id": private.pk}, content_type="application/json"
+    )
+    assert hidden.status_code == 404

@@ -36,7 +36,7 @@ from kehu.coupons.selectors import TemplateStats, template_list, template_stats
 from kehu.coupons.services import (
     MAX_ISSUE,
     coupon_issue_result,
-    coupon_issue_segment,
+    segment_customer_ids,
     template_create,
     template_update,
 )
@@ -261,7 +261,8 @@ def coupons_template_update(
     response={201: IssueOut, **error_responses(403, 404)},
     summary="Issue coupons to customers or a segment",
     description=(
-        "One coupon each, with its own code. A customer you may not see refuses the "
+        "One coupon each, with its own code, to ``customer_ids`` and the customers of "
+        "``segment_id`` you may see (both: all of them). A customer you may not see refuses the "
         "whole call (422); customers who hold the template's limit already are left out "
         "and listed in ``over_limit``."
     ),
@@ -271,19 +272,17 @@ def coupons_issue(request: HttpRequest, coupon_template_id: int, payload: IssueI
     if not can_issue(actor):
         raise PermissionDenied
     template = access_template(actor, coupon_template_id)
+    ids = list(payload.customer_ids)
+    source, source_id = CouponSource.HAND, None
     if payload.segment_id is not None:
-        if payload.customer_ids:
-            raise ValidationError({"segment_id": [_("请只给出 customer_ids 或 segment_id 之一。")]})
-        result = coupon_issue_segment(actor=actor, template=template, segment_id=payload.segment_id)
-    else:
+        ids += segment_customer_ids(actor, payload.segment_id)
         if not payload.customer_ids:
-            raise ValidationError({"customer_ids": [_("请给出客户或分群。")]})
-        result = coupon_issue_result(
-            actor=actor,
-            template=template,
-            customer_ids=payload.customer_ids,
-            source=CouponSource.HAND,
-        )
+            source, source_id = CouponSource.SEGMENT, payload.segment_id
+    if not ids and payload.segment_id is None:
+        raise ValidationError({"customer_ids": [_("请给出客户或分群。")]})
+    result = coupon_issue_result(
+        actor=actor, template=template, customer_ids=ids, source=source, source_id=source_id
+    )
     return Status(
         201,
         {"issued": [coupon_out(c) for c in result.coupons], "over_limit": result.over_limit},

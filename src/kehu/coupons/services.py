@@ -312,15 +312,21 @@ def coupon_issue(
     return result.coupons
 
 
-def coupon_issue_segment(*, actor: User, template: CouponTemplate, segment_id: int) -> IssueResult:
-    """One coupon to each customer of a segment the actor may see (``Http404``
-    otherwise), among the customers the actor may see."""
+def segment_customer_ids(actor: User, segment_id: int) -> list[int]:
+    """The customers of a segment the actor may see (``Http404`` otherwise), among the
+    customers the actor may see."""
     audience = audience_for(actor, "segment", segment_id)
-    ids = list(
+    return list(
         Customer.objects.filter(visibility_q(actor), deleted_at__isnull=True)
         .filter(audience.q)
         .values_list("pk", flat=True)[: MAX_ISSUE + 1]
     )
+
+
+def coupon_issue_segment(*, actor: User, template: CouponTemplate, segment_id: int) -> IssueResult:
+    """One coupon to each customer of a segment the actor may see (``Http404``
+    otherwise), among the customers the actor may see."""
+    ids = segment_customer_ids(actor, segment_id)
     return coupon_issue_result(
         actor=actor,
         template=template,
