@@ -140,3 +140,26 @@ def test_issue_to_a_segment(org, book, template):
 
 def test_codes_are_read_generously():
     assert code_normalize(" ab2c-d3ef ") == "AB2CD3EF"
+
+
+@pytest.mark.django_db
+def test_the_coupons_command(org, book, template):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    segment = segment_create(
+        actor=org.admin, data={"name": "名单", "kind": "static", "sharing": Sharing.SHARED}
+    )
+    members_add(actor=org.admin, segment=segment, customer_ids=[book["own"].pk, book["west"].pk])
+    out = io.StringIO()
+    call_command("coupons", "issue", str(template.pk), "--segment", str(segment.pk), stdout=out)
+    assert "issued 2 coupons" in out.getvalue()
+    out = io.StringIO()
+    call_command("coupons", "stats", str(template.pk), stdout=out)
+    assert "issued 2, redeemed 0" in out.getvalue()
+    call_command("coupons", "list", stdout=out)
+    with pytest.raises(CommandError, match="may not issue"):
+        call_command(
+            "coupons", "issue", str(template.pk), "--segment", str(segment.pk), "--user", "analyst"
+        )
