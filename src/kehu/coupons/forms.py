@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.dates import BusinessDateTimeField
 from kehu.coupons.models import CouponKind, CouponTemplate
+from kehu.messaging.models import Channel as MessageChannel
 from kehu.orders.models import Product
 
 
@@ -92,4 +93,24 @@ class IssueCustomerForm(forms.Form):
     def __init__(self, *args: Any, templates: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["template"].choices = templates  # type: ignore[attr-defined]
+        _styled(self)
+
+
+class CampaignForm(forms.Form):
+    """A coupon to each customer of a segment, with a message carrying its code."""
+
+    segment = forms.TypedChoiceField(label=_("客户分群"), coerce=int)
+    channel = forms.ChoiceField(label=_("渠道"), choices=MessageChannel.choices)
+    subject = forms.CharField(label=_("邮件主题"), max_length=200, required=False)
+    body = forms.CharField(
+        label=_("正文"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial=_("{称呼}您好，送您一张优惠券，券码 {券码}，{有效期至}前有效。"),
+        help_text=_("{券码} 换成每位客户自己的券码，{有效期至} 换成其到期日"),
+    )
+
+    def __init__(self, *args: Any, segments: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = segments  # type: ignore[attr-defined]
         _styled(self)

@@ -14,5 +14,10 @@ urlpatterns = [
         views.template_issue_segment_view,
         name="issue_segment",
     ),
+    path(
+        "<int:coupon_template_id>/campaign/",
+        views.template_campaign_view,
+        name="campaign",
+    ),
     path("customer/<int:customer_id>/issue/", views.customer_issue_view, name="issue_customer"),
 ]

@@ -26,12 +26,14 @@ from kehu.coupons.access import (
     can_manage_templates,
     can_view_templates,
 )
-from kehu.coupons.forms import IssueCustomerForm, IssueSegmentForm, TemplateForm
+from kehu.coupons.campaigns import coupon_campaign_send
+from kehu.coupons.forms import CampaignForm, IssueCustomerForm, IssueSegmentForm, TemplateForm
 from kehu.coupons.models import CouponTemplate
 from kehu.coupons.selectors import template_coupons, template_list, template_stats, template_weeks
 from kehu.coupons.services import (
     coupon_issue_hand,
     coupon_issue_segment,
+    segment_customer_ids,
     template_create,
     template_update,
 )
@@ -135,6 +137,7 @@ def template_detail_view(request: HttpRequest, coupon_template_id: int) -> HttpR
         "may_manage": can_manage_templates(actor),
         "may_issue": may_issue,
         "segment_form": IssueSegmentForm(segments=_segment_choices(actor)) if may_issue else None,
+        "campaign_form": CampaignForm(segments=_segment_choices(actor)) if may_issue else None,
     }
     return render(request, "coupons/detail.html", context)
 
@@ -163,6 +166,41 @@ def template_issue_segment_view(request: HttpRequest, coupon_template_id: int) -
                 "n": len(result.over_limit)
             }
         messages.success(request, text)
+    return redirect("coupons:detail", coupon_template_id=template.pk)
+
+
+@login_required
+@require_POST
+def template_campaign_view(request: HttpRequest, coupon_template_id: int) -> HttpResponse:
+    """A coupon to each customer of a segment, and a message with its code."""
+    actor = request_actor(request)
+    if not can_issue(actor):
+        raise PermissionDenied
+    template = access_template(actor, coupon_template_id)
+    form = CampaignForm(request.POST, segments=_segment_choices(actor))
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("coupons:detail", coupon_template_id=template.pk)
+    data = form.cleaned_data
+    try:
+        campaign, result = coupon_campaign_send(
+            actor=actor,
+            template=template,
+            customer_ids=segment_customer_ids(actor, data["segment"]),
+            channel=data["channel"],
+            subject=data["subject"],
+            body=data["body"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except KehuError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("已发放 %(n)d 张优惠券，并开始群发。") % {"n": len(result.coupons)},
+        )
+        return redirect("messaging:detail", campaign_id=campaign.pk)
     return redirect("coupons:detail", coupon_template_id=template.pk)
 
 
