@@ -127,6 +127,8 @@ def test_sale_form_redeems_or_refuses_the_whole_sale(client, org, book, products
     coupon.refresh_from_db()
     order = Order.objects.get(customer=book["own"])
     assert coupon.order == order and coupon.discount == Decimal("20.00")
+    detail = client.get(reverse("orders:detail", args=[order.pk]))
+    assert 'id="order-coupon"' in detail.text and coupon.code in detail.text
 
 
 def test_quick_sale_takes_a_coupon(client, org, book, template):

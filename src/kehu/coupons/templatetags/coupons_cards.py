@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,9 +15,10 @@ from kehu.accounts.models import User
 from kehu.core.money import money_display
 from kehu.core.numbers import percent_text
 from kehu.coupons.access import can_issue
-from kehu.coupons.models import CouponKind, CouponTemplate
+from kehu.coupons.models import Coupon, CouponKind, CouponTemplate
 from kehu.coupons.selectors import customer_coupons
 from kehu.customers.models import Customer
+from kehu.orders.models import Order
 
 register = template.Library()
 
@@ -90,3 +92,21 @@ def coupon_value(template: CouponTemplate) -> str:
             "worth": worth,
         }
     return str(worth)
+
+
+@register.simple_tag
+def order_coupon(order: Any) -> str:
+    """The coupon redeemed on the order page's details (a ``<dt>``/``<dd>`` pair), or ""."""
+    if not isinstance(order, Order):
+        return ""
+    coupon = Coupon.objects.filter(order=order).select_related("template").first()
+    if coupon is None:
+        return ""
+    return format_html(
+        '<dt class="col-4">{}</dt>'
+        '<dd class="col-8" id="order-coupon"><code>{}</code> {} · −{}</dd>',
+        _("优惠券"),
+        coupon.code,
+        coupon.template.name,
+        money_display(coupon.discount, order.currency),
+    )
