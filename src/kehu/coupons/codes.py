@@ -17,18 +17,26 @@ LENGTH = 8
 MAX_INPUT = 64
 
 
+def _draw(count: int) -> list[str]:
+    """``count`` codes from one read of the system's random source: each byte's low
+    five bits pick a character (256 is a multiple of 32, so every one is as likely)."""
+    data = secrets.token_bytes(count * LENGTH)
+    text = "".join(ALPHABET[byte & 31] for byte in data)
+    return [text[i : i + LENGTH] for i in range(0, len(text), LENGTH)]
+
+
 def code_new() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return _draw(1)[0]
 
 
 def codes_new(count: int, *, taken: set[str] | None = None) -> list[str]:
     """``count`` distinct new codes, none of them in ``taken``."""
     taken = taken or set()
-    codes: set[str] = set()
+    codes: dict[str, None] = {}
     while len(codes) < count:
-        code = code_new()
-        if code not in taken:
-            codes.add(code)
+        for code in _draw(count - len(codes)):
+            if code not in taken:
+                codes[code] = None
     return list(codes)
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
-from kehu.core.sql import chunks, datetime_adapter, values_in, values_insert
+from kehu.core.sql import chunks, datetime_adapter, values_in, values_insert_returning
 from kehu.coupons.access import can_issue, can_manage_templates
 from kehu.coupons.codes import codes_new
 from kehu.coupons.models import Coupon, CouponKind, CouponSource, CouponTemplate
@@ -208,14 +208,16 @@ COLUMNS = (
 )
 
 
-def _insert(rows: list[tuple[Any, ...]]) -> list[str]:
+def _insert(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
     """Insert ``rows``; a code another request took meanwhile is drawn again. The
-    codes written."""
+    rows as written and ``{code: id}``, from the insert itself."""
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                values_insert(Coupon, COLUMNS, rows)
-            return [row[2] for row in rows]
+                written: dict[str, int] = {}
+                for part in chunks(rows, CHUNK):
+                    written.update(values_insert_returning(Coupon, COLUMNS, part, ("code", "id")))
+            return rows, written
         except IntegrityError:
             codes = [row[2] for row in rows]
             taken = _taken(codes)
@@ -269,24 +271,23 @@ def coupon_issue_result(
         fresh = iter(codes_new(len(taken), taken=taken | set(codes)))
         codes = [next(fresh) if code in taken else code for code in codes]
     adapt = datetime_adapter()
+    at = adapt(now)
+    start = adapt(valid_from) if valid_from is not None else None
+    end = adapt(valid_until)
     rows = [
-        (
-            template.pk,
-            pk,
-            code,
-            adapt(now),
-            adapt(valid_from) if valid_from is not None else None,
-            adapt(valid_until),
-            source,
-            source_id,
-            actor.pk,
-        )
+        (template.pk, pk, code, at, start, end, source, source_id, actor.pk)
         for pk, code in zip(ids, codes, strict=True)
     ]
-    written = _insert(rows)
+    rows, written = _insert(rows)
     issued: list[Coupon] = []
-    for part in chunks(written, CHUNK):
-        issued += Coupon.objects.filter(code__in=values_in(part, "text")).select_related("template")
+    for _template, customer_id, code, *_rest in rows:
+        # Built from what was written (positional: the fields' order), not read back.
+        coupon = Coupon(  # type: ignore[misc]  # positional: stubs misread them
+            written[code], template.pk, customer_id, code, now, valid_from, valid_until,
+            source, source_id, actor.pk, None, None, None, None,
+        )  # fmt: skip
+        coupon.template = template
+        issued.append(coupon)
     result.coupons = sorted(issued, key=lambda c: c.pk)
     return result
 
