@@ -46,7 +46,7 @@ router = Router(tags=["coupons"])
 Amount = Annotated[Decimal, Field(description='A decimal string such as "20.00".')]
 
 
-class StatsOut(Schema):
+class CouponStatsOut(Schema):
     issued: int
     redeemed: int
     expired: int = Field(description="Issued, not used, and past their date.")
@@ -68,7 +68,7 @@ class TemplateOut(Schema):
     per_customer_limit: int = Field(description="0: no limit.")
     is_active: bool
     version: int
-    stats: StatsOut
+    stats: CouponStatsOut
     created_at: dt.datetime
     updated_at: dt.datetime
 
