@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "kehu.exports",
     "kehu.leads",
     "kehu.channels",
+    "kehu.coupons",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]
@@ -324,6 +325,8 @@ KEHU_DEFAULT_REGION = env_str("KEHU_DEFAULT_REGION", "CN")
 # counted in the database (every web process sees the same counts).
 KEHU_LEAD_FORM_RATE = env_int("KEHU_LEAD_FORM_RATE", 10)
 KEHU_CURRENCY = env_str("KEHU_CURRENCY", "CNY")
+# Salespeople may issue coupons to their customers (admins and managers always may).
+KEHU_COUPONS_SALES_ISSUE = env_bool("KEHU_COUPONS_SALES_ISSUE", False)
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 25)
 KEHU_SEARCH_COUNT_CAP = env_int("KEHU_SEARCH_COUNT_CAP", 1000)
 KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 10000)

@@ -26,6 +26,7 @@ NOT_IN_NAV = {
     "channels:costs": "the channels comparison page's button",
     "value:new_customers": "the value pages' tabs (value/_nav.html)",
     "leads:create": "the lead list's button",
+    "coupons:create": "the coupon list's button",
     "leads:public_form": "no login: linked from the lead settings, put on the website",
     "leads:public_embed": "no login: the iframe snippet on the lead settings page",
     "leads:reason_add": "the lead settings page (POST)",

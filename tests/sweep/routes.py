@@ -231,6 +231,13 @@ REGISTRY: dict[str, Kind] = {
     ),
     "leads:reason_id": Kind("disqualification reason", lambda w: w.lead_reason, NOT_ADMINS),
     "leads:route_id": Kind("region route", lambda w: w.lead_route, NOT_ADMINS),
+    # Coupon templates: admins and managers (analysts read them); sales only with
+    # KEHU_COUPONS_SALES_ISSUE; the others are refused whatever the id.
+    "coupon_template_id": Kind(
+        "coupon template",
+        lambda w: w.coupon_template,
+        ("sales", "east_sales2", "west_sales", "service"),
+    ),
     # A private segment (a static list of sales's): its owner and admins only.
     "segment_id": Kind(
         "segment (private)",

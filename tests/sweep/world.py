@@ -30,6 +30,7 @@ from kehu.accounts.services import token_create
 from kehu.care.models import CadenceRule, CareRule, Festival, RuleKind
 from kehu.channels.models import ChannelCost
 from kehu.complaints.services import complaint_create, incident_create
+from kehu.coupons.services import template_create
 from kehu.customers.models import Contact, Customer, DuplicatePair, Tag
 from kehu.customers.ownership import pool_release
 from kehu.customers.services import contact_save, customer_create, customer_update
@@ -434,6 +435,10 @@ def _marketing(world: World) -> None:
         name="Spring greeting",
         channel="sms",
         body="Hello {姓名}, spring tea is in.",
+    )
+    o["coupon_template"] = template_create(
+        actor=world.users["admin"],
+        data={"name": "Spring 20 off", "value": Decimal("20"), "valid_days": 30},
     )
     o["campaign"] = campaign_create(
         actor=sales,

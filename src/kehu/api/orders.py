@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pydantic
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -42,6 +43,7 @@ from kehu.core.money import money_text
 from kehu.customers.selectors import PageOutOfRange
 from kehu.orders.access import access_order, can_record_orders
 from kehu.orders.catalog import product_category_link
+from kehu.orders.hooks import order_field_values, order_fields_apply
 from kehu.orders.models import (
     Channel,
     Order,
@@ -147,6 +149,17 @@ class OrderIn(pydantic.BaseModel):
         None, description="Only without lines (lines carry unit costs). Unknown if absent."
     )
     lines: list[OrderLineIn] = Field(default_factory=list, max_length=MAX_LINES)
+
+
+class OrderCreateIn(OrderIn):
+    coupon_code: Annotated[str, Field(max_length=64), Storable] | None = Field(
+        None,
+        description=(
+            "A coupon of the order's customer to redeem on it, in the same transaction: a "
+            "coupon that may not be used (expired, used, below its threshold...) refuses "
+            "the order with 422 and ``errors.coupon_code``. Only here, not in batches."
+        ),
+    )
 
 
 class ProductRef(Schema):
@@ -273,8 +286,15 @@ def order_or_404(request: HttpRequest, order_id: int, *, write: bool = False) ->
         "``lines.0.quantity``)."
     ),
 )
-def orders_create(request: HttpRequest, response: HttpResponse, payload: OrderIn) -> Any:
-    order, outcome = order_upsert(actor=actor_of(request), data=payload)
+def orders_create(request: HttpRequest, response: HttpResponse, payload: OrderCreateIn) -> Any:
+    actor = actor_of(request)
+    extras = order_field_values({"coupon_code": payload.coupon_code})
+    if not extras:
+        order, outcome = order_upsert(actor=actor, data=payload)
+    else:  # the order and its coupon together, or neither
+        with transaction.atomic():
+            order, outcome = order_upsert(actor=actor, data=payload)
+            order_fields_apply(actor=actor, order=order, values=extras)
     response["Location"] = f"{request.path.rstrip('/')}/{order.pk}"
     return Status(201 if outcome == Outcome.CREATED else 200, order_out(order_detail(order)))
 

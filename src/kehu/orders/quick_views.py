@@ -19,10 +19,11 @@ from kehu.customers.access import access_customer
 from kehu.customers.models import Customer, CustomerKind
 from kehu.customers.services import customer_create
 from kehu.orders.access import access_order
+from kehu.orders.hooks import order_field_values
 from kehu.orders.models import Product
 from kehu.orders.sale_forms import QuickCustomerForm, QuickSaleForm
 from kehu.orders.sale_selectors import product_for_sale, product_search
-from kehu.orders.sale_views import recorder
+from kehu.orders.sale_views import extra_rows, recorder
 from kehu.orders.sales import sale_quick
 
 QUICK_PICKS = 6
@@ -52,6 +53,7 @@ def _page(
         "new_customer": QuickCustomerForm(),
         "errors": errors or [],
         "done": done,
+        "extra_fields": extra_rows(request.POST if request.method == "POST" else None),
     }
     return render(request, "orders/quick_sale.html", context, status=status)
 
@@ -78,6 +80,7 @@ def quick_sale_view(request: HttpRequest) -> HttpResponse:
                     product_id=product.pk if product else None,
                     amount=form.cleaned_data["amount"],
                     payment_status=form.cleaned_data["payment_status"],
+                    extras=order_field_values(request.POST),
                 )
             except ValidationError as error:
                 errors = list(error.messages)

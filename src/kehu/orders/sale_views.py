@@ -21,6 +21,7 @@ from kehu.core.errors import ConflictError, KehuError
 from kehu.customers.access import access_customer
 from kehu.customers.models import Customer
 from kehu.orders.access import access_order, can_record_orders
+from kehu.orders.hooks import OrderField, order_field_values, order_fields
 from kehu.orders.models import Order
 from kehu.orders.sale_forms import LineRow, SaleForm, line_errors, sale_lines
 from kehu.orders.sale_selectors import buyer_search, product_for_sale, product_search
@@ -33,6 +34,12 @@ def recorder(request: HttpRequest) -> User:
     if not can_record_orders(actor):
         raise PermissionDenied
     return actor
+
+
+def extra_rows(data: Any = None) -> list[tuple[OrderField, str]]:
+    """The extra fields of a new sale (``kehu.orders.hooks``) with what was typed."""
+    values = order_field_values(data) if data is not None else {}
+    return [(field, values.get(field.name, "")) for field in order_fields()]
 
 
 def _page(
@@ -52,6 +59,10 @@ def _page(
         "order": order,
         "errors": errors or [],
         "quick_picks": product_search("") if customer is not None else [],
+        # Extra fields (a coupon code) only on a new sale.
+        "extra_fields": extra_rows(request.POST if request.method == "POST" else None)
+        if order is None
+        else [],
     }
     return render(request, "orders/sale_form.html", context, status=status)
 
@@ -72,7 +83,8 @@ def _save(
         )
         try:
             if order is None:
-                saved = sale_record(actor=actor, sale=sale)
+                extras = order_field_values(request.POST)
+                saved = sale_record(actor=actor, sale=sale, extras=extras)
             else:
                 version = form.cleaned_data["version"] or order.version
                 saved, _outcome = sale_update(actor=actor, order=order, version=version, sale=sale)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
 from kehu.customers.models import Customer
 from kehu.orders.access import can_record_orders, can_write_order
+from kehu.orders.hooks import order_fields_apply
 from kehu.orders.ingest import order_upsert
 from kehu.orders.inputs import LineData, OrderData, Outcome
 from kehu.orders.models import Channel, Order, OrderStatus, PaymentStatus
@@ -96,16 +97,23 @@ def _check(actor: User, sale: Sale) -> None:
         raise ValidationError({"lines": [_("请至少添加一个商品。")]})
 
 
-def sale_record(*, actor: User, sale: Sale) -> Order:
+def sale_record(*, actor: User, sale: Sale, extras: Mapping[str, str] | None = None) -> Order:
     """Record a new sale; raises ``ValidationError`` (field keys as the API's:
     ``lines.0.quantity``), ``PermissionDenied`` or the errors of ``order_upsert``.
 
-    Not in a transaction of its own: its one write, ``order_upsert``, is one already;
-    an outer one made that a savepoint, two more round trips per sale."""
+    ``extras``: values of the fields apps above register (``kehu.orders.hooks``, a
+    coupon code), applied to the saved order in the same transaction; a refusal
+    refuses the sale. Without extras not in a transaction of its own: its one write,
+    ``order_upsert``, is one already; an outer one made that a savepoint, two more
+    round trips per sale."""
     _check(actor, sale)
-    order, _outcome = order_upsert(
-        actor=actor, data=_order_data(sale, MANUAL_SOURCE, sale_number())
-    )
+    data = _order_data(sale, MANUAL_SOURCE, sale_number())
+    if not extras:
+        order, _outcome = order_upsert(actor=actor, data=data)
+        return order
+    with transaction.atomic():
+        order, _outcome = order_upsert(actor=actor, data=data)
+        order_fields_apply(actor=actor, order=order, values=extras)
     return order
 
 
@@ -182,9 +190,11 @@ def sale_quick(
     product_id: int | None,
     amount: Decimal,
     payment_status: str = PaymentStatus.PAID,
+    extras: Mapping[str, str] | None = None,
 ) -> Order:
     """A sale at the counter (快速收银): one product for ``amount`` (its unit cost as
-    the catalogue has it), or an amount alone; now, in the store."""
+    the catalogue has it), or an amount alone; now, in the store. ``extras`` as for
+    ``sale_record`` (a coupon code)."""
     lines = [SaleLine(product_id, Decimal(1), amount)] if product_id is not None else []
     sale = Sale(
         customer=customer,
@@ -194,4 +204,4 @@ def sale_quick(
         lines=lines,
         total=None if lines else amount,
     )
-    return sale_record(actor=actor, sale=sale)
+    return sale_record(actor=actor, sale=sale, extras=extras)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.care.access import can_edit_rules
 from kehu.channels.access import can_view_channels
+from kehu.coupons.access import can_view_templates
 from kehu.customers.access import can_reassign, can_view_pool_policy
 from kehu.exports.access import can_admin_exports, can_export
 from kehu.imports.access import can_import
@@ -79,6 +80,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SALES, "orders:products", _("商品"), can_manage_products),
     Entry(Group.SALES, "messaging:campaigns", _("群发")),
     Entry(Group.SALES, "messaging:templates", _("消息模板"), can_send_any),
+    Entry(Group.SALES, "coupons:list", _("优惠券"), can_view_templates),
     Entry(Group.SERVICE, "complaints:queue", _("投诉")),
     Entry(Group.SERVICE, "complaints:incidents", _("危机事件")),
     Entry(Group.SERVICE, "care:agenda", _("今日关怀")),
