@@ -10,7 +10,8 @@ subscribes to what (``subscribers()``), so a reader can follow every flow.
 kind                     emitted by / payload
 =======================  ===========================================================
 ``order_recorded``       orders: orders created or changed (batch: every customer of
-                         an ``orders_ingest`` batch at once)
+                         an ``orders_ingest`` batch at once; ``order_ids``: the
+                         orders created or changed)
 ``order_refunded``       orders: a refund recorded (``order_id``)
 ``complaint_closed``     complaints: a complaint closed (``complaint_id``)
 ``complaint_changed``    complaints: opened, moved, reopened (``complaint_id``)
@@ -21,6 +22,8 @@ kind                     emitted by / payload
                          (``to_user_id`` or None, ``previous_owner_ids``: customer
                          id → the owner before, ``move_tasks``: the open tasks go to
                          the new owner)
+``customer_created``     customers: a customer created by hand, the API or an import
+                         (``referral_code``: the code the customer named, or "")
 =======================  ===========================================================
 
 A batch of customers (an order batch) is one ``emit_many(kind, customer_ids)``:
@@ -44,6 +47,7 @@ KINDS = (
     "interaction_logged",
     "interaction_removed",
     "owner_changed",
+    "customer_created",
 )
 
 

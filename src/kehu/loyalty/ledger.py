@@ -1,0 +1,179 @@
+"""The ledger's primitives: members found or created, locked, and points added or
+taken oldest-expiring first. Callers hold the transaction; a member's row is locked
+(``select_for_update``) before its balance changes, so concurrent redemptions queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from kehu.core.sql import datetime_adapter, values_in
+from kehu.loyalty.models import Level, LevelBasis, Member, PointEntry
+
+# No 0/O, 1/I/L: a code read out on the phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def referral_code_new() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def expiry_for(at: dt.datetime) -> dt.datetime | None:
+    """End of the year ``KEHU_LOYALTY_EXPIRY_YEARS`` after ``at``'s year (business
+    time zone), as the first instant of the next year; ``None``: never."""
+    years = int(settings.KEHU_LOYALTY_EXPIRY_YEARS)
+    if years <= 0:
+        return None
+    local = timezone.localtime(at)
+    return dt.datetime(local.year + years + 1, 1, 1, tzinfo=local.tzinfo)
+
+
+def members_ensure(customer_ids: Iterable[int], now: dt.datetime) -> None:
+    """A member row for each customer that has none (one statement; a row another
+    transaction inserted meanwhile is left as it is)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    existing = set(
+        Member.objects.filter(customer_id__in=values_in(ids, "int")).values_list(
+            "customer_id", flat=True
+        )
+    )
+    missing = [pk for pk in ids if pk not in existing]
+    if not missing:
+        return
+    table = Member._meta.db_table
+    when = datetime_adapter()(now)
+    sql = (
+        f"INSERT INTO {table} (customer_id, balance, owed, points_12m, spend_12m, "
+        "earned_total, referral_code, joined_at, updated_at) "
+        "VALUES (%s, 0, 0, 0, 0, 0, %s, %s, %s) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(pk, referral_code_new(), when, when) for pk in missing])
+
+
+def members_lock(customer_ids: Iterable[int]) -> dict[int, Member]:
+    """The members of ``customer_ids``, locked until the transaction ends (in id order,
+    so two batches never wait on each other in a circle)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    rows = (
+        Member.objects.select_for_update()
+        .filter(customer_id__in=values_in(ids, "int"))
+        .order_by("customer_id")
+    )
+    return {member.customer_id: member for member in rows}
+
+
+def member_lock(customer_id: int, *, create: bool = False) -> Member | None:
+    if create:
+        members_ensure([customer_id], timezone.now())
+    return Member.objects.select_for_update().filter(customer_id=customer_id).first()
+
+
+def net_apply(member: Member, delta: int) -> int:
+    """Add ``delta`` to the member's net points; returns how much of a positive delta
+    paid back points owed (those do not become spendable)."""
+    before_owed = member.owed
+    net = member.balance - member.owed + delta
+    member.balance = max(net, 0)
+    member.owed = max(-net, 0)
+    return max(before_owed - member.owed, 0) if delta > 0 else 0
+
+
+def points_take(customer_id: int, points: int, *, first_order_id: int | None = None) -> int:
+    """Take up to ``points`` from what is left of the customer's earns and grants,
+    the earn of ``first_order_id`` first, then the oldest-expiring; returns how many
+    were taken (fewer only when the balance is short)."""
+    if points <= 0:
+        return 0
+    rows = PointEntry.objects.filter(customer_id=customer_id, remaining__gt=0).order_by(
+        F("expires_at").asc(nulls_last=True), "at", "id"
+    )
+    entries = list(rows.values_list("id", "remaining", "order_id"))
+    if first_order_id is not None:
+        entries.sort(key=lambda entry: entry[2] != first_order_id)
+    left = points
+    updates: list[tuple[int, int]] = []
+    for pk, remaining, _order in entries:
+        if left == 0:
+            break
+        used = min(left, remaining)
+        left -= used
+        updates.append((remaining - used, pk))
+    remaining_update(updates)
+    return points - left
+
+
+def remaining_update(updates: Sequence[tuple[int, int]]) -> None:
+    """``(remaining, entry id)`` pairs written with one ``executemany``."""
+    if not updates:
+        return
+    table = PointEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET remaining = %s WHERE id = %s", list(updates))
+
+
+def level_for(points: int, spend: Decimal, levels: Sequence[Level]) -> Level | None:
+    """The highest level whose threshold the member's 12 months reach."""
+    basis = str(settings.KEHU_LOYALTY_LEVEL_BASIS)
+    best: Level | None = None
+    for level in levels:
+        if basis == LevelBasis.POINTS:
+            reached = points >= level.min_points
+            key = (level.min_points, level.min_spend)
+        else:
+            reached = spend >= level.min_spend
+            key = (level.min_spend, level.min_points)  # type: ignore[assignment]
+        if reached and (best is None or key >= _key(best, basis)):
+            best = level
+    return best
+
+
+def _key(level: Level, basis: str) -> tuple[object, object]:
+    if basis == LevelBasis.POINTS:
+        return (level.min_points, level.min_spend)
+    return (level.min_spend, level.min_points)
+
+
+def levels_all() -> list[Level]:
+    return list(Level.objects.all())
+
+
+MEMBER_COLUMNS = ("balance", "owed", "points_12m", "spend_12m", "earned_total", "level_id")
+
+
+def members_save(members: Iterable[Member], now: dt.datetime) -> None:
+    """Write the kept figures of ``members`` back (one ``executemany``)."""
+    rows = [
+        (
+            m.balance,
+            m.owed,
+            m.points_12m,
+            m.spend_12m,
+            m.earned_total,
+            m.level_id,
+            datetime_adapter()(now),
+            m.customer_id,
+        )
+        for m in members
+    ]
+    if not rows:
+        return
+    table = Member._meta.db_table
+    sets = ", ".join(f"{column} = %s" for column in MEMBER_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {sets}, updated_at = %s WHERE customer_id = %s", rows
+        )
