@@ -120,6 +120,9 @@ def test_openapi_document(db, web):
         "/api/v1/pipeline/loss-reasons",
         "/api/v1/analytics/forecast",
         "/api/v1/analytics/channels",
+        "/api/v1/customers/{customer_id}/loyalty",
+        "/api/v1/customers/{customer_id}/points",
+        "/api/v1/customers/{customer_id}/redeem",
     }
     batch = spec["components"]["schemas"]["BatchIn"]["properties"]["orders"]
     assert batch["items"] == {"$ref": "#/components/schemas/OrderIn"}

@@ -147,5 +147,5 @@ def members_refresh(*, now: dt.datetime | None = None) -> int:
                 kept = fresh[member.customer_id]
                 kept.points_12m, kept.spend_12m = member.points_12m, member.spend_12m
                 kept.level_id = member.level_id
-            ledger.members_save(fresh.values(), moment)
+            ledger.members_save(fresh.values(), moment, levels)
     return len(changed)

@@ -140,10 +140,8 @@ def orders_earn(*, order_ids: list[int], actor_id: int | None = None) -> int:
                 actor_id,
             )
         )
-    for member in members.values():
-        member.level = ledger.level_for(member.points_12m, member.spend_12m, levels)
     values_insert(PointEntry, ENTRY_COLUMNS, entries)
-    ledger.members_save(members.values(), now)
+    ledger.members_save(members.values(), now, levels)
     if first_paid:
         from kehu.loyalty.referrals import referral_rewards
 
@@ -187,7 +185,6 @@ def order_points_reverse(*, order_id: int, actor_id: int | None = None) -> Point
     member.owed += points - taken_from_balance
     member.points_12m -= points
     member.spend_12m -= max(spend, ZERO)
-    member.level = ledger.level_for(member.points_12m, member.spend_12m, ledger.levels_all())
     now = timezone.now()
     entry = PointEntry.objects.create(
         customer_id=member.customer_id,

@@ -154,8 +154,15 @@ def levels_all() -> list[Level]:
 MEMBER_COLUMNS = ("balance", "owed", "points_12m", "spend_12m", "earned_total", "level_id")
 
 
-def members_save(members: Iterable[Member], now: dt.datetime) -> None:
-    """Write the kept figures of ``members`` back (one ``executemany``)."""
+def members_save(
+    members: Iterable[Member], now: dt.datetime, levels: Sequence[Level] | None = None
+) -> None:
+    """Write the kept figures of ``members`` back, each at the level its 12 months
+    reach (one ``executemany``)."""
+    members = list(members)
+    known = levels_all() if levels is None else levels
+    for member in members:
+        member.level = level_for(member.points_12m, member.spend_12m, known)
     rows = [
         (
             m.balance,

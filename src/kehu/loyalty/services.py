@@ -45,6 +45,7 @@ def member_create(*, actor: User, customer: Customer) -> Member:
         raise PermissionDenied
     member = ledger.member_lock(customer.pk, create=True)
     assert member is not None
+    ledger.members_save([member], timezone.now())
     return member
 
 

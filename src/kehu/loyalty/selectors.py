@@ -1,0 +1,85 @@
+"""Reads of members and the ledger, scoped by what the reader may see (the customer
+itself goes through ``access_loyalty_customer`` first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from kehu.accounts.models import User
+from kehu.core.paging import QueryPage, query_page
+from kehu.customers.models import Customer
+from kehu.customers.selectors import PageOutOfRange
+from kehu.loyalty.access import members_visible_to
+from kehu.loyalty.models import Level, Member, PointEntry
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """What the card and the API show: the kept figures (one row), no sums."""
+
+    member: Member | None
+    level: Level | None
+    next_level: Level | None
+    referrer: Customer | None
+
+    @property
+    def balance(self) -> int:
+        return self.member.balance if self.member else 0
+
+    @property
+    def owed(self) -> int:
+        return self.member.owed if self.member else 0
+
+
+def member_card(customer: Customer) -> MemberCard:
+    """The member's balance, owed points and level: one indexed row read."""
+    member = (
+        Member.objects.select_related("level", "referred_by")
+        .filter(customer_id=customer.pk)
+        .first()
+    )
+    level = member.level if member else None
+    later = Level.objects.all()
+    if level is not None:
+        later = later.filter(min_spend__gt=level.min_spend) | later.filter(
+            min_points__gt=level.min_points
+        )
+    next_level = later.order_by("min_spend", "min_points").first() if member else None
+    return MemberCard(member, level, next_level, member.referred_by if member else None)
+
+
+def member_ledger(customer: Customer, *, page: int = 1, page_size: int = 20) -> QueryPage[Any]:
+    """The customer's ledger, newest first (raises ``PageOutOfRange``)."""
+    rows = (
+        PointEntry.objects.filter(customer_id=customer.pk)
+        .select_related("order", "created_by", "referred")
+        .order_by("-at", "-id")
+    )
+    found = query_page(rows, page, page_size)
+    if found is None:
+        raise PageOutOfRange
+    return found
+
+
+def member_referrals(user: User, customer: Customer, *, limit: int = 50) -> list[Member]:
+    """The members this customer referred that the reader may see."""
+    return list(
+        members_visible_to(user)
+        .filter(referred_by_id=customer.pk)
+        .select_related("customer")
+        .order_by("-joined_at")[:limit]
+    )
+
+
+def members_list(user: User, *, level_id: int | None = None, q: str = "") -> QuerySet[Member]:
+    members = members_visible_to(user).select_related("customer", "level")
+    if level_id:
+        members = members.filter(level_id=level_id)
+    if q:
+        members = members.filter(customer__name__icontains=q.strip()) | members.filter(
+            referral_code=q.strip().upper()
+        )
+    return members.order_by("-balance", "customer_id")
