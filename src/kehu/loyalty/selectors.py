@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from kehu.accounts.models import User
@@ -13,7 +14,7 @@ from kehu.core.paging import QueryPage, query_page
 from kehu.customers.models import Customer
 from kehu.customers.selectors import PageOutOfRange
 from kehu.loyalty.access import members_visible_to
-from kehu.loyalty.models import Level, Member, PointEntry
+from kehu.loyalty.models import Level, LevelBasis, Member, PointEntry
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,19 @@ def member_card(customer: Customer) -> MemberCard:
         .first()
     )
     level = member.level if member else None
-    later = Level.objects.all()
-    if level is not None:
-        later = later.filter(min_spend__gt=level.min_spend) | later.filter(
-            min_points__gt=level.min_points
+    next_level = None
+    if member is not None:
+        basis = str(settings.KEHU_LOYALTY_LEVEL_BASIS)
+        levels = sorted(
+            Level.objects.all(),
+            key=lambda lv: (
+                (lv.min_points, lv.min_spend)
+                if basis == LevelBasis.POINTS
+                else (lv.min_spend, lv.min_points)
+            ),
         )
-    next_level = later.order_by("min_spend", "min_points").first() if member else None
+        index = next((i for i, lv in enumerate(levels) if level and lv.pk == level.pk), -1)
+        next_level = levels[index + 1] if index + 1 < len(levels) else None
     return MemberCard(member, level, next_level, member.referred_by if member else None)
 
 

@@ -1,0 +1,269 @@
+"""Loyalty: the cost of earning points on the order ingestion, and a member's read.
+
+    python benchmarks/bench_loyalty.py --db sqlite|postgres [--orders 20000] [--batch 500]
+        [--members 20000] [--entries 30] [--reads 2000]
+
+(a) N orders (1–3 lines) are recorded through ``orders_ingest`` in batches of B, each
+    batch its own transaction, alternating batch by batch between loyalty off (its
+    ``order_recorded`` handler unsubscribed) and on, in the same run: the rate with
+    loyalty on must be at least 70 % of the rate without.
+(b) M members with E ledger entries each (full scale: 1,000,000 and 30) are written
+    with bulk inserts, then R random members' balance and level are read as the card
+    and the API read them: p95 under 5 ms (kept on the member row, never summed).
+
+Prints a table and writes benchmarks/results/loyalty_<db>.json; exits non-zero when a
+target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import RESULTS, bench_database, percentile
+
+EARN_TARGET = 0.70
+READ_TARGET_MS = 5.0
+CHANNELS = ["online_shop", "store", "sales_rep", "phone", "wechat", "dealer", "other"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--entries", type=int, default=30, help="ledger entries per member")
+    parser.add_argument("--reads", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with bench_database(args.db, pg_options=("-c shared_buffers=512MB", "-c max_wal_size=4GB")):
+        ok = run(args)
+    sys.exit(0 if ok else 1)
+
+
+def _orders(args: argparse.Namespace, customers: list[int], products: list[int]) -> list[Any]:
+    from kehu.orders.services import LineData, OrderData
+
+    rng = random.Random(args.seed)
+    start = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return [
+        OrderData(
+            source="shop",
+            external_id=f"SO{i:08d}",
+            ordered_at=start + dt.timedelta(minutes=3 * i),
+            customer_id=rng.choice(customers),
+            channel=rng.choice(CHANNELS),
+            status="cancelled" if rng.random() < 0.03 else "paid",
+            lines=[
+                LineData(quantity=Decimal(rng.randint(1, 5)), product_id=rng.choice(products))
+                for _ in range(rng.choice((1, 1, 2, 2, 3)))
+            ],
+        )
+        for i in range(args.orders)
+    ]
+
+
+def run(args: argparse.Namespace) -> bool:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from benchmarks.bulk import bulk_load
+    from kehu.accounts.models import User
+    from kehu.core.events import subscribe_many, unsubscribe
+    from kehu.customers.models import Customer
+    from kehu.demo.generate import demo_users
+    from kehu.loyalty import earning
+    from kehu.loyalty.models import EarnRule, PointEntry
+    from kehu.orders.ingest import orders_ingest
+    from kehu.orders.models import Product
+
+    call_command("migrate", verbosity=0)
+    owners = demo_users()
+    print(f"[{args.db}] loading {args.customers:,} customers…", flush=True)
+    bulk_load(args.customers, seed=1, owners=owners, progress=False)
+    customers = list(Customer.objects.values_list("pk", flat=True))
+    rng = random.Random(args.seed)
+    Product.objects.bulk_create(
+        Product(
+            name=f"产品{i}",
+            sku=f"SKU-{i:05d}",
+            category=f"类别{i % 12}",
+            price=Decimal(rng.randint(500, 50_000)) / 100,
+        )
+        for i in range(args.products)
+    )
+    products = list(Product.objects.values_list("pk", flat=True))
+    # A realistic programme: 1 point per ¥1, a category, a channel and a birthday rule.
+    EarnRule.objects.create(name="类别0 双倍", kind="category", category="类别0", multiplier=2)
+    EarnRule.objects.create(name="门店 1.5 倍", kind="channel", channel="store", multiplier=1.5)
+    EarnRule.objects.create(name="生日月", kind="birthday", birthday_scope="month", multiplier=2)
+    admin = User.objects.get(username="admin")
+    orders = _orders(args, customers, products)
+    batches = [orders[i : i + args.batch] for i in range(0, len(orders), args.batch)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    orders_ingest(actor=admin, items=[])  # imports done before the clock starts
+
+    # --- (a) earning on the ingestion, on and off alternately ----------------------
+    print(f"[{args.db}] ingesting {args.orders:,} orders, loyalty off/on alternately…")
+    seconds = {"off": 0.0, "on": 0.0}
+    counts = {"off": 0, "on": 0}
+    for number, batch in enumerate(batches):
+        mode = "on" if number % 2 else "off"
+        if mode == "off":
+            unsubscribe("order_recorded", "loyalty")
+        else:
+            subscribe_many("order_recorded", "loyalty", earning.orders_earn_event)
+        begin = time.perf_counter()
+        results = orders_ingest(actor=admin, items=batch)
+        seconds[mode] += time.perf_counter() - begin
+        counts[mode] += len(batch)
+        assert all(r.error is None for r in results), [r.error for r in results if r.error][:3]
+    subscribe_many("order_recorded", "loyalty", earning.orders_earn_event)
+    rate = {mode: counts[mode] / seconds[mode] for mode in seconds}
+    ratio = rate["on"] / rate["off"]
+    earned = PointEntry.objects.count()
+
+    # --- (b) a member's balance and level at scale -----------------------------------
+    read = member_reads(args, admin)
+
+    rows = [
+        ("orders/s, loyalty off", f"{rate['off']:,.0f}"),
+        ("orders/s, loyalty on", f"{rate['on']:,.0f}"),
+        ("ratio on/off", f"{ratio:.1%}  (target ≥ {EARN_TARGET:.0%})"),
+        ("earn entries written", f"{earned:,}"),
+        ("members / ledger entries", f"{read['members']:,} / {read['entries']:,}"),
+        ("balance+level read p50 ms", f"{read['p50_ms']:.2f}"),
+        ("balance+level read p95 ms", f"{read['p95_ms']:.2f}  (target < {READ_TARGET_MS})"),
+    ]
+    width = max(len(label) for label, _v in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    ok = ratio >= EARN_TARGET and read["p95_ms"] < READ_TARGET_MS
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {
+        "db": args.db,
+        "orders": args.orders,
+        "batch": args.batch,
+        "rate_off": rate["off"],
+        "rate_on": rate["on"],
+        "ratio": ratio,
+        **read,
+        "ok": ok,
+    }
+    (RESULTS / f"loyalty_{args.db}.json").write_text(json.dumps(result, indent=2))
+    return ok
+
+
+def member_reads(args: argparse.Namespace, admin: Any) -> dict[str, Any]:
+    """Bulk-write members and their ledger, then time the card's read."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from benchmarks.bulk import bulk_load
+    from kehu.core.sql import datetime_adapter, values_insert
+    from kehu.customers.models import Customer
+    from kehu.demo.generate import demo_users
+    from kehu.loyalty.ledger import referral_code_new
+    from kehu.loyalty.models import Member, PointEntry
+    from kehu.loyalty.selectors import member_card
+
+    have = Member.objects.count()
+    missing = max(args.members - Customer.objects.count(), 0)
+    if missing:
+        print(f"[{args.db}] loading {missing:,} more customers…", flush=True)
+        bulk_load(missing, seed=2, owners=demo_users(), progress=False)
+    ids = list(
+        Customer.objects.exclude(member__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: max(args.members - have, 0)]
+    )
+    now = timezone.now()
+    at = datetime_adapter()(now)
+    print(f"[{args.db}] writing {len(ids):,} members × {args.entries} entries…", flush=True)
+    rng = random.Random(args.seed)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        with transaction.atomic():
+            values_insert(
+                Member,
+                (
+                    "customer_id",
+                    "balance",
+                    "owed",
+                    "points_12m",
+                    "spend_12m",
+                    "earned_total",
+                    "referral_code",
+                    "joined_at",
+                    "updated_at",
+                ),
+                [
+                    (
+                        pk,
+                        10 * args.entries,
+                        0,
+                        10 * args.entries,
+                        Decimal("100.00"),
+                        0,
+                        referral_code_new() + f"{pk % 10000:04d}"[:4],
+                        at,
+                        at,
+                    )
+                    for pk in chunk
+                ],
+            )
+            values_insert(
+                PointEntry,
+                (
+                    "customer_id",
+                    "amount",
+                    "kind",
+                    "reason",
+                    "redeemed_kind",
+                    "redeemed_ref",
+                    "at",
+                    "remaining",
+                    "spend",
+                ),
+                [
+                    (pk, 10, "grant", "bench", "", "", at, 10, Decimal("0.00"))
+                    for pk in chunk
+                    for _ in range(args.entries)
+                ],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    all_members = list(Member.objects.values_list("customer_id", flat=True))
+    sample = [rng.choice(all_members) for _ in range(args.reads)]
+    customers = {c.pk: c for c in Customer.objects.filter(pk__in=set(sample))}
+    times = []
+    for pk in sample:
+        begin = time.perf_counter()
+        card = member_card(customers[pk])
+        _ = (card.balance, card.owed, card.level)
+        times.append((time.perf_counter() - begin) * 1000)
+    return {
+        "members": len(all_members),
+        "entries": PointEntry.objects.count(),
+        "p50_ms": percentile(times, 0.5),
+        "p95_ms": percentile(times, 0.95),
+    }
+
+
+if __name__ == "__main__":
+    main()
