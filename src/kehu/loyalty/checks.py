@@ -42,7 +42,7 @@ def points_expire(*, now: dt.datetime | None = None) -> ExpiryResult:
     result = ExpiryResult()
     for batch in chunks(list(due), BATCH):
         with transaction.atomic():
-            members = ledger.members_lock(batch)
+            members = ledger.members_lock_many(batch, moment)
             sources = list(
                 PointEntry.objects.filter(
                     customer_id__in=values_in(list(batch), "int"),
@@ -142,7 +142,7 @@ def members_refresh(*, now: dt.datetime | None = None) -> int:
             changed.append(member)
     for batch in chunks(changed, BATCH):
         with transaction.atomic():
-            fresh = ledger.members_lock([m.customer_id for m in batch])
+            fresh = ledger.members_lock_many([m.customer_id for m in batch], moment)
             for member in batch:
                 kept = fresh[member.customer_id]
                 kept.points_12m, kept.spend_12m = member.points_12m, member.spend_12m

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,18 +62,16 @@ def orders_earn_event(event: CustomerEvents) -> None:
 def orders_earn(*, order_ids: list[int], actor_id: int | None = None) -> int:
     """Earn the points of these orders (those that have not earned yet and are paid
     purchases); reverse those of orders since cancelled. Returns the entries written."""
+    earns = PointEntry.objects.filter(order_id=OuterRef("pk"), kind=EntryKind.EARN)
     rows = list(
         Order.objects.filter(pk__in=values_in(order_ids, "int"))
+        .annotate(earned=Exists(earns))
         .order_by()
-        .values_list(*ORDER_FIELDS)
+        .values_list(*ORDER_FIELDS, "earned")
     )
     if not rows:
         return 0
-    earned = set(
-        PointEntry.objects.filter(
-            order_id__in=values_in(order_ids, "int"), kind=EntryKind.EARN
-        ).values_list("order_id", flat=True)
-    )
+    earned = {row[0] for row in rows if row[-1]}
     cancelled = [row[0] for row in rows if row[0] in earned and row[4] == OrderStatus.CANCELLED]
     for order_id in cancelled:
         order_points_reverse(order_id=order_id, actor_id=actor_id)
@@ -95,15 +93,13 @@ def orders_earn(*, order_ids: list[int], actor_id: int | None = None) -> int:
             lines.setdefault(order_id, []).append((amount, product_id, category))
     now = timezone.now()
     expires = ledger.expiry_for(now)
-    customers = {row[1] for row in due}
-    ledger.members_ensure(customers, now)
-    members = ledger.members_lock(customers)
+    members = ledger.members_lock_many({row[1] for row in due}, now)
     levels = ledger.levels_all()
     adapt = datetime_adapter()
     at, expires_at = adapt(now), (adapt(expires) if expires else None)
     entries: list[tuple[Any, ...]] = []
     first_paid: list[int] = []
-    for order_id, customer_id, total, refunded, _s, _p, channel, ordered_at, bday, lunar in due:
+    for order_id, customer_id, total, refunded, _s, _p, channel, ordered_at, bday, lunar, _e in due:
         amount = total - refunded
         points = order_points(
             rules,

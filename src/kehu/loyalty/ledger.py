@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -24,7 +26,8 @@ CODE_LENGTH = 8
 
 
 def referral_code_new() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    # token_bytes once, not secrets.choice per letter (a batch makes hundreds of codes).
+    return "".join(CODE_ALPHABET[b % len(CODE_ALPHABET)] for b in secrets.token_bytes(CODE_LENGTH))
 
 
 def expiry_for(at: dt.datetime) -> dt.datetime | None:
@@ -48,7 +51,10 @@ def members_ensure(customer_ids: Iterable[int], now: dt.datetime) -> None:
             "customer_id", flat=True
         )
     )
-    missing = [pk for pk in ids if pk not in existing]
+    _members_insert([pk for pk in ids if pk not in existing], now)
+
+
+def _members_insert(missing: list[int], now: dt.datetime) -> None:
     if not missing:
         return
     table = Member._meta.db_table
@@ -62,18 +68,47 @@ def members_ensure(customer_ids: Iterable[int], now: dt.datetime) -> None:
         cursor.executemany(sql, [(pk, referral_code_new(), when, when) for pk in missing])
 
 
-def members_lock(customer_ids: Iterable[int]) -> dict[int, Member]:
-    """The members of ``customer_ids``, locked until the transaction ends (in id order,
-    so two batches never wait on each other in a circle)."""
+@dataclass(slots=True)
+class Kept:
+    """A member's kept figures as the batch paths read and write them (no model
+    instance per row: a batch of 500 builds none)."""
+
+    customer_id: int
+    balance: int
+    owed: int
+    points_12m: int
+    spend_12m: Decimal
+    earned_total: int
+    level_id: int | None
+    referred_by_id: int | None
+    referral_rewarded_at: dt.datetime | None
+
+
+KEPT_FIELDS = tuple(Kept.__dataclass_fields__)
+
+
+def members_lock_many(customer_ids: Iterable[int], now: dt.datetime) -> dict[int, Kept]:
+    """The members of ``customer_ids`` (made for those that are none yet), locked until
+    the transaction ends, in id order. One query when they all exist."""
     ids = sorted(set(customer_ids))
+    found = _kept_locked(ids)
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        _members_insert(missing, now)
+        found.update(_kept_locked(missing))
+    return found
+
+
+def _kept_locked(ids: list[int]) -> dict[int, Kept]:
     if not ids:
         return {}
     rows = (
         Member.objects.select_for_update()
         .filter(customer_id__in=values_in(ids, "int"))
         .order_by("customer_id")
+        .values_list(*KEPT_FIELDS)
     )
-    return {member.customer_id: member for member in rows}
+    return {row[0]: Kept(*row) for row in rows}
 
 
 def member_lock(customer_id: int, *, create: bool = False) -> Member | None:
@@ -82,7 +117,7 @@ def member_lock(customer_id: int, *, create: bool = False) -> Member | None:
     return Member.objects.select_for_update().filter(customer_id=customer_id).first()
 
 
-def net_apply(member: Member, delta: int) -> int:
+def net_apply(member: Member | Kept, delta: int) -> int:
     """Add ``delta`` to the member's net points; returns how much of a positive delta
     paid back points owed (those do not become spendable)."""
     before_owed = member.owed
@@ -152,35 +187,48 @@ def levels_all() -> list[Level]:
 
 
 MEMBER_COLUMNS = ("balance", "owed", "points_12m", "spend_12m", "earned_total", "level_id")
+# How each column's value is read back from the VALUES list (PostgreSQL types a column
+# of NULLs as text; SQLite takes Decimals as text).
+_CASTS = {
+    "balance": "CAST(v.balance AS INTEGER)",
+    "owed": "CAST(v.owed AS INTEGER)",
+    "points_12m": "CAST(v.points_12m AS INTEGER)",
+    "spend_12m": "CAST(v.spend_12m AS NUMERIC)",
+    "earned_total": "CAST(v.earned_total AS BIGINT)",
+    "level_id": "CAST(v.level_id AS BIGINT)",
+}
+WRITE_CHUNK = 500
 
 
 def members_save(
-    members: Iterable[Member], now: dt.datetime, levels: Sequence[Level] | None = None
+    members: Iterable[Member | Kept], now: dt.datetime, levels: Sequence[Level] | None = None
 ) -> None:
     """Write the kept figures of ``members`` back, each at the level its 12 months
-    reach (one ``executemany``)."""
+    reach: one UPDATE from a VALUES list per 500 members."""
     members = list(members)
+    if not members:
+        return
     known = levels_all() if levels is None else levels
     for member in members:
-        member.level = level_for(member.points_12m, member.spend_12m, known)
-    rows = [
-        (
-            m.balance,
-            m.owed,
-            m.points_12m,
-            m.spend_12m,
-            m.earned_total,
-            m.level_id,
-            datetime_adapter()(now),
-            m.customer_id,
-        )
-        for m in members
-    ]
-    if not rows:
-        return
+        level = level_for(member.points_12m, member.spend_12m, known)
+        member.level_id = level.pk if level else None
+        if isinstance(member, Member):
+            member.level = level
     table = Member._meta.db_table
-    sets = ", ".join(f"{column} = %s" for column in MEMBER_COLUMNS)
+    columns = ("customer_id", *MEMBER_COLUMNS)
+    sets = ", ".join(f"{column} = {_CASTS[column]}" for column in MEMBER_COLUMNS)
+    when = datetime_adapter()(now)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets}, updated_at = %s WHERE customer_id = %s", rows
-        )
+        for start in range(0, len(members), WRITE_CHUNK):
+            chunk = members[start : start + WRITE_CHUNK]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+            params: list[Any] = []
+            for m in chunk:
+                params += [m.customer_id, m.balance, m.owed, m.points_12m]
+                params += [str(m.spend_12m), m.earned_total, m.level_id]
+            cursor.execute(
+                f"WITH v({', '.join(columns)}) AS (VALUES {values}) "
+                f"UPDATE {table} SET {sets}, updated_at = %s FROM v "
+                f"WHERE {table}.customer_id = CAST(v.customer_id AS BIGINT)",
+                [*params, when],
+            )

@@ -95,9 +95,7 @@ def referral_rewards(*, referred_ids: list[int], now: dt.datetime, actor_id: int
     Member.objects.filter(customer_id__in=[c for c, _r in pairs]).update(referral_rewarded_at=now)
     if points <= 0:
         return 0
-    referrers = {r for _c, r in pairs}
-    ledger.members_ensure(referrers, now)
-    members = ledger.members_lock(referrers)
+    members = ledger.members_lock_many({r for _c, r in pairs}, now)
     expires = ledger.expiry_for(now)
     entries = []
     for referred_id, referrer_id in pairs:

@@ -4,6 +4,7 @@ itself goes through ``access_loyalty_customer`` first)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +58,25 @@ def member_card(customer: Customer) -> MemberCard:
         index = next((i for i, lv in enumerate(levels) if level and lv.pk == level.pk), -1)
         next_level = levels[index + 1] if index + 1 < len(levels) else None
     return MemberCard(member, level, next_level, member.referred_by if member else None)
+
+
+@dataclass(frozen=True)
+class Standing:
+    balance: int
+    owed: int
+    level: str | None
+    discount_percent: Decimal | None
+
+
+def member_standing(customer_id: int) -> Standing:
+    """A member's balance, owed points and level: one read of the member row and its
+    level by primary key (what a till or the API asks on every sale)."""
+    row = (
+        Member.objects.filter(customer_id=customer_id)
+        .values_list("balance", "owed", "level__name", "level__discount_percent")
+        .first()
+    )
+    return Standing(*row) if row else Standing(0, 0, None, None)
 
 
 def member_ledger(customer: Customer, *, page: int = 1, page_size: int = 20) -> QueryPage[Any]:
