@@ -9,6 +9,7 @@ the net may go below zero only by what the refund takes back.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -39,6 +40,7 @@ ENTRY_COLUMNS = (
     "created_by_id",
 )
 EARNING = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+NO_DAY = dt.date(1970, 1, 1)  # the order's day matters to birthday rules only
 ORDER_FIELDS = (
     "id",
     "customer_id",
@@ -106,7 +108,7 @@ def orders_earn(*, order_ids: list[int], actor_id: int | None = None) -> int:
             OrderFacts(
                 amount=amount,
                 channel=channel,
-                day=timezone.localdate(ordered_at),
+                day=timezone.localdate(ordered_at) if rules.birthday else NO_DAY,
                 birthday=bday,
                 lunar_birthday=lunar,
                 lines=tuple(lines.get(order_id, ())),
