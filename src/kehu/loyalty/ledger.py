@@ -215,20 +215,51 @@ def members_save(
         if isinstance(member, Member):
             member.level = level
     table = Member._meta.db_table
-    columns = ("customer_id", *MEMBER_COLUMNS)
-    sets = ", ".join(f"{column} = {_CASTS[column]}" for column in MEMBER_COLUMNS)
     when = datetime_adapter()(now)
     with connection.cursor() as cursor:
         for start in range(0, len(members), WRITE_CHUNK):
             chunk = members[start : start + WRITE_CHUNK]
-            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
-            params: list[Any] = []
-            for m in chunk:
-                params += [m.customer_id, m.balance, m.owed, m.points_12m]
-                params += [str(m.spend_12m), m.earned_total, m.level_id]
-            cursor.execute(
-                f"WITH v({', '.join(columns)}) AS (VALUES {values}) "
-                f"UPDATE {table} SET {sets}, updated_at = %s FROM v "
-                f"WHERE {table}.customer_id = CAST(v.customer_id AS BIGINT)",
-                [*params, when],
-            )
+            if connection.vendor == "postgresql":
+                _write_pg(cursor, table, chunk, when)
+            else:
+                _write_values(cursor, table, chunk, when)
+
+
+def _write_values(cursor: Any, table: str, chunk: Sequence[Member | Kept], when: Any) -> None:
+    """One UPDATE from a VALUES list (SQLite)."""
+    columns = ("customer_id", *MEMBER_COLUMNS)
+    sets = ", ".join(f"{column} = {_CASTS[column]}" for column in MEMBER_COLUMNS)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+    params: list[Any] = []
+    for m in chunk:
+        params += [m.customer_id, m.balance, m.owed, m.points_12m]
+        params += [str(m.spend_12m), m.earned_total, m.level_id]
+    cursor.execute(
+        f"WITH v({', '.join(columns)}) AS (VALUES {values}) "
+        f"UPDATE {table} SET {sets}, updated_at = %s FROM v "
+        f"WHERE {table}.customer_id = CAST(v.customer_id AS BIGINT)",
+        [*params, when],
+    )
+
+
+def _write_pg(cursor: Any, table: str, chunk: Sequence[Member | Kept], when: Any) -> None:
+    """One UPDATE from arrays, one parameter per column (PostgreSQL binds and plans it
+    once, whatever the number of members)."""
+    cursor.execute(
+        f"UPDATE {table} SET balance = v.balance, owed = v.owed, points_12m = v.points_12m, "
+        "spend_12m = v.spend_12m, earned_total = v.earned_total, level_id = v.level_id, "
+        "updated_at = %s FROM unnest(%s::bigint[], %s::integer[], %s::integer[], "
+        "%s::integer[], %s::numeric[], %s::bigint[], %s::bigint[]) "
+        "AS v(customer_id, balance, owed, points_12m, spend_12m, earned_total, level_id) "
+        f"WHERE {table}.customer_id = v.customer_id",
+        [
+            when,
+            [m.customer_id for m in chunk],
+            [m.balance for m in chunk],
+            [m.owed for m in chunk],
+            [m.points_12m for m in chunk],
+            [m.spend_12m for m in chunk],
+            [m.earned_total for m in chunk],
+            [m.level_id for m in chunk],
+        ],
+    )
