@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "kehu.leads",
     "kehu.channels",
     "kehu.coupons",
+    "kehu.loyalty",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]
@@ -342,6 +343,18 @@ KEHU_SMS_SECRET = env_str("KEHU_SMS_SECRET", "")
 KEHU_MESSAGES_PER_SECOND = env_int("KEHU_MESSAGES_PER_SECOND", 20)
 # Opportunities (商机) untouched this many days are flagged to their owner (a task).
 KEHU_OPPORTUNITY_STALE_DAYS = env_int("KEHU_OPPORTUNITY_STALE_DAYS", 14)
+
+# --- Loyalty (会员与积分) -------------------------------------------------------------
+# Points expire at the end of the year this many years after the year they were earned
+# (1: points of 2026 last until 31 Dec 2027); 0: they never expire.
+KEHU_LOYALTY_EXPIRY_YEARS = env_int("KEHU_LOYALTY_EXPIRY_YEARS", 1)
+# Levels are reached by the points ("points") or the spend ("spend") of the last 12 months.
+KEHU_LOYALTY_LEVEL_BASIS = env_str("KEHU_LOYALTY_LEVEL_BASIS", "spend")
+# Points the referrer gets when the referred customer's first paid order is recorded.
+KEHU_LOYALTY_REFERRAL_POINTS = env_int("KEHU_LOYALTY_REFERRAL_POINTS", 200)
+# Whether salespeople may grant and deduct points on their own customers (admins and
+# managers always may).
+KEHU_LOYALTY_SALES_MAY_GRANT = env_bool("KEHU_LOYALTY_SALES_MAY_GRANT", False)
 
 # --- Exports ----------------------------------------------------------------------
 # An export of more rows than this runs as a job (a progress page, then a download link

@@ -25,6 +25,7 @@ urlpatterns = [
     path("leads/", include("kehu.leads.urls")),
     path("channels/", include("kehu.channels.urls")),
     path("coupons/", include("kehu.coupons.urls")),
+    path("loyalty/", include("kehu.loyalty.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -47,6 +47,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "lead_reclaim": DailyAt(2, 15),
         "channel_summaries": DailyAt(4, 30),
         "segments_nightly": DailyAt(5, 30),
+        "loyalty_nightly": DailyAt(1, 30),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -204,6 +205,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "complaints_escalate",
         "exports_expire",
         "survey_deliveries",
+        "loyalty_nightly",
         "pool_reclaim",
         "lead_reclaim",
         "pipeline_stale",

@@ -60,6 +60,16 @@ class Kind:
         return getattr(self.own(world, role), self.attribute)
 
 
+def _loyalty(what: str) -> Any:
+    from kehu.loyalty.models import EarnRule, Gift, Level
+
+    if what == "level":
+        return Level.objects.order_by("pk").first()
+    if what == "rule":
+        return EarnRule.objects.order_by("pk").first()
+    return Gift.objects.get_or_create(name="礼品", defaults={"points_cost": 10})[0]
+
+
 # A deleted customer is gone for everyone but admins (who may restore it): for those
 # who would see it alive, its owner first.
 DELETED_CUSTOMER = Kind(
@@ -114,6 +124,10 @@ EXPORT_RECORD = Kind(
 # ``namespace:name:keyword`` for the one route that needs another record.
 REGISTRY: dict[str, Kind] = {
     "customer_id": CUSTOMER,
+    # The loyalty programme's levels, earn rules and gifts: admins only.
+    "loyalty:level:item_id": Kind("membership level", lambda w: _loyalty("level"), NOT_ADMINS),
+    "loyalty:rule:item_id": Kind("earn rule", lambda w: _loyalty("rule"), NOT_ADMINS),
+    "loyalty:gift:item_id": Kind("gift", lambda w: _loyalty("gift"), NOT_ADMINS),
     # Only admins restore, and only deleted customers.
     "customers:restore:customer_id": DELETED_CUSTOMER,
     "other_id": Kind(
@@ -249,6 +263,8 @@ REGISTRY: dict[str, Kind] = {
 
 # Routes with their own access rule, not "the record's owner and their managers".
 EXEMPT: dict[str, str] = {
+    "loyalty:join": "a member's referral code, not a record: it only fills in the new-"
+    "customer form for whoever may create customers (tests/loyalty/test_views.py)",
     "followups:calendar": "a secret calendar-feed token is the key (calendar apps cannot "
     "log in); a wrong token answers 404 (tests/followups)",
     "surveys:answer": "the customer's signed, single-use survey link is the key; no login "

@@ -10,7 +10,8 @@ subscribes to what (``subscribers()``), so a reader can follow every flow.
 kind                     emitted by / payload
 =======================  ===========================================================
 ``order_recorded``       orders: orders created or changed (batch: every customer of
-                         an ``orders_ingest`` batch at once)
+                         an ``orders_ingest`` batch at once; ``order_ids``: the
+                         orders created or changed)
 ``order_refunded``       orders: a refund recorded (``order_id``)
 ``complaint_closed``     complaints: a complaint closed (``complaint_id``)
 ``complaint_changed``    complaints: opened, moved, reopened (``complaint_id``)
@@ -27,6 +28,8 @@ kind                     emitted by / payload
                          "churned"), ``how`` ("initial", "rule" or "manual"),
                          ``from_stage_ids`` and ``change_ids``: customer id → the
                          stage before (or None) and the ``StageChange`` written)
+``customer_created``     customers: a customer created by hand, the API or an import
+                         (``referral_code``: the code the customer named, or "")
 =======================  ===========================================================
 
 A batch of customers (an order batch) is one ``emit_many(kind, customer_ids)``:
@@ -51,6 +54,7 @@ KINDS = (
     "interaction_removed",
     "owner_changed",
     "stage_entered",
+    "customer_created",
 )
 
 

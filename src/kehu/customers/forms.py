@@ -40,6 +40,9 @@ class CustomerForm(forms.ModelForm):
         empty_label=_("（公海）"),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Only when creating: a member's code links the new customer to that member (the
+    # loyalty app checks it through the ``customer_created`` event).
+    referral_code = forms.CharField(label=_("推荐码"), required=False, max_length=12)
 
     class Meta:
         model = Customer
@@ -67,6 +70,8 @@ class CustomerForm(forms.ModelForm):
             del self.fields["owner"]
         for definition in definitions:
             self.fields[f"custom_{definition.key}"] = _custom_field(definition)
+        if self.instance.pk:
+            del self.fields["referral_code"]
         if self.instance.pk and not self.is_bound:
             self.initial["phones"] = "\n".join(p.number for p in self.instance.phones.all())
             self.initial["tags"] = ", ".join(t.name for t in self.instance.tags.all())
@@ -109,6 +114,8 @@ class CustomerForm(forms.ModelForm):
         }
         if "owner" in self.fields:
             arguments["owner"] = data.get("owner")
+        if "referral_code" in self.fields:
+            arguments["referral_code"] = data.get("referral_code") or ""
         return arguments
 
 

@@ -19,6 +19,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import users_assignable_by
 from kehu.core.dates import birthday_check
 from kehu.core.errors import ConflictError
+from kehu.core.events import CustomerEvent, emit
 from kehu.customers.access import can_create, can_reassign, can_restore, can_write
 from kehu.customers.contacts import (
     contact_add,
@@ -369,8 +370,12 @@ def customer_create(
     owner: User | _Unset | None = UNSET,
     contacts: Iterable[Mapping[str, Any]] = (),
     allow_duplicate: bool = False,
+    referral_code: str = "",
 ) -> Customer:
     """Create a customer owned by ``owner`` (by default the actor).
+
+    ``referral_code`` (推荐码) is passed on with the ``customer_created`` event; the app
+    that keeps referrals may refuse it (``ValidationError``), and then nothing is created.
 
     A customer that looks like an existing one (same phone or e-mail, same or very
     similar company name in the same city) raises ``DuplicateError`` with the
@@ -405,6 +410,11 @@ def customer_create(
         contact.save()
     _history(customer, actor, ChangeAction.CREATE)
     search_index_customer(customer)
+    emit(
+        CustomerEvent(
+            "customer_created", customer.pk, actor.pk, {"referral_code": referral_code.strip()}
+        )
+    )
     return customer
 
 

@@ -160,7 +160,12 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     if not can_create(actor):
         raise Http404
-    form = CustomerForm(request.POST or None, actor=actor, definitions=custom_field_definitions())
+    form = CustomerForm(
+        request.POST or None,
+        initial={"referral_code": request.GET.get("referral_code", "")[:12]},
+        actor=actor,
+        definitions=custom_field_definitions(),
+    )
     duplicates = None
     if request.method == "POST" and form.is_valid():
         try:

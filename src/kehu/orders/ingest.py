@@ -229,7 +229,9 @@ class _Refused(Exception):
         self.error = error
 
 
-def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestResult]:
+def _round(
+    cleans: list[_Clean], actor: User, touched: set[int], order_ids: list[int]
+) -> list[IngestResult]:
     found = _lookups(actor, cleans)
     results: list[IngestResult] = []
     new: list[_Plan] = []
@@ -251,6 +253,7 @@ def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestR
             else:
                 results.append(IngestResult(plan.clean.index, outcome, Outcome.CREATED))
                 touched.add(plan.customer.pk)
+                order_ids.append(outcome)
     for plan in changed:
         try:
             with transaction.atomic():
@@ -263,6 +266,7 @@ def _round(cleans: list[_Clean], actor: User, touched: set[int]) -> list[IngestR
         results.append(IngestResult(plan.clean.index, updated[0], updated[1]))
         if updated[1] == Outcome.UPDATED:
             touched.add(plan.customer.pk)
+            order_ids.append(updated[0])
     return results
 
 
@@ -281,6 +285,7 @@ def orders_ingest(*, actor: User, items: Sequence[OrderInput]) -> list[IngestRes
     results: dict[int, IngestResult] = {}
     pending: list[_Clean] = []
     touched: set[int] = set()  # customers whose orders changed: one event for the batch
+    order_ids: list[int] = []  # the orders created or changed, in the event's data
     for index, data in enumerate(items):
         clean = _clean(index, data, currency)
         if isinstance(clean, OrderItemError):
@@ -295,10 +300,10 @@ def orders_ingest(*, actor: User, items: Sequence[OrderInput]) -> list[IngestRes
         for clean in pending:
             (later if clean.key in seen else this_round).append(clean)
             seen.add(clean.key)
-        for result in _round(this_round, actor, touched):
+        for result in _round(this_round, actor, touched, order_ids):
             results[result.index] = result
         pending = later
-    emit_many("order_recorded", touched, actor_id=actor.pk)
+    emit_many("order_recorded", touched, actor_id=actor.pk, data={"order_ids": order_ids})
     return [results[index] for index in range(len(items))]
 
 

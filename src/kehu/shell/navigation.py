@@ -28,6 +28,7 @@ from kehu.imports.access import can_import
 from kehu.leads.access import can_edit_lead_settings
 from kehu.lifecycle.admin_selectors import can_edit_models
 from kehu.lifecycle.flags import can_edit_flags
+from kehu.loyalty.access import can_manage_programme, can_see_members
 from kehu.messaging.access import can_send_any
 from kehu.orders.access import can_manage_products, can_record_orders
 from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
@@ -85,6 +86,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SERVICE, "complaints:incidents", _("危机事件")),
     Entry(Group.SERVICE, "care:agenda", _("今日关怀")),
     Entry(Group.SERVICE, "surveys:list", _("满意度调查")),
+    Entry(Group.SERVICE, "loyalty:members", _("会员"), can_see_members),
     Entry(Group.ANALYTICS, "lifecycle:analytics", _("生命周期分析")),
     Entry(Group.ANALYTICS, "pipeline:forecast", _("销售预测")),
     Entry(Group.ANALYTICS, "channels:compare", _("渠道对比"), can_view_channels),
@@ -98,6 +100,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SETTINGS, "care:festivals", _("节日"), can_edit_rules),
     Entry(Group.SETTINGS, "exports:settings", _("导出权限"), can_admin_exports),
     Entry(Group.SETTINGS, "leads:settings", _("线索设置"), can_edit_lead_settings),
+    Entry(Group.SETTINGS, "loyalty:programme", _("会员与积分设置"), can_manage_programme),
     Entry(Group.SETTINGS, "admin:index", _("系统管理"), can_open_django_admin),
 )
 
