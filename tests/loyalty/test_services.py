@@ -139,3 +139,24 @@ def test_eight_concurrent_redemptions_of_the_last_100_points_one_succeeds(org):
     assert Member.objects.get(customer=customer).balance == 0
     assert PointEntry.objects.filter(customer=customer, kind=EntryKind.REDEEM).count() == 1
     assert ledger_check().differences == 0
+
+
+def test_points_buy_a_coupon_and_a_refusal_keeps_the_points(org, book):
+    from kehu.coupons.models import Coupon, CouponSource
+    from kehu.loyalty.redeemables import redeemable
+    from tests.coupons.conftest import make_template
+
+    template = make_template(points_cost=50, per_customer_limit=1)
+    make_template(name="不可兑换")  # no points price: not offered
+    assert [(pk, cost) for pk, _name, cost in redeemable("coupon").choices()] == [(template.pk, 50)]
+    _grant(org.admin, book["own"], 120)
+    entry = points_redeem(actor=org.sales, customer=book["own"], kind="coupon", item_id=template.pk)
+    coupon = Coupon.objects.get(customer=book["own"])
+    assert (entry.amount, entry.redeemed_kind, entry.redeemed_ref) == (-50, "coupon", coupon.code)
+    assert coupon.source == CouponSource.POINTS
+    with pytest.raises(ValidationError) as error:  # over the template's limit of one
+        points_redeem(actor=org.sales, customer=book["own"], kind="coupon", item_id=template.pk)
+    assert "领取上限" in str(error.value)
+    assert Member.objects.get(customer=book["own"]).balance == 70
+    assert Coupon.objects.count() == 1
+    assert ledger_check().differences == 0

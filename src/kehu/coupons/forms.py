@@ -49,6 +49,13 @@ class TemplateForm(forms.Form):
     per_customer_limit = forms.IntegerField(
         label=_("每位客户限领"), min_value=0, max_value=1000, initial=1, help_text=_("0 表示不限")
     )
+    points_cost = forms.IntegerField(
+        label=_("积分兑换价"),
+        required=False,
+        min_value=1,
+        max_value=10_000_000,
+        help_text=_("留空表示不能用积分兑换"),
+    )
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -64,6 +71,7 @@ class TemplateForm(forms.Form):
                 "valid_from": template.valid_from,
                 "valid_until": template.valid_until,
                 "per_customer_limit": template.per_customer_limit,
+                "points_cost": template.points_cost,
                 "is_active": template.is_active,
                 "version": template.version,
             }

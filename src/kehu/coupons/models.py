@@ -74,6 +74,10 @@ class CouponTemplate(TimeStampedModel):
     per_customer_limit = models.PositiveIntegerField(
         _("每位客户限领"), default=1, help_text=_("0 表示不限")
     )
+    # Points a member pays for one (积分兑换, the loyalty app); empty: not for points.
+    points_cost = models.PositiveIntegerField(
+        _("积分兑换价"), null=True, blank=True, help_text=_("留空表示不能用积分兑换")
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

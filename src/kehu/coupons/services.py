@@ -44,6 +44,7 @@ TEMPLATE_FIELDS = (
     "valid_until",
     "valid_days",
     "per_customer_limit",
+    "points_cost",
     "is_active",
 )
 
@@ -150,8 +151,14 @@ class IssueResult:
     over_limit: list[int] = field(default_factory=list)
 
 
+# Sources whose coupons someone else decided on (the member paid points for them; the
+# manager who wrote the playbook chose its coupon): whoever hands them over needs no
+# right to issue coupons freely, only to see the customer.
+DECIDED_SOURCES = frozenset({"points", "playbook"})
+
+
 def _check_issue(actor: User, template: CouponTemplate, source: str) -> None:
-    if not can_issue(actor):
+    if not can_issue(actor) and source not in DECIDED_SOURCES:
         raise PermissionDenied
     if source not in CouponSource.values:
         raise ValidationError({"source": [_("未知的来源。")]})

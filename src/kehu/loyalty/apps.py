@@ -10,6 +10,7 @@ class LoyaltyConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.events import subscribe, subscribe_many
         from kehu.loyalty import earning, referrals
+        from kehu.loyalty.coupon_redeem import register_coupons
         from kehu.loyalty.redeemables import register_gifts
 
         # Orders of a batch earn points (one call per batch); a refund reverses them.
@@ -17,3 +18,4 @@ class LoyaltyConfig(AppConfig):
         subscribe("order_refunded", "loyalty", earning.order_refund_event)
         subscribe("customer_created", "loyalty", referrals.customer_created_event)
         register_gifts()
+        register_coupons()  # coupon templates with a points price
