@@ -78,6 +78,10 @@ class CampaignForm(forms.Form):
         required=False,
     )
     industry = forms.CharField(label=_("行业"), max_length=64, required=False)
+    # An audience from another page (``?winback=1``: the win-back list).
+    winback = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,6 +121,7 @@ class CampaignForm(forms.Form):
             kind=data.get("kind") or "",
             source=data.get("source") or "",
             industry=data.get("industry") or "",
+            winback=data.get("winback") or None,
         )
         return Audience(filters=filters)
 
