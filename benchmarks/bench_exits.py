@@ -53,6 +53,8 @@ def main() -> None:
 
 def _exits_write(customer_ids: list[int], owners: list, now: dt.datetime) -> int:
     """Exits as the snapshot would hold them, with bare inserts."""
+    from django.utils import timezone
+
     from kehu.core.sql import rows_insert, rows_insert_ids
     from kehu.exits.models import ExitReason, ExitRecord
     from kehu.orders.models import Product
@@ -74,6 +76,7 @@ def _exits_write(customer_ids: list[int], owners: list, now: dt.datetime) -> int
                     {
                         "customer_id": customer_id,
                         "at": at,
+                        "month": timezone.localtime(at).date().replace(day=1),
                         "reason_id": rng.choice(reasons),
                         "source": "rule",
                         "value_before": value,

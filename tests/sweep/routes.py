@@ -179,7 +179,7 @@ REGISTRY: dict[str, Kind] = {
         insider="sales",
         pool=lambda w: w.pool_exit,
     ),
-    "reason_id": Kind("exit reason", lambda w: w.exit_reason, NOT_ADMINS),
+    "exits:reason_id": Kind("exit reason", lambda w: w.exit_reason, NOT_ADMINS),
     # An opportunity: its owner's and team's, like a customer (tests/pipeline).
     "opportunity_id": Kind("opportunity", lambda w: w.opportunity, OTHER_SALES, insider="sales"),
     # Everyone reads incidents (only the complaints they may see are listed).

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, CharField, Count, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +23,7 @@ from kehu.accounts.models import Team, User
 from kehu.core.days import day_end, day_start
 from kehu.core.sql import values_in
 from kehu.customers.models import Customer, SourceChannel
-from kehu.exits.access import exits_visible_to
+from kehu.exits.access import exits_counted_for
 from kehu.exits.models import ExitReason, ExitRecord
 from kehu.exits.registry import exit_contexts
 from kehu.orders.models import Product
@@ -42,6 +41,8 @@ DIMENSIONS: dict[str, str | Promise] = {
     "team": gettext_lazy("团队"),
     "month": gettext_lazy("退出月份"),
 }
+# Dimensions that put every exit in exactly one group (not product, segment).
+SINGLE_VALUED = frozenset({"tier", "group", "tenure", "channel", "owner", "team", "month"})
 MAX_SEGMENTS = 12  # segments counted for "by segment" (one query each)
 MAX_GROUPS = 30  # rows of a dimension shown (the largest), the rest summed as 其他
 
@@ -117,7 +118,7 @@ class Analysis:
 
 
 def scoped_exits(user: User, query: ExitQuery) -> QuerySet[ExitRecord]:
-    rows = exits_visible_to(user)
+    rows = exits_counted_for(user)
     if query.since:
         rows = rows.filter(at__gte=day_start(query.since))
     if query.until:
@@ -183,6 +184,7 @@ def _labels(by: str, keys: set[Any]) -> dict[Any, str]:
 
 
 KEYS: dict[str, Any] = {
+    "month": "month",
     "tier": "tier",
     "group": "value_group",
     "channel": "channel",
@@ -199,8 +201,6 @@ def _rows(user: User, rows: QuerySet[ExitRecord], by: str) -> list[Row]:
         return _segment_rows(user, rows)
     if by == "tenure":
         key: Any = tenure_case()
-    elif by == "month":
-        key = TruncMonth("at")
     else:
         key = KEYS[by]
     grouped = _grouped(rows, key)
@@ -261,11 +261,19 @@ def exit_analysis(user: User, query: ExitQuery, *, contexts: bool = True) -> Ana
     if query.by not in DIMENSIONS:
         raise ValueError(query.by)
     rows = scoped_exits(user, query)
+    groups = _rows(user, rows, query.by)
     total = Row("total", _("合计"))
-    for _g, reason_id, n, won, value in _grouped(rows, "reason_id"):
-        total.add(reason_id, n, won, value)
+    if query.by in SINGLE_VALUED:  # every exit in exactly one group: their sum
+        for row in groups:
+            for reason_id, n in row.counts.items():
+                total.add(reason_id, n, 0, None)
+            total.won_back += row.won_back
+            total.value += row.value
+    else:
+        for _g, reason_id, n, won, value in _grouped(rows, "reason_id"):
+            total.add(reason_id, n, won, value)
     reasons = [r for r in ExitReason.objects.order_by("position", "id") if r.pk in total.counts]
-    analysis = Analysis(query, reasons, _rows(user, rows, query.by), total)
+    analysis = Analysis(query, reasons, groups, total)
     if contexts and total.total:
         registered = exit_contexts()
         if registered:

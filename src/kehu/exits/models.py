@@ -74,6 +74,9 @@ class ExitRecord(models.Model):
         db_index=False,
     )  # served by exit_customer
     at = models.DateTimeField(_("退出时间"))
+    # The first day of ``at``'s month in the business's time zone: what "by month"
+    # groups by (a date truncation per row is a function call per row on SQLite).
+    month = models.DateField(editable=False)
     reason = models.ForeignKey(
         ExitReason, verbose_name=_("退出原因"), on_delete=models.PROTECT, related_name="+"
     )

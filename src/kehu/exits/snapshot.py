@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from kehu.core.sql import chunks, rows_insert, rows_insert_ids, values_in
 from kehu.customers.models import Customer
 from kehu.exits.models import ExitReason, ExitRecord, ExitSettings
-from kehu.orders.models import PURCHASE_STATUSES, Order, OrderLine, Refund
+from kehu.orders.models import PURCHASE_STATUSES, Order, OrderLine, Refund, cents
 from kehu.surveys.services import invitations_queue
 from kehu.value.models import CustomerValue
 from kehu.value.selectors import run_latest_good
@@ -59,17 +59,20 @@ def _value_rows(ids: Sequence[int]) -> dict[int, tuple[Decimal | None, int, str]
 
 
 def _purchases(ids: Sequence[int], since: dt.datetime) -> dict[int, tuple[dt.datetime, Decimal]]:
-    """customer id → (first purchase, net revenue of purchases since ``since``)."""
-    found: dict[int, tuple[dt.datetime, Decimal]] = {}
-    orders = Order.objects.filter(
-        customer_id__in=values_in(ids, "int"), status__in=PURCHASE_STATUSES
-    ).values_list("customer_id", "ordered_at", "total", "refunded_total")
-    for customer_id, ordered_at, total, refunded in orders.iterator(chunk_size=5000):
-        first, revenue = found.get(customer_id, (ordered_at, ZERO))
-        if ordered_at >= since:
-            revenue += total - refunded
-        found[customer_id] = (min(first, ordered_at), revenue)
-    return found
+    """customer id → (first purchase, net revenue of purchases since ``since``), summed
+    by the database."""
+    recent = Q(ordered_at__gte=since)
+    rows = (
+        Order.objects.filter(customer_id__in=values_in(ids, "int"), status__in=PURCHASE_STATUSES)
+        .values("customer_id")
+        .annotate(
+            first=Min("ordered_at"),
+            recent_revenue=Sum(F("total") - F("refunded_total"), filter=recent),
+        )
+        .order_by()
+        .values_list("customer_id", "first", "recent_revenue")
+    )
+    return {c: (first, cents(Decimal(revenue or 0))) for c, first, revenue in rows}
 
 
 def _last_products(ids: Sequence[int]) -> dict[int, set[int]]:
@@ -151,6 +154,7 @@ def _chunk_create(plans: Sequence[ExitPlan], settings: ExitSettings) -> list[int
             {
                 "customer_id": plan.customer_id,
                 "at": plan.at,
+                "month": timezone.localtime(plan.at).date().replace(day=1),
                 "reason_id": plan.reason_id,
                 "competitor": plan.competitor,
                 "details": plan.details,

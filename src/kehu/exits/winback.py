@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.days import day_end, day_start
 from kehu.customers.audiences import Audience
-from kehu.exits.access import exits_visible_to
+from kehu.exits.access import exits_counted_for, exits_visible_to
 from kehu.exits.models import ExitRecord
 from kehu.exits.snapshot import exit_settings
 
@@ -102,9 +101,8 @@ def winback_rate(user: User, *, months: int = 12, today: dt.date | None = None) 
     for _step in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
     rows = (
-        exits_visible_to(user)
-        .filter(at__gte=day_start(first), reason__addressable=True)
-        .annotate(month=TruncMonth("at"))
+        exits_counted_for(user)
+        .filter(month__gte=first, reason__addressable=True)
         .values("month")
         .annotate(n=Count("id"), won=Count("id", filter=Q(won_back_at__isnull=False)))
         .order_by("month")
