@@ -77,8 +77,13 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_made():
 
 
 def test_the_embed_may_be_framed_and_the_page_may_not():
-    assert "X-Frame-Options" not in Client().get(reverse("leads:public_embed"))
-    assert Client().get(URL)["X-Frame-Options"] == "DENY"
+    embed = Client().get(reverse("leads:public_embed"))
+    assert "X-Frame-Options" not in embed
+    assert "frame-ancestors *" in embed["Content-Security-Policy"]
+    assert "default-src 'self'" in embed["Content-Security-Policy"]  # the rest kept
+    page = Client().get(URL)
+    assert page["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
 
 
 def test_channel_and_campaign_come_from_the_address():

@@ -179,6 +179,37 @@ def test_won_without_products_or_amount_says_so(client, org, book):
     assert not Order.objects.exists()
 
 
+def test_a_drop_on_won_answers_the_won_card(client, org, deals):
+    client.force_login(org.sales)
+    board = client.get(reverse("pipeline:board")).content.decode()
+    assert 'class="pipeline-cards pipeline-won"' in board and 'id="win-dialog"' in board
+    assert f'data-version="{deals["own"].version}"' in board
+    url = reverse("pipeline:win", args=[deals["own"].pk])
+    data = {"version": deals["own"].version, "payment_status": "paid"}
+    response = client.post(url, data, headers=HTMX)
+    assert response.status_code == 200
+    deal = Opportunity.objects.get(pk=deals["own"].pk)
+    assert deal.status == Status.WON
+    html = response.content.decode()
+    assert f'id="opportunity-{deal.pk}"' in html and "pipeline-movable" not in html
+    assert reverse("orders:detail", args=[deal.order_id]) in html
+
+
+def test_a_drop_on_won_refused_says_why_in_words_and_changes_nothing(client, org, book, deals):
+    bare = make_opportunity(org.sales, book["own"])
+    client.force_login(org.sales)
+    url = reverse("pipeline:win", args=[bare.pk])
+    response = client.post(url, {"version": bare.version, "payment_status": "paid"}, headers=HTMX)
+    assert response.status_code == 422 and response["Content-Type"].startswith("text/plain")
+    assert "赢单需要产品或金额" in response.content.decode()
+    stale = {"version": deals["own"].version - 1 or 99, "payment_status": "paid"}
+    url = reverse("pipeline:win", args=[deals["own"].pk])
+    response = client.post(url, stale, headers=HTMX)
+    assert response.status_code == 409 and response["Content-Type"].startswith("text/plain")
+    assert not Order.objects.exists()
+    assert not Opportunity.objects.filter(status=Status.WON).exists()
+
+
 def test_lost_needs_a_reason(client, org, deals):
     client.force_login(org.sales)
     url = reverse("pipeline:lose", args=[deals["own"].pk])

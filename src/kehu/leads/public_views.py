@@ -3,7 +3,9 @@
 
 No login, so no session and no CSRF cookie: inside another site's iframe the browser
 would not send a first-party cookie anyway, and nothing of a signed-in user is acted
-on. What guards it instead is in ``public``: honeypot, a rate limit per client kept
+on. The embed may be framed by any site: both the X-Frame-Options header and the
+Content-Security-Policy's ``frame-ancestors`` (which browsers obey first) let it. What
+guards it instead is in ``public``: honeypot, a rate limit per client kept
 in the database, and the client token against double submits. ``?channel=`` and
 ``?campaign=`` say where the visitor came from.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 
+from csp.decorators import csp_replace
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -72,5 +75,6 @@ def public_form_view(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
 def public_embed_view(request: HttpRequest) -> HttpResponse:
     return _form(request, embed=True)

@@ -32,6 +32,7 @@ CARD_COLUMNS = (
     "customer__name",
     "owner__username",
     "owner__display_name",
+    "version",
 )
 
 
@@ -60,6 +61,7 @@ class Card:
     url: str
     stale: bool
     movable: bool
+    version: int = 0  # what a drop on 赢单 names (a change made meanwhile is refused)
 
 
 def _card_url(pk: int) -> str:
@@ -86,6 +88,7 @@ def card_of(opportunity: Opportunity, *, stale: bool, movable: bool, url: str = 
         url=url or _card_url(opportunity.pk),
         stale=stale,
         movable=movable,
+        version=opportunity.version,
     )
 
 
@@ -147,7 +150,7 @@ def board(actor: User, scope: Scope, *, limit: int = BOARD_COLUMN_LIMIT) -> list
             .values_list(*CARD_COLUMNS)[:limit]
         )
         for pk, name, amount, chance, close, activity, owner_id, team_id, *names in rows:
-            customer, username, display = names
+            customer, username, display, version = names
             probability = default if chance is None else chance
             column.cards.append(
                 Card(
@@ -163,6 +166,7 @@ def board(actor: User, scope: Scope, *, limit: int = BOARD_COLUMN_LIMIT) -> list
                     url=f"{head}/{pk}/{tail}",
                     stale=activity < stale_before,
                     movable=movable.allows(owner_id, team_id),
+                    version=version,
                 )
             )
     return list(columns.values())

@@ -55,7 +55,7 @@ def _htmx(request: HttpRequest) -> bool:
 def board_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = ScopeForm(actor, request.GET or None)
-    context = {"columns": selectors.board(actor, form.scope()), "form": form}
+    context = {"columns": selectors.board(actor, form.scope()), "form": form, "win_form": WinForm()}
     template = "pipeline/board.html#board" if _htmx(request) else "pipeline/board.html"
     return render(request, template, context)
 
@@ -209,10 +209,16 @@ def detail_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def win_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """Won, from the opportunity's page or a card dropped on the board's 赢单 column
+    (htmx: 200 with the won card; refused with the reason as plain text, nothing
+    changed, as a refused move)."""
     actor = request_actor(request)
     opportunity = access_opportunity(actor, opportunity_id, write=True)
+    board = _htmx(request)
     form = WinForm(request.POST)
     if not form.is_valid():
+        if board:
+            return _refused(_("请刷新看板后再试。"), 422)
         return _detail(request, actor, opportunity, 422, win_form=form)
     try:
         opportunity = opportunity_win(
@@ -222,9 +228,15 @@ def win_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
             payment_status=form.cleaned_data["payment_status"],
         )
     except KehuError as exc:
+        if board:
+            return _refused(exc.message, exc.status)
         return _detail(request, actor, opportunity, exc.status, error=exc.message)
     except ValidationError as exc:
+        if board:
+            return _refused(" ".join(exc.messages), 422)
         return _detail(request, actor, opportunity, 422, error=" ".join(exc.messages))
+    if board:
+        return render(request, "pipeline/board.html#won", {"won": opportunity})
     messages.success(request, _("已赢单，订单已记录。"))
     return redirect("pipeline:detail", opportunity_id=opportunity.pk)
 
