@@ -15,7 +15,8 @@ beside the bare INSERTs of the order; the opportunities board and moving a card;
 public lead form at 200 submissions a second against a gunicorn server, nothing lost
 and no double submit doubled; channels compared (the nightly rows and the live path);
 counting a 5-condition segment beside a hand-written SQL count of it; the target
-fit's held-out AUC beside its baselines.
+fit's held-out AUC beside its baselines; the exit analysis by every dimension beside a
+bare GROUP BY, and the churn handler's batch.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def main() -> None:
     # Channels compared and the funnel (issue 20): nightly rows plus the live path.
     for db in ("sqlite", "postgres"):
         cmd = [sys.executable, str(HERE / "bench_channels.py"), "--db", db]
+        cmd += ["--customers", str(args.customers)]
+        failed |= subprocess.run(cmd, check=False).returncode != 0
+    # The exit analysis (issue 21): by every dimension beside a bare GROUP BY.
+    for db in ("sqlite", "postgres"):
+        cmd = [sys.executable, str(HERE / "bench_exits.py"), "--db", db]
         cmd += ["--customers", str(args.customers)]
         failed |= subprocess.run(cmd, check=False).returncode != 0
     # The public lead form (issue 20): 200 submissions/s for 30 s against gunicorn.

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "kehu.channels",
     "kehu.coupons",
     "kehu.loyalty",
+    "kehu.exits",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]

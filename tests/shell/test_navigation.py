@@ -27,6 +27,7 @@ NOT_IN_NAV = {
     "loyalty:rule_new": "the loyalty settings page's 新建 button",
     "loyalty:gift_new": "the loyalty settings page's 新建 button",
     "channels:costs": "the channels comparison page's button",
+    "exits:list": "the exit analysis page's button",
     "value:new_customers": "the value pages' tabs (value/_nav.html)",
     "leads:create": "the lead list's button",
     "coupons:create": "the coupon list's button",

@@ -185,6 +185,15 @@ REGISTRY: dict[str, Kind] = {
         lambda w: w.channel_cost,
         ("sales", "east_sales2", "west_sales", "service", "analyst"),
     ),
+    # An exit follows its customer; the reasons (taxonomy) are admins' (tests/exits).
+    "exit_id": Kind(
+        "customer exit",
+        lambda w: w.exit_record,
+        OTHER_SALES,
+        insider="sales",
+        pool=lambda w: w.pool_exit,
+    ),
+    "exits:reason_id": Kind("exit reason", lambda w: w.exit_reason, NOT_ADMINS),
     # An opportunity: its owner's and team's, like a customer (tests/pipeline).
     "opportunity_id": Kind("opportunity", lambda w: w.opportunity, OTHER_SALES, insider="sales"),
     # Everyone reads incidents (only the complaints they may see are listed).

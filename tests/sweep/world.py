@@ -129,6 +129,7 @@ SEEDS = (
     ("complaints", "0002_default_deadlines", "ComplaintDeadline"),
     ("segments", "0002_rfm_segments", "Segment"),
     ("pipeline", "0002_seed_phases", "Phase"),
+    ("exits", "0002_seed_reasons", "ExitReason"),
 )
 
 
@@ -172,6 +173,12 @@ def _seeded_in_ascii() -> None:
         )
     for care_rule in CareRule.objects.all():
         CareRule.objects.filter(pk=care_rule.pk).update(name=f"Care rule {care_rule.pk}")
+    from kehu.exits.models import ExitReason
+
+    for reason in ExitReason.objects.all():
+        ExitReason.objects.filter(pk=reason.pk).update(
+            name=f"Reason {reason.key}", description=f"Seeded reason {reason.key}"
+        )
 
 
 def build_world(*, full: bool = False) -> World:
@@ -559,6 +566,30 @@ def _pool(world: World) -> None:
     [o["pool_invitation"]] = result.invitations
     pool.refresh_from_db()
     o["pool"] = pool_release(actor=sales, customer=pool, reason="Not interested for now")
+    _exits(world)
+
+
+def _exits(world: World) -> None:
+    """An exit of ``sales``'s customer and one of the pool customer (written as the
+    churn rule would, without moving their stages)."""
+    from kehu.exits.models import ExitReason, ExitRecord
+    from kehu.exits.snapshot import ExitPlan, exits_create
+
+    o = world.objects
+    o["exit_reason"] = ExitReason.objects.get(key="price")
+    for key, customer in (("exit_record", o["customer"]), ("pool_exit", o["pool"])):
+        [pk] = exits_create(
+            [
+                ExitPlan(
+                    customer_id=customer.pk,
+                    at=timezone.now() - dt.timedelta(days=1),
+                    reason_id=o["exit_reason"].pk,
+                    source="manual",
+                    created_by_id=world.users["sales"].pk,
+                )
+            ]
+        )
+        o[key] = ExitRecord.objects.get(pk=pk)
 
 
 def own_customer(world: World, role: str, *, second: bool = False) -> Customer:

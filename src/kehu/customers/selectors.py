@@ -57,6 +57,7 @@ class CustomerFilters:
     industry: str = ""
     sort: str = "-id"
     segment: int | None = None  # an audience (``audiences``): the members of a segment
+    winback: int | None = None  # an audience: the win-back list (``?winback=1``)
 
     def as_q(self) -> dict[str, object]:
         lookups: dict[str, object] = {}
@@ -103,6 +104,7 @@ def customer_filters_from(get: Mapping[str, str]) -> CustomerFilters:
         kind=get.get("kind", "")[:10],
         sort=sort if sort in SORTS else "-id",
         segment=_int_or_none(get.get("segment")),
+        winback=_int_or_none(get.get("winback")),
     )
 
 
@@ -114,6 +116,8 @@ def filters_scope(user: User, filters: CustomerFilters) -> Q:
     scope = visibility_q(user) & Q(**extra) if extra else visibility_q(user)
     if filters.segment:
         scope &= audience_for(user, "segment", filters.segment).q
+    if filters.winback:
+        scope &= audience_for(user, "winback", filters.winback).q
     return scope
 
 

@@ -81,6 +81,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "hide_pool_contacts": hides_pool_contact_data(actor),
         "kinds": CustomerKind.choices,
         "audience": audience_for(actor, "segment", filters.segment) if filters.segment else None,
+        "winback": audience_for(actor, "winback", filters.winback) if filters.winback else None,
     }
     template = (
         "customers/list.html#results" if getattr(request, "htmx", False) else "customers/list.html"

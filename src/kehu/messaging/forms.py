@@ -83,6 +83,10 @@ class CampaignForm(forms.Form):
     segment = forms.TypedChoiceField(
         label=_("客户分群"), coerce=int, empty_value=None, required=False
     )
+    # An audience from another page (``?winback=1``: the win-back list).
+    winback = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,6 +130,7 @@ class CampaignForm(forms.Form):
             source=data.get("source") or "",
             industry=data.get("industry") or "",
             segment=data.get("segment"),
+            winback=data.get("winback") or None,
         )
         return Audience(filters=filters)
 

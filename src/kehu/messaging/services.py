@@ -207,6 +207,8 @@ def audience_ids(actor: User, audience: Audience, purpose: str = Purpose.MARKETI
             scope &= Q(**extra)
         if filters.segment:
             scope &= audience_for(actor, "segment", filters.segment).q
+        if filters.winback:
+            scope &= audience_for(actor, "winback", filters.winback).q
         if filters.q.strip():
             found = search_page(
                 filters.q,

@@ -19,6 +19,7 @@ from kehu.customers.views import int_param
 from kehu.orders.access import access_order, can_write_order
 from kehu.orders.forms import OrderFilterForm, RefundForm
 from kehu.orders.models import Order
+from kehu.orders.policy import refund_policy
 from kehu.orders.selectors import order_detail, order_list, order_revisions
 from kehu.orders.services import refund_record
 
@@ -44,6 +45,7 @@ def _detail(
         "order": order_detail(order),
         "revisions": order_revisions(order),
         "refund_form": (form or RefundForm()) if may_refund else None,
+        "refund_policy": refund_policy() if may_refund else None,
     }
     return render(request, "orders/detail.html", context, status=status)
 

@@ -23,6 +23,7 @@ from kehu.care.access import can_edit_rules
 from kehu.channels.access import can_view_channels
 from kehu.coupons.access import can_view_templates
 from kehu.customers.access import can_reassign, can_view_pool_policy
+from kehu.exits.access import can_edit_reasons, can_edit_settings
 from kehu.exports.access import can_admin_exports, can_export
 from kehu.imports.access import can_import
 from kehu.leads.access import can_edit_lead_settings
@@ -92,6 +93,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.ANALYTICS, "channels:compare", _("渠道对比"), can_view_channels),
     Entry(Group.ANALYTICS, "value:dashboard", _("客户价值"), can_view_dashboard),
     Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
+    Entry(Group.ANALYTICS, "exits:analysis", _("退出分析")),
+    Entry(Group.ANALYTICS, "exits:winback", _("赢回名单")),
     Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
     Entry(Group.SETTINGS, "lifecycle:flag_list", _("人工标记"), can_edit_flags),
     Entry(Group.SETTINGS, "value:model", _("客户价值模型"), can_admin_value),
@@ -101,6 +104,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.SETTINGS, "exports:settings", _("导出权限"), can_admin_exports),
     Entry(Group.SETTINGS, "leads:settings", _("线索设置"), can_edit_lead_settings),
     Entry(Group.SETTINGS, "loyalty:programme", _("会员与积分设置"), can_manage_programme),
+    Entry(Group.SETTINGS, "exits:reasons", _("退出原因"), can_edit_reasons),
+    Entry(Group.SETTINGS, "exits:settings", _("退出设置"), can_edit_settings),
     Entry(Group.SETTINGS, "admin:index", _("系统管理"), can_open_django_admin),
 )
 

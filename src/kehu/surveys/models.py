@@ -144,6 +144,7 @@ class InvitationSource(models.TextChoices):
     SEGMENT = "segment", _("按筛选群发")
     COMPLAINT = "complaint", _("投诉关闭后")
     ORDER = "order", _("订单后")
+    EXIT = "exit", _("客户退出后")
 
 
 class Invitation(models.Model):

@@ -30,6 +30,7 @@ from kehu.accounts.models import Role, User
 from kehu.core.days import day_end, day_start
 from kehu.core.errors import ConflictError, KehuError
 from kehu.core.events import CustomerEvent, emit
+from kehu.core.sql import rows_insert_ids, values_in
 from kehu.customers.access import can_log_interaction
 from kehu.customers.models import Customer
 from kehu.followups.models import Task, TaskKind
@@ -322,6 +323,51 @@ def invitations_send(
     links, campaigns = _deliver(fresh, actor=actor, now=now)
     result.links, result.campaigns = links, campaigns
     return result
+
+
+def invitations_queue(
+    *,
+    survey: Survey,
+    customer_ids: Sequence[int],
+    channel: str,
+    deliver_after: dt.datetime,
+    language: str = "zh-hans",
+    source: str = InvitationSource.EXIT,
+) -> dict[int, int]:
+    """Invitations the delivery job sends at ``deliver_after`` (an app's own trigger:
+    the exit interview), written in one statement for many customers — those without
+    an invitation to ``survey`` still open. Customer id → the invitation's id."""
+    if not survey.is_active or channel not in Channel.values:
+        return {}
+    now = timezone.now()
+    busy = set(
+        Invitation.objects.filter(
+            _open_invitations(survey, now), customer_id__in=values_in(customer_ids, "int")
+        ).values_list("customer_id", flat=True)
+    )
+    wanted = [c for c in dict.fromkeys(customer_ids) if c not in busy]
+    owners = {
+        pk: (owner, team)
+        for pk, owner, team in Customer.objects.filter(
+            pk__in=values_in(wanted, "int"), deleted_at__isnull=True
+        ).values_list("pk", "owner_id", "team_id")
+    }
+    wanted = [c for c in wanted if c in owners]
+    rows = [
+        {
+            "survey_id": survey.pk,
+            "customer_id": c,
+            "source": source,
+            "channel": channel,
+            "language": language,
+            "owner_id": owners[c][0],
+            "team_id": owners[c][1],
+            "created_at": now,
+            "deliver_after": deliver_after,
+        }
+        for c in wanted
+    ]
+    return dict(zip(wanted, rows_insert_ids(Invitation, rows), strict=True))
 
 
 def _message_body(language: str, expiry_days: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kehu.exports.lists import activity, customers, insight  # noqa: F401
+from kehu.exports.lists import activity, customers, exits, insight  # noqa: F401
 from kehu.exports.registry import REGISTRY, ExportList
 
 ORDER = (
@@ -15,6 +15,7 @@ ORDER = (
     "care",
     "at-risk",
     "stage-history",
+    "winback",
 )
 
 

@@ -156,6 +156,7 @@ def customer_columns() -> list[Column]:
 CUSTOMER_FILTER_KEYS = (
     *("q", "owner", "pool", "team", "tag", "province", "city", "source", "kind"),
     "segment",
+    "winback",
 )
 
 CUSTOMERS = register(
