@@ -111,8 +111,8 @@ def build_world(org: Org, n: int = 90, seed: int = 7) -> World:
                 nps=rng.randint(0, 10) if rng.random() < 0.7 else None,
                 answered_at=now - dt.timedelta(days=rng.randint(0, 90)),
             )
-    drinks = Product.objects.create(name="可乐", category="饮料")
-    snacks = Product.objects.create(name="薯片", category="零食")
+    drinks = Product.objects.create(name="可乐", sku="COLA", category="饮料")
+    snacks = Product.objects.create(name="薯片", sku="CHIPS", category="零食")
     lines = []
     for order in Order.objects.all():
         Order.objects.filter(pk=order.pk).update(

@@ -51,6 +51,8 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"not": {"fact": "order_channels", "op": "lacks", "value": "store"}},
     {"fact": "categories", "op": "has", "value": "饮料"},
     {"fact": "categories", "op": "lacks", "value": "零食"},
+    {"fact": "products", "op": "has", "value": "COLA"},
+    {"fact": "products", "op": "lacks", "value": "CHIPS"},
     {"fact": "stage", "model": "segtest", "op": "is", "value": "active"},
     {"not": {"fact": "stage", "model": "segtest", "op": "is_not", "value": "lost"}},
     {"fact": "stage", "model": "segtest", "op": "unknown"},
@@ -119,6 +121,7 @@ def _leaf(rng: random.Random, facts: list[dict[str, Any]]) -> dict[str, Any]:
             "flags": "key_account",
             "order_channels": rng.choice(["wechat", "store", "phone"]),
             "categories": rng.choice(["饮料", "零食"]),
+            "products": rng.choice(["COLA", "CHIPS", "NONE"]),
             "interests": rng.choice(["钓鱼", "茶", "Golf", "golf"]),
         }.get(fact.name, rng.choice(["VIP", "老客户"]))
     elif fact.kind == rulebook.TEXT:

@@ -182,6 +182,14 @@ def _segment_facts() -> list[Fact]:
             help=gettext_noop("订单明细中商品的类别"),
         ),
         Fact(
+            "products",
+            gettext_noop("购买过的商品"),
+            "",
+            kind=SET,
+            scope=SEGMENT,
+            help=gettext_noop("订单明细中的商品编码（SKU）"),
+        ),
+        Fact(
             "interests",
             gettext_noop("兴趣爱好"),
             "",

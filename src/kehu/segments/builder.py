@@ -82,6 +82,12 @@ def builder_catalogue(user: User) -> dict[str, Any]:
             .values_list("category", flat=True)
             .distinct()[:500]
         ],
+        "products": [
+            [sku, f"{name}（{sku}）"]
+            for sku, name in Product.objects.filter(is_active=True)
+            .order_by("name", "sku")
+            .values_list("sku", "name")[:500]
+        ],
         "fields": [
             [key, label, "number" if kind == "number" else "text"]
             for key, label, kind in CustomFieldDefinition.objects.filter(is_active=True)

@@ -352,7 +352,8 @@ class _Compiler:
         return (sql if op == "has" else f"NOT {sql}"), params
 
     def bought_leaf(self, name: str, op: str, value: str) -> Sql:
-        """Bought through a channel / a product of a category (purchases up to now)."""
+        """Bought through a channel / a product of a category / a product by its SKU
+        (purchases up to now)."""
         statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
         where = (
             f"o.{_q('customer_id')} = {self.customer} AND o.{_q('status')} IN ({statuses}) "
@@ -368,7 +369,7 @@ class _Compiler:
                 f"EXISTS (SELECT 1 FROM {_q(Order._meta.db_table)} o "
                 f"JOIN {_q(OrderLine._meta.db_table)} l ON l.{_q('order_id')} = o.{_q('id')} "
                 f"JOIN {_q(Product._meta.db_table)} p ON p.{_q('id')} = l.{_q('product_id')} "
-                f"WHERE {where} AND p.{_q('category')} = %s)"
+                f"WHERE {where} AND p.{_q('category' if name == 'categories' else 'sku')} = %s)"
             )
         params = [_when(self.c.now), value]
         return (sql if op == "has" else f"NOT {sql}"), params
@@ -416,7 +417,7 @@ class _Compiler:
             return (sql if op == "has" else f"NOT ({sql})"), [value]
         if name == "segment":
             return self.segment_leaf(op, value)
-        if name in ("order_channels", "categories"):
+        if name in ("order_channels", "categories", "products"):
             return self.bought_leaf(name, op, value)
         if name == "tags":
             table = Customer.tags.through._meta.db_table

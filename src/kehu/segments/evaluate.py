@@ -55,18 +55,19 @@ def segment_facts(customer_ids: Iterable[int], *, now: dt.datetime) -> dict[int,
         facts[f"stage@{model}"] = stage
         facts[f"stage_days@{model}"] = math.floor((now - since).total_seconds() / DAY)
     for facts in rows.values():
-        facts["order_channels"], facts["categories"] = set(), set()
+        facts["order_channels"], facts["categories"], facts["products"] = set(), set(), set()
     bought = Order.objects.filter(
         customer_id__in=ids, status__in=PURCHASE_STATUSES, ordered_at__lte=now
     )
     for customer_id, channel in bought.values_list("customer_id", "channel").distinct():
         rows[customer_id]["order_channels"].add(channel)
-    for customer_id, category in (
+    for customer_id, category, sku in (
         OrderLine.objects.filter(order__in=bought)
-        .values_list("order__customer_id", "product__category")
+        .values_list("order__customer_id", "product__category", "product__sku")
         .distinct()
     ):
         rows[customer_id]["categories"].add(category)
+        rows[customer_id]["products"].add(sku)
     run = run_latest_good()
     if run is not None:
         bins = int(((run.detail or {}).get("settings") or {}).get("rfm_bins") or 5)
