@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "kehu.exports",
     "kehu.leads",
     "kehu.channels",
+    "kehu.retention",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]
