@@ -60,3 +60,79 @@ def test_a_static_list_as_audience(org: Org) -> None:
     assert [c.pk for c in customer_list(org.sales, CustomerFilters(segment=lst.pk)).items] == [
         mine.pk
     ]
+
+
+def test_a_campaign_to_a_segment_reaches_its_members_the_sender_may_message(org: Org) -> None:
+    from kehu.messaging.models import Campaign, Recipient
+    from tests.messaging.factories import consenting_customer
+
+    mine = consenting_customer(org.sales, name="佛山甲", city="佛山")
+    consenting_customer(org.sales, name="广州甲", city="广州")
+    consenting_customer(org.west_sales, name="佛山乙", city="佛山")
+    segment = segment_create(
+        actor=org.admin, data={"name": "佛山客户", "rule": RULE, "sharing": "shared"}
+    )
+    client = Client()
+    client.force_login(org.sales)
+    detail = client.get(f"/segments/{segment.pk}/").content.decode()
+    assert 'id="segment-campaign"' in detail and f"/messages/new/?segment={segment.pk}" in detail
+    form = client.get(f"/messages/new/?segment={segment.pk}")
+    assert form.status_code == 200 and "佛山客户" in form.content.decode()
+    data = {
+        "name": "佛山回馈",
+        "channel": "sms",
+        "purpose": "marketing",
+        "body": "{称呼}好",
+        "segment": str(segment.pk),
+        "action": "send",
+    }
+    sent = client.post("/messages/new/", data)
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    campaign = Campaign.objects.get(name="佛山回馈")
+    assert campaign.audience["filters"]["segment"] == segment.pk
+    assert list(
+        Recipient.objects.filter(campaign=campaign).values_list("customer_id", flat=True)
+    ) == [mine.pk]
+
+
+def test_a_private_segment_of_someone_else_is_no_audience(org: Org) -> None:
+    private = segment_create(actor=org.west_sales, data={"name": "西区私有", "rule": RULE})
+    client = Client()
+    client.force_login(org.sales)
+    page = client.get("/messages/new/").content.decode()
+    assert "西区私有" not in page
+    refused = client.post(
+        "/messages/new/",
+        {
+            "name": "x",
+            "channel": "sms",
+            "purpose": "marketing",
+            "body": "好",
+            "segment": private.pk,
+        },
+    )
+    assert refused.status_code == 422 and "segment" in refused.context["form"].errors
+    from kehu.messaging.services import Audience, audience_ids
+
+    with pytest.raises(Http404):
+        audience_ids(org.sales, Audience(filters=CustomerFilters(segment=private.pk)))
+
+
+def test_a_survey_sent_to_a_segment(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kehu.surveys.models import Invitation
+    from tests.surveys.factories import make_survey
+
+    make_customer(org.sales, name="佛山甲", city="佛山")
+    make_customer(org.sales, name="广州甲", city="广州")
+    segment = segment_create(
+        actor=org.admin, data={"name": "佛山客户", "rule": RULE, "sharing": "shared"}
+    )
+    monkeypatch.setattr("kehu.messaging.services.message_to_customers", lambda **kw: "c")
+    survey = make_survey(org.admin)
+    client = Client()
+    client.force_login(org.sales)
+    query = {"channel": "sms", "language": "zh-hans", "segment": str(segment.pk)}
+    preview = client.get(f"/surveys/{survey.pk}/send/", query)
+    assert preview.context["preview"]["count"] == 1
+    assert client.post(f"/surveys/{survey.pk}/send/", query).status_code == 302
+    assert Invitation.objects.count() == 1

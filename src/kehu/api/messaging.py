@@ -45,6 +45,9 @@ class FiltersIn(Schema):
     source: SourceChannel | None = None
     kind: CustomerKind | None = None
     industry: Text64 = ""
+    segment: DbId | None = Field(
+        None, description="A saved segment you may see (/api/v1/segments): its members."
+    )
 
 
 class AudienceIn(Schema):

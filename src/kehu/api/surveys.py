@@ -42,6 +42,9 @@ class FilterIn(Schema):
     pool: bool = False
     province: Text32 = ""
     city: Text32 = ""
+    segment: DbId | None = Field(
+        None, description="A saved segment you may see (/api/v1/segments): its members."
+    )
 
 
 class SendIn(Schema):

@@ -21,6 +21,12 @@ kind                     emitted by / payload
                          (``to_user_id`` or None, ``previous_owner_ids``: customer
                          id → the owner before, ``move_tasks``: the open tasks go to
                          the new owner)
+``stage_entered``        lifecycle: customers entered a stage of a model (batch: one
+                         event per model, stage and ``how`` of an evaluation;
+                         ``model_id``, ``stage_id``, ``stage_kind`` ("normal" or
+                         "churned"), ``how`` ("initial", "rule" or "manual"),
+                         ``from_stage_ids`` and ``change_ids``: customer id → the
+                         stage before (or None) and the ``StageChange`` written)
 =======================  ===========================================================
 
 A batch of customers (an order batch) is one ``emit_many(kind, customer_ids)``:
@@ -44,6 +50,7 @@ KINDS = (
     "interaction_logged",
     "interaction_removed",
     "owner_changed",
+    "stage_entered",
 )
 
 

@@ -1,4 +1,5 @@
-"""Audiences an app above offers the customer list and its export: ``?segment=ID``.
+"""Audiences an app above offers the customer list and its export (``?segment=ID``),
+campaigns and survey sends (a segment picked in their forms).
 
 The segments app registers its resolver in ``AppConfig.ready()`` (customers may not
 import it). The resolver checks the user may see the segment (``Http404`` otherwise)
@@ -24,11 +25,26 @@ class Audience:
 
 
 AudienceResolver = Callable[[User, int], Audience]
+AudienceChoices = Callable[[User], list[tuple[int, str]]]
 _RESOLVERS: dict[str, AudienceResolver] = {}
+_CHOICES: dict[str, AudienceChoices] = {}
 
 
-def register_audience(kind: str, resolver: AudienceResolver) -> None:
+def register_audience(
+    kind: str, resolver: AudienceResolver, choices: AudienceChoices | None = None
+) -> None:
+    """``resolver`` answers one audience; ``choices`` lists those a user may pick (id,
+    name) where a form offers them (a campaign's, a survey's)."""
     _RESOLVERS[kind] = resolver
+    if choices is not None:
+        _CHOICES[kind] = choices
+
+
+def audience_choices(user: User, kind: str) -> list[tuple[int, str]]:
+    """The audiences of ``kind`` ``user`` may pick, as (id, name); none when no app
+    offers that kind."""
+    choices = _CHOICES.get(kind)
+    return choices(user) if choices is not None else []
 
 
 def audience_for(user: User, kind: str, pk: int) -> Audience:

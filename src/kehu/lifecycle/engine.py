@@ -34,6 +34,7 @@ from django.db import connection, transaction
 
 from kehu.core.sql import chunks, datetime_adapter, rows_insert, values_in, values_insert_returning
 from kehu.lifecycle import rules as rulebook
+from kehu.lifecycle.events import stage_entered_emit
 from kehu.lifecycle.facts import (
     SET_FACTS,
     Bools,
@@ -560,7 +561,29 @@ def _evaluate(
                 moved.append((stage_id, change_id, row.pk))
         rows_insert(CustomerStage, new)
         _stages_move(moved, at)
+        _entered_emit(changes, change_ids, plans)
     return len(changes)
+
+
+def _entered_emit(
+    changes: Sequence[tuple[Any, ...]],
+    change_ids: dict[tuple[int, int], int],
+    plans: Sequence[Plan],
+) -> None:
+    """One ``stage_entered`` event per (model, stage, how) of the changes written."""
+    kinds = {stage.pk: stage.kind for plan in plans for stage in plan.stages}
+    groups: dict[tuple[int, int, str], dict[int, int | None]] = {}
+    for customer_id, model_id, from_stage_id, to_stage_id, _at, how, *_rest in changes:
+        groups.setdefault((model_id, to_stage_id, str(how)), {})[customer_id] = from_stage_id
+    for (model_id, stage_id, how), before in groups.items():
+        stage_entered_emit(
+            before,
+            {customer_id: change_ids[(customer_id, model_id)] for customer_id in before},
+            model_id=model_id,
+            stage_id=stage_id,
+            stage_kind=kinds[stage_id],
+            how=how,
+        )
 
 
 def _changes_insert(changes: Sequence[tuple[Any, ...]]) -> dict[tuple[int, int], int]:

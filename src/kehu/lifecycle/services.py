@@ -24,6 +24,7 @@ from kehu.customers.access import can_write
 from kehu.customers.models import ChangeAction, Customer, CustomerChange
 from kehu.lifecycle import rules as rulebook
 from kehu.lifecycle.engine import lifecycle_evaluate, rule_spec
+from kehu.lifecycle.events import stage_entered_emit
 from kehu.lifecycle.models import (
     CustomerFlag,
     CustomerStage,
@@ -123,6 +124,15 @@ def stage_move(
         field=f"lifecycle:{model.key}"[:64],
         old_value=old,
         new_value=f"{stage.name}（{text}）",
+    )
+    stage_entered_emit(
+        {customer.pk: row.stage_id if row is not None else None},
+        {customer.pk: change.pk},
+        model_id=model.pk,
+        stage_id=stage.pk,
+        stage_kind=stage.kind,
+        how=StageChangeKind.MANUAL.value,
+        actor_id=actor.pk,
     )
     return change
 

@@ -6,6 +6,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
+from kehu.customers.audiences import audience_choices
 from kehu.customers.models import CustomerKind, SourceChannel, Tag
 from kehu.customers.selectors import CustomerFilters
 from kehu.messaging.models import Channel, MessageTemplate, Purpose
@@ -78,9 +80,15 @@ class CampaignForm(forms.Form):
         required=False,
     )
     industry = forms.CharField(label=_("行业"), max_length=64, required=False)
+    segment = forms.TypedChoiceField(
+        label=_("客户分群"), coerce=int, empty_value=None, required=False
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.TypedChoiceField)
+        segment.choices = [("", _("（不限）")), *audience_choices(user, "segment")]
         _bootstrap(self)
 
     def clean_customer_ids(self) -> list[int]:
@@ -117,6 +125,7 @@ class CampaignForm(forms.Form):
             kind=data.get("kind") or "",
             source=data.get("source") or "",
             industry=data.get("industry") or "",
+            segment=data.get("segment"),
         )
         return Audience(filters=filters)
 

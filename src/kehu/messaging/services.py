@@ -31,6 +31,7 @@ from kehu.accounts.models import User
 from kehu.core.errors import ConflictError, NotAllowedError
 from kehu.core.sql import chunks
 from kehu.customers.access import contact_data_visible_q
+from kehu.customers.audiences import audience_for
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.search import search_page
 from kehu.customers.selectors import CustomerFilters
@@ -204,6 +205,8 @@ def audience_ids(actor: User, audience: Audience, purpose: str = Purpose.MARKETI
         extra = filters.as_q()
         if extra:
             scope &= Q(**extra)
+        if filters.segment:
+            scope &= audience_for(actor, "segment", filters.segment).q
         if filters.q.strip():
             found = search_page(
                 filters.q,

@@ -63,7 +63,7 @@ def campaign_new_view(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     if not can_send_any(actor):
         raise PermissionDenied
-    form = CampaignForm(request.POST or None, initial=request.GET.dict())
+    form = CampaignForm(request.POST or None, initial=request.GET.dict(), user=actor)
     preview = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -16,6 +16,8 @@ class SegmentsConfig(AppConfig):
 
         from kehu.customers.audiences import register_audience
         from kehu.segments.audience import segment_audience
+        from kehu.segments.selectors import segment_choices
 
-        # The customer list and its export take ``?segment=ID``.
-        register_audience("segment", segment_audience)
+        # The customer list and its export take ``?segment=ID``; campaigns and survey
+        # sends offer the segments the sender may see.
+        register_audience("segment", segment_audience, segment_choices)

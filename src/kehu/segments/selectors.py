@@ -30,6 +30,12 @@ def segments_list(user: User) -> list[Segment]:
     return list(segments_visible_to(user).select_related("owner", "team").order_by("name", "pk"))
 
 
+def segment_choices(user: User) -> list[tuple[int, str]]:
+    """The segments ``user`` may pick as an audience: (id, name), by name."""
+    rows = segments_visible_to(user).order_by("name", "pk").values_list("pk", "name")
+    return [(pk, name) for pk, name in rows]
+
+
 def members(user: User, segment: Segment, now: dt.datetime | None = None) -> QuerySet[Customer]:
     """The members of ``segment`` that ``user`` may see."""
     return Customer.objects.alive().filter(visibility_q(user)).filter(segment_q(segment, now))

@@ -21,6 +21,7 @@ from kehu.core.errors import KehuError
 from kehu.core.forms import add_service_errors
 from kehu.customers.access import access_customer
 from kehu.customers.selectors import CustomerFilters, PageOutOfRange, customer_list
+from kehu.messaging.access import can_send_any
 from kehu.segments.access import access_segment, can_change
 from kehu.segments.audience import rule_errors, rule_words
 from kehu.segments.builder import builder_catalogue
@@ -156,6 +157,7 @@ def segment_detail_view(request: HttpRequest, segment_id: int) -> HttpResponse:
         "page": page,
         "words": rule_words(segment.rule),
         "may_change": can_change(actor, segment),
+        "may_message": can_send_any(actor),
     }
     if getattr(request, "htmx", False) and request.GET.get("page"):
         return render(request, "segments/_members.html", context)

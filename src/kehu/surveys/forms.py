@@ -6,7 +6,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.core.dates import BusinessDateField
+from kehu.customers.audiences import audience_choices
 from kehu.customers.selectors import CustomerFilters
 from kehu.surveys.models import (
     CHOICE_KINDS,
@@ -150,10 +152,16 @@ class SegmentForm(forms.Form):
     province = forms.CharField(label=_("省份"), required=False, max_length=32)
     city = forms.CharField(label=_("城市"), required=False, max_length=32)
     pool = forms.BooleanField(label=_("仅公海客户"), required=False)
+    segment = forms.TypedChoiceField(
+        label=_("客户分群"), coerce=int, empty_value=None, required=False
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"] = language_field()
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.TypedChoiceField)
+        segment.choices = [("", _("（不限）")), *audience_choices(user, "segment")]
         _style(self)
 
     def filters(self) -> CustomerFilters:
@@ -166,6 +174,7 @@ class SegmentForm(forms.Form):
             province=d.get("province") or "",
             city=d.get("city") or "",
             pool=bool(d.get("pool")),
+            segment=d.get("segment"),
         )
 
 

@@ -189,7 +189,7 @@ def segment_send_view(request: HttpRequest, survey_id: int) -> HttpResponse:
     survey = access_survey(actor, survey_id)
     if not can_send_surveys(actor):
         raise PermissionDenied
-    form = SegmentForm(request.POST or request.GET or None)
+    form = SegmentForm(request.POST or request.GET or None, user=actor)
     preview = None
     if form.is_bound and form.is_valid():
         customers, cut = segment_customers(actor, form.filters())
