@@ -24,6 +24,7 @@ urlpatterns = [
     path("exports/", include("kehu.exports.urls")),
     path("leads/", include("kehu.leads.urls")),
     path("channels/", include("kehu.channels.urls")),
+    path("retention/", include("kehu.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),

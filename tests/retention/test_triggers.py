@@ -110,3 +110,31 @@ def test_the_nightly_triggers_take_a_few_queries_whatever_the_number_of_customer
     make_playbook(org.manager, trigger=Trigger.CHURN_RISK, risk_threshold=0.5)
     with django_assert_max_num_queries(25):
         assert triggers_run()["started"] == 30
+
+
+def test_the_lifecycle_event_reaches_retention(org):
+    from kehu.core.events import subscribers
+    from kehu.lifecycle.models import LifecycleModel
+    from kehu.lifecycle.services import stage_move
+
+    assert "retention" in subscribers()["stage_entered"]
+    assert "retention" in subscribers()["order_recorded"]
+    customer = make_customer(org.sales)
+    make_playbook(org.manager, trigger=Trigger.STAGE, stage_id=stage("retain").pk)
+    stage_move(
+        actor=org.manager,
+        customer=customer,
+        model=LifecycleModel.objects.get(key="six_phase"),
+        stage=stage("retain"),
+        reason="多次投诉",
+    )
+    run = PlaybookRun.objects.get(customer=customer)
+    stage_move(
+        actor=org.manager,
+        customer=customer,
+        model=LifecycleModel.objects.get(key="six_phase"),
+        stage=stage("exit"),
+        reason="已转向竞争对手",
+    )
+    run.refresh_from_db()
+    assert run.outcome == "lost"

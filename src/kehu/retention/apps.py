@@ -14,5 +14,4 @@ class RetentionConfig(AppConfig):
 
         message_register(texts.STEP_MESSAGE, title=texts.step_title, notes=texts.step_notes)
         events.subscribe_many("order_recorded", "retention", outcomes.runs_saved_by_orders)
-        if "stage_entered" in events.KINDS:  # until the lifecycle's event is merged
-            events.subscribe_many("stage_entered", "retention", triggers.stage_entered)
+        events.subscribe_many("stage_entered", "retention", triggers.stage_entered)

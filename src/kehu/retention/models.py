@@ -298,3 +298,14 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.order}"
+
+
+def step_state(step: RunStep) -> str:
+    """ "done", "skipped" or "open": the step's own record, else its task's (a task
+    finished in 我的工作 is copied to the step by the nightly job)."""
+    if step.done_at is not None:
+        return "skipped" if step.skipped else "done"
+    task = step.task if step.task_id else None
+    if task is not None and task.status in ("done", "skipped"):
+        return str(task.status)
+    return "open"
