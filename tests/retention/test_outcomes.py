@@ -28,7 +28,7 @@ def _started(org, rng, **playbook):
     return customer, PlaybookRun.objects.get(customer=customer)
 
 
-def _entered(customer, key: str, how: str = "rule") -> None:
+def _entered(customer, key: str, how: str = "rule", came_from: str | None = "retain") -> None:
     target = stage(key)
     stage_entered(
         CustomerEvents(
@@ -40,7 +40,7 @@ def _entered(customer, key: str, how: str = "rule") -> None:
                 "stage_id": target.pk,
                 "stage_kind": target.kind,
                 "how": how,
-                "from_stage_ids": {customer.pk: None},
+                "from_stage_ids": {customer.pk: stage(came_from).pk if came_from else None},
                 "change_ids": {},
             },
         )
@@ -72,9 +72,10 @@ def test_entering_a_churned_stage_loses_the_run(org, rng):
     assert run.outcome == Outcome.LOST and run.end_reason == EndReason.CHURNED
 
 
-def test_a_rule_back_to_develop_saves_but_a_manual_move_does_not(org, rng):
+def test_a_rule_back_to_develop_saves_but_a_manual_move_or_a_step_forward_does_not(org, rng):
     customer, run = _started(org, rng)
     _entered(customer, "develop", how="manual")
+    _entered(customer, "develop", how="rule", came_from="acquire")
     run.refresh_from_db()
     assert run.outcome == Outcome.OPEN
     _entered(customer, "develop", how="rule")

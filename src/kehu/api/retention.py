@@ -38,12 +38,15 @@ router = Router(tags=["retention"])
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 TriggerIn = Literal["churn_risk", "stage", "tier_drop", "segment", "manual"]
+# A new step kind (``StepKind``) is added here too: the assertion says so at start-up.
+StepKindIn = Literal["call", "message", "visit", "review", "task"]
 assert set(TriggerIn.__args__) == set(Trigger.values)  # type: ignore[attr-defined]
+assert set(StepKindIn.__args__) == set(StepKind.values)  # type: ignore[attr-defined]
 
 
 class StepIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    kind: str = Field(description=f"One of: {', '.join(StepKind.values)}")
+    kind: StepKindIn
     title: Annotated[str, Field(max_length=200)] = ""
     template_id: Id | None = Field(None, description="The message template (kind message).")
     due_days: Annotated[int, Field(ge=0, le=365)] = 3

@@ -239,6 +239,11 @@ class PlaybookRun(models.Model):
     value_after = models.DecimalField(
         _("结束时价值"), max_digits=16, decimal_places=2, null=True, blank=True
     )
+    # What the run cost: the playbook's extra cost per run, taken at the start, plus
+    # the steps done, each priced by its kind (``services.steps_sync`` keeps it), so the
+    # report adds up one column.
+    extra_cost = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    cost = models.DecimalField(_("成本"), max_digits=14, decimal_places=2, default=Decimal("0"))
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -12,7 +12,8 @@ steps' open tasks are skipped: the customer needs them no more.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils import timezone
 from kehu.core.events import CustomerEvents
 from kehu.core.sql import chunks, values_in
 from kehu.followups.models import Task, TaskStatus
+from kehu.lifecycle.models import Stage
 from kehu.orders.models import Order
 from kehu.retention.models import EndReason, Outcome, PlaybookRun, RunStep
 from kehu.retention.starting import PAID, values_now
@@ -97,8 +99,17 @@ def runs_saved_by_orders(event: CustomerEvents) -> None:
             runs_end(saved, outcome=Outcome.SAVED, reason=EndReason.ORDER)
 
 
-def runs_on_stage(customer_ids: Sequence[int], *, stage_id: int, stage_kind: str, how: str) -> int:
-    """``stage_entered``: churned → lost; a rule into a saved stage → saved."""
+def runs_on_stage(
+    customer_ids: Sequence[int],
+    *,
+    stage_id: int,
+    stage_kind: str,
+    how: str,
+    from_stage_ids: Mapping[Any, int | None] | None = None,
+) -> int:
+    """``stage_entered``: churned → lost; a rule back into a saved stage → saved. Back:
+    from a stage after it in the model (挽留 or 退出 → 发展), not a step forward
+    (获取 → 发展, a second purchase, maybe from before the start)."""
     if not customer_ids:
         return 0
     open_runs = PlaybookRun.objects.filter(
@@ -109,10 +120,26 @@ def runs_on_stage(customer_ids: Sequence[int], *, stage_id: int, stage_kind: str
         return runs_end(lost, outcome=Outcome.LOST, reason=EndReason.CHURNED)
     if how != "rule":
         return 0
+    candidates = [
+        (pk, customer_id)
+        for pk, customer_id, stage_ids in open_runs.values_list(
+            "pk", "customer_id", "playbook__saved_stage_ids"
+        )
+        if isinstance(stage_ids, list) and stage_id in stage_ids
+    ]
+    if not candidates:
+        return 0
+    froms = {int(k): v for k, v in (from_stage_ids or {}).items()}
+    positions = dict(
+        Stage.objects.filter(pk__in={stage_id, *(v for v in froms.values() if v)}).values_list(
+            "pk", "position"
+        )
+    )
+    here = positions.get(stage_id, 0)
     saved = [
         pk
-        for pk, stage_ids in open_runs.values_list("pk", "playbook__saved_stage_ids")
-        if isinstance(stage_ids, list) and stage_id in stage_ids
+        for pk, customer_id in candidates
+        if (came := froms.get(customer_id)) is not None and positions.get(came, -1) > here
     ]
     return runs_end(saved, outcome=Outcome.SAVED, reason=EndReason.STAGE_BACK)
 

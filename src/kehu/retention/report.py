@@ -2,8 +2,9 @@
 stage or churn reason, and the uplift against the held-out customers.
 
 One aggregate query per grouping over the runs (``playbookrun_playbook`` serves a
-playbook's), one over the done steps for the cost. Rates count ended runs only: saved
-÷ (saved + lost); stopped and open runs are left out of them.
+playbook's); the cost is a column of the run (its extra cost and its done steps).
+Rates count ended runs only: saved ÷ (saved + lost); stopped and open runs are left
+out of them.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from kehu.retention.models import STEP_COSTS, Outcome, Playbook, PlaybookRun, RunStep
+from kehu.retention.models import STEP_COSTS, Outcome, Playbook, PlaybookRun
 from kehu.retention.uplift import Uplift, uplift
 
 GROUPS = {
@@ -100,23 +101,6 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _counts() -> dict[str, Any]:
-    treated, held = Q(held_out=False), Q(held_out=True)
-    saved = Q(outcome=Outcome.SAVED)
-    return {
-        "c_runs": Count("pk", filter=treated),
-        "c_open": Count("pk", filter=treated & Q(outcome=Outcome.OPEN)),
-        "c_saved": Count("pk", filter=treated & saved),
-        "c_lost": Count("pk", filter=treated & Q(outcome=Outcome.LOST)),
-        "c_stopped": Count("pk", filter=treated & Q(outcome=Outcome.STOPPED)),
-        "c_held_out": Count("pk", filter=held),
-        "c_held_out_saved": Count("pk", filter=held & saved),
-        "c_held_out_lost": Count("pk", filter=held & Q(outcome=Outcome.LOST)),
-        "c_value_before": Sum("value_before", filter=treated & saved),
-        "c_value_after": Sum("value_after", filter=treated & saved),
-    }
-
-
 def _labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
     keys = [k for k in keys if k not in (None, "")]
     if by == "playbook":
@@ -159,51 +143,62 @@ def _reason_label(code: str, reason_text: Any) -> str:
     return words.get(code) or reason_text(code, {})
 
 
-def _costs(runs: QuerySet[PlaybookRun], field_name: str) -> dict[Any, Decimal]:
-    """Per group: the done steps priced by kind, plus each treated run's extra cost."""
-    prices = step_costs()
-    costs: dict[Any, Decimal] = {}
-    steps = (
-        RunStep.objects.filter(run__in=runs.filter(held_out=False), done_at__isnull=False)
-        .filter(skipped=False)
-        .values(f"run__{field_name}", "kind")
-        .annotate(n=Count("pk"))
-    )
-    for row in steps:
-        key = row[f"run__{field_name}"]
-        costs[key] = costs.get(key, Decimal("0")) + prices.get(row["kind"], Decimal("0")) * row["n"]
-    extra = (
-        runs.filter(held_out=False).values(field_name).annotate(total=Sum("playbook__cost_per_run"))
-    )
-    for row in extra:
-        key = row[field_name]
-        costs[key] = costs.get(key, Decimal("0")) + (row["total"] or Decimal("0"))
-    return costs
-
-
-def playbook_report(
-    *, by: str = "playbook", playbook: Playbook | None = None, with_cost: bool = True
-) -> Report:
-    """The report over every run (of ``playbook``, when given), grouped ``by``."""
+def playbook_report(*, by: str = "playbook", playbook: Playbook | None = None) -> Report:
+    """The report over every run (of ``playbook``, when given), grouped ``by``: one
+    ``GROUP BY`` (group, held out, outcome) — a few dozen rows, whatever the number of
+    runs — folded here, and one query for the groups' names."""
     field_name = GROUPS.get(by, "playbook_id")
     runs = PlaybookRun.objects.all()
     if playbook is not None:
         runs = runs.filter(playbook=playbook)
-    grouped = list(runs.order_by().values(field_name).annotate(**_counts()))
-    labels = _labels(by, [row[field_name] for row in grouped])
-    costs = _costs(runs, field_name) if with_cost else {}
-    rows = []
+    grouped = (
+        runs.order_by()
+        .values_list(field_name, "held_out", "outcome")
+        .annotate(
+            n=Count("pk"),
+            before=Sum("value_before"),
+            after=Sum("value_after"),
+            spent=Sum("cost"),
+        )
+    )
+    rows: dict[Any, Row] = {}
     total = Row(key=None, label=_("合计"))
-    for data in grouped:
-        key = data.pop(field_name)
-        row = Row(key=key, label=labels.get(key) or (str(key) if key not in (None, "") else "—"))
-        names = [name.removeprefix("c_") for name in data]
-        for name, value in data.items():
-            if value is not None:
-                setattr(row, name.removeprefix("c_"), value)
-        row.cost = costs.get(key, Decimal("0"))
-        rows.append(row)
-        for name in (*names, "cost"):
-            setattr(total, name, getattr(total, name) + getattr(row, name))
-    rows.sort(key=lambda r: (-r.runs - r.held_out, str(r.label)))
-    return Report(by=by, rows=rows, total=total)
+    for key, held_out, outcome, n, before, after, spent in grouped:
+        row = rows.setdefault(key, Row(key=key, label=""))
+        for target in (row, total):
+            _add(target, held_out, outcome, n, before, after, spent)
+    labels = _labels(by, list(rows))
+    for key, row in rows.items():
+        row.label = labels.get(key) or (str(key) if key not in (None, "") else "—")
+    ordered = sorted(rows.values(), key=lambda r: (-r.runs - r.held_out, str(r.label)))
+    return Report(by=by, rows=ordered, total=total)
+
+
+def _add(
+    row: Row,
+    held_out: bool,
+    outcome: str,
+    n: int,
+    before: Decimal | None,
+    after: Decimal | None,
+    spent: Decimal | None,
+) -> None:
+    if held_out:
+        row.held_out += n
+        if outcome == Outcome.SAVED:
+            row.held_out_saved += n
+        elif outcome == Outcome.LOST:
+            row.held_out_lost += n
+        return
+    row.runs += n
+    row.cost += spent or Decimal("0")
+    if outcome == Outcome.OPEN:
+        row.open += n
+    elif outcome == Outcome.SAVED:
+        row.saved += n
+        row.value_before += before or Decimal("0")
+        row.value_after += after or Decimal("0")
+    elif outcome == Outcome.LOST:
+        row.lost += n
+    elif outcome == Outcome.STOPPED:
+        row.stopped += n

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
+from kehu.core.sql import chunks, values_in
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.followups.models import Task, TaskStatus
@@ -35,6 +38,7 @@ from kehu.retention.models import (
     Trigger,
 )
 from kehu.retention.outcomes import runs_end
+from kehu.retention.report import step_costs
 from kehu.retention.starting import Refusal, StartResult, runs_start
 
 PLAYBOOK_FIELDS = (
@@ -249,18 +253,47 @@ def run_stop(*, actor: User, run: PlaybookRun, reason: str) -> PlaybookRun:
 
 
 def steps_sync(run_ids: Sequence[int] | None = None) -> int:
-    """Copy the finish of the steps' tasks (done or skipped in 我的工作) to the steps."""
+    """Copy the finish of the steps' tasks (done or skipped in 我的工作) to the steps,
+    and the runs' costs with them."""
     steps = RunStep.objects.filter(
         done_at__isnull=True, task__status__in=(TaskStatus.DONE, TaskStatus.SKIPPED)
     )
     if run_ids is not None:
         steps = steps.filter(run_id__in=list(run_ids))
+    touched = sorted(set(steps.values_list("run_id", flat=True)))
     task = Task.objects.filter(pk=OuterRef("task_id"))
-    return steps.update(
+    count = steps.update(
         done_at=Subquery(task.values("done_at")[:1]),
         skipped=Exists(task.filter(status=TaskStatus.SKIPPED)),
         result=Subquery(task.values("result")[:1]),
     )
+    runs_cost_update(touched)
+    return count
+
+
+def runs_cost_update(run_ids: Sequence[int]) -> None:
+    """Each run's cost: its extra cost plus its done steps priced by kind."""
+    prices = step_costs()
+    price = Case(
+        *(When(kind=kind, then=Value(amount)) for kind, amount in prices.items()),
+        default=Value(Decimal("0")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    done = (
+        RunStep.objects.filter(run_id=OuterRef("pk"), done_at__isnull=False, skipped=False)
+        .order_by()
+        .values("run_id")
+        .annotate(total=Sum(price))
+        .values("total")
+    )
+    for chunk in chunks(list(run_ids), 2000):
+        PlaybookRun.objects.filter(pk__in=values_in(list(chunk), "int")).update(
+            cost=F("extra_cost")
+            + Coalesce(
+                Subquery(done, output_field=DecimalField(max_digits=14, decimal_places=2)),
+                Value(Decimal("0")),
+            )
+        )
 
 
 @transaction.atomic
@@ -279,5 +312,6 @@ def step_finish(*, actor: User, step: RunStep, done: bool = True, result: str = 
         done_at=timezone.now(), skipped=not done, result=(result or "").strip()[:5000]
     )
     PlaybookRun.objects.filter(pk=step.run_id).update(version=F("version") + 1)
+    runs_cost_update([step.run_id])
     step.refresh_from_db()
     return step

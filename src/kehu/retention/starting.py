@@ -247,6 +247,8 @@ def _start_chunk(
             stage_id=stages.get(pk),
             churn_reason=values.get(pk, (Decimal(0), ""))[1],
             value_before=values.get(pk, (Decimal(0), ""))[0],
+            extra_cost=playbook.cost_per_run,
+            cost=playbook.cost_per_run,
         )
         for pk in customer_ids
     ]

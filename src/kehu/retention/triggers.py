@@ -39,6 +39,7 @@ def stage_entered(event: CustomerEvents) -> None:
         stage_id=stage_id,
         stage_kind=str(data.get("stage_kind", "")),
         how=str(how),
+        from_stage_ids=data.get("from_stage_ids") or {},
     )
     playbooks = Playbook.objects.filter(trigger=Trigger.STAGE, stage_id=stage_id, is_active=True)
     if how == "initial":
