@@ -143,3 +143,35 @@ def test_roles_that_may_not_start_are_refused(org, role, rng):
             actor=getattr(org, role), playbook=playbook, customer_ids=[customer.pk], rng=rng
         )
     assert not PlaybookRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_playbooks_racing_for_one_customer_start_one_run(org):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real race needs PostgreSQL's concurrent writers")
+    customer = make_customer(org.sales)
+    playbooks = [make_playbook(org.manager, name=f"方案{i}") for i in range(4)]
+    barrier = threading.Barrier(len(playbooks))
+    started: list[int] = []
+
+    def start(playbook):
+        try:
+            barrier.wait()
+            result = playbook_start(actor=org.admin, playbook=playbook, customer_ids=[customer.pk])
+            started.extend(result.started)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start, args=(p,)) for p in playbooks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert started == [customer.pk]
+    run = PlaybookRun.objects.get(customer=customer)
+    assert Task.objects.filter(customer=customer).count() == 2
+    assert set(RunStep.objects.values_list("run_id", flat=True)) == {run.pk}
