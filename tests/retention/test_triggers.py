@@ -138,3 +138,25 @@ def test_the_lifecycle_event_reaches_retention(org):
     )
     run.refresh_from_db()
     assert run.outcome == "lost"
+
+
+def test_a_playbook_that_cannot_start_does_not_stop_the_lifecycle_move(org):
+    from django.utils import timezone
+
+    from kehu.lifecycle.models import CustomerStage, LifecycleModel
+    from kehu.lifecycle.services import stage_move
+    from kehu.messaging.models import MessageTemplate
+
+    template = MessageTemplate.objects.create(name="短信", channel="sms", body="您好")
+    make_playbook(
+        org.manager,
+        trigger=Trigger.STAGE,
+        stage_id=stage("retain").pk,
+        steps=[{"kind": "message", "template_id": template.pk}],
+    )
+    MessageTemplate.objects.filter(pk=template.pk).update(deleted_at=timezone.now())
+    customer = make_customer(org.sales)
+    model = LifecycleModel.objects.get(key="six_phase")
+    stage_move(actor=org.manager, customer=customer, model=model, stage=stage("retain"), reason="x")
+    assert CustomerStage.objects.get(customer=customer, model=model).stage == stage("retain")
+    assert not PlaybookRun.objects.exists()

@@ -14,9 +14,11 @@ risk is not started every night.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -26,6 +28,8 @@ from kehu.retention.models import Playbook, PlaybookRun, Trigger
 from kehu.retention.outcomes import runs_on_stage
 from kehu.retention.starting import StartResult, runs_start
 from kehu.value.models import CustomerValue, RunStatus, ScoreRun
+
+log = logging.getLogger(__name__)
 
 
 def stage_entered(event: CustomerEvents) -> None:
@@ -45,7 +49,18 @@ def stage_entered(event: CustomerEvents) -> None:
     if how == "initial":
         playbooks = playbooks.filter(include_initial=True)
     for playbook in playbooks:
-        runs_start(playbook=playbook, customer_ids=event.customer_ids, trigger=Trigger.STAGE)
+        _start_quietly(playbook, event.customer_ids, trigger=Trigger.STAGE)
+
+
+def _start_quietly(playbook: Playbook, customer_ids: Any, **options: Any) -> StartResult:
+    """Start by a trigger: a playbook that cannot start now (a step's template deleted,
+    its named owner deactivated) is skipped with a warning in the log — the move or the
+    nightly pass that triggered it goes on."""
+    try:
+        return runs_start(playbook=playbook, customer_ids=customer_ids, **options)
+    except ValidationError as error:
+        log.warning("playbook %s not started: %s", playbook.pk, "; ".join(error.messages))
+        return StartResult()
 
 
 def _cooling(playbook: Playbook, now: dt.datetime) -> Q:
@@ -117,5 +132,5 @@ def triggers_run(
             continue
         ids = list(found.values_list("pk", flat=True))
         if ids:
-            total.merge(runs_start(playbook=playbook, customer_ids=ids, now=now, rng=rng))
+            total.merge(_start_quietly(playbook, ids, now=now, rng=rng))
     return {"started": len(total.started), "held_out": len(total.held_out)}
