@@ -24,6 +24,7 @@ NOT_IN_NAV = {
     "set_language": "the user menu (POST)",
     "followups:notifications": "the bell",
     "channels:costs": "the channels comparison page's button",
+    "retention:create": "the playbook list's button",
     "value:new_customers": "the value pages' tabs (value/_nav.html)",
     "leads:create": "the lead list's button",
     "leads:public_form": "no login: linked from the lead settings, put on the website",

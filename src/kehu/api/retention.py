@@ -346,12 +346,11 @@ def playbooks_start(request: HttpRequest, playbook_id: int, payload: StartIn) ->
 )
 def playbooks_report(request: HttpRequest, playbook_id: int, query: Query[ReportQuery]) -> Any:
     playbook = access_playbook(actor_of(request), playbook_id)
-    summary = playbook_report(by="playbook", playbook=playbook)
     report = playbook_report(by=query.by if query.by in GROUPS else "owner", playbook=playbook)
     return {
         "playbook_id": playbook.pk,
         "by": report.by,
-        "summary": _row(summary.rows[0] if summary.rows else summary.total),
+        "summary": _row(report.total),
         "rows": [_row(row) for row in report.rows],
     }
 

@@ -129,13 +129,12 @@ def playbook_report_view(request: HttpRequest, playbook_id: int) -> HttpResponse
     playbook = access_playbook(actor, playbook_id)
     form = ReportForm(request.GET or None)
     by = form.grouping() if form.is_bound else "owner"
-    summary = playbook_report(by="playbook", playbook=playbook)
-    report = playbook_report(by=by, playbook=playbook)
+    report = playbook_report(by=by, playbook=playbook)  # its total: the playbook's figures
     context = {
         "playbook": playbook,
         "steps": playbook.steps.select_related("template", "owner"),
         "form": form,
-        "summary": summary.rows[0] if summary.rows else summary.total,
+        "summary": report.total,
         "report": report,
         "chart": _chart(report),
         "may_edit": can_edit_playbooks(actor),
