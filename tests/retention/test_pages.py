@@ -136,3 +136,22 @@ def test_start_for_a_segment(client, org):
     client.force_login(org.manager)
     client.post(f"/retention/{playbook.pk}/start-segment/", {"segment": segment.pk})
     assert PlaybookRun.objects.count() == 3
+
+
+def test_the_pages_read_in_english(org, rng):
+    from django.test import Client
+
+    customer = make_customer(org.sales, name="王五")
+    playbook = make_playbook(org.manager)
+    playbook_start(actor=org.manager, playbook=playbook, customer_ids=[customer.pk], rng=rng)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.manager)
+    client.cookies["django_language"] = "en"
+    report = client.get(f"/retention/{playbook.pk}/").content.decode()
+    for words in ("Save rate", "Not enough data", "Hold-out share", "Start for a segment"):
+        assert words in report
+    for words in ("挽回率", "数据不足", "对照组", "步骤"):
+        assert words not in report
+    card = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "Retention playbooks" in card and "Stop" in card and "挽留方案" not in card
+    assert "New retention playbook" in client.get("/retention/new/").content.decode()
