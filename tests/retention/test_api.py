@@ -67,3 +67,12 @@ def test_refused_roles(as_user, org):
 @pytest.fixture
 def as_user():
     return api_client_for
+
+
+def test_the_list_reads_a_fixed_number_of_queries(org, django_assert_max_num_queries):
+    for i in range(5):
+        make_playbook(org.manager, name=f"方案{i}")
+    api = api_client_for(org.manager)
+    api.get("/api/v1/playbooks")
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/api/v1/playbooks").json()) == 5

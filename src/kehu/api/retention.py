@@ -223,7 +223,7 @@ def _out(playbook: Playbook) -> dict[str, Any]:
                 "owner_rule": s.owner_rule,
                 "owner_id": s.owner_id,
             }
-            for s in playbook.steps.order_by("order", "id")
+            for s in sorted(playbook.steps.all(), key=lambda s: (s.order, s.pk))
         ],
     }
 
