@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "kehu.coupons",
     "kehu.loyalty",
     "kehu.exits",
+    "kehu.retention",
     "kehu.jobs",
     "kehu.demo",  # the `kehu demo` command; no models
 ]

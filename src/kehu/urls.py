@@ -27,6 +27,7 @@ urlpatterns = [
     path("coupons/", include("kehu.coupons.urls")),
     path("loyalty/", include("kehu.loyalty.urls")),
     path("exits/", include("kehu.exits.urls")),
+    path("retention/", include("kehu.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),

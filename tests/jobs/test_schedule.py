@@ -48,6 +48,7 @@ def test_every_periodic_job_is_registered_with_its_schedule():
         "channel_summaries": DailyAt(4, 30),
         "segments_nightly": DailyAt(5, 30),
         "loyalty_nightly": DailyAt(1, 30),
+        "retention_nightly": DailyAt(5, 45),
     }
     registered = set(HUEY._registry._registry)
     assert {f"{job.func.__module__}.{name}" for name, job in JOBS.items()} <= registered
@@ -216,6 +217,7 @@ def test_the_jobs_are_listed_in_the_order_of_their_schedules():
         "channel_summaries",
         "lifecycle_daily",
         "segments_nightly",
+        "retention_nightly",
         "care_agenda",
         "survey_order_triggers",
     ]

@@ -28,6 +28,7 @@ NOT_IN_NAV = {
     "loyalty:gift_new": "the loyalty settings page's 新建 button",
     "channels:costs": "the channels comparison page's button",
     "exits:list": "the exit analysis page's button",
+    "retention:create": "the playbook list's button",
     "value:new_customers": "the value pages' tabs (value/_nav.html)",
     "leads:create": "the lead list's button",
     "coupons:create": "the coupon list's button",

@@ -268,6 +268,19 @@ REGISTRY: dict[str, Kind] = {
         ("manager", "west_manager", "east_sales2", "west_sales", "service", "analyst"),
         insider="sales",
     ),
+    # Retention playbooks: admins, managers and analysts read them (reports are
+    # aggregates), admins and managers change and start them; a run follows its customer.
+    "playbook_id": Kind(
+        "retention playbook",
+        lambda w: w.playbook,
+        ("sales", "east_sales2", "west_sales", "service"),
+    ),
+    "retention:run_id": Kind(
+        "retention run", lambda w: w.retention_run, OTHER_SALES, insider="manager"
+    ),
+    "retention:start_customer:customer_id": Kind(
+        "customer (start a playbook)", lambda w: w.customer, OTHER_SALES, insider="manager"
+    ),
 }
 
 # Routes with their own access rule, not "the record's owner and their managers".

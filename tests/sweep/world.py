@@ -207,6 +207,7 @@ def build_world(*, full: bool = False) -> World:
     _settings(world)
     _pool(world)
     _leads(world)
+    _retention(world)
     if full:
         from kehu.care.services import agenda_build
         from kehu.value.services import score_run
@@ -653,3 +654,25 @@ def _leads(world: World) -> None:
     o["lead_route"] = region_route_save(
         actor=admin, province="Zhejiang", city="", user=_User.objects.get(pk=sales.pk)
     )
+
+
+def _retention(world: World) -> None:
+    """A playbook (admins and managers edit it) and a run for sales's customer."""
+    import random
+
+    from kehu.retention.models import PlaybookRun
+    from kehu.retention.services import playbook_create, playbook_start
+
+    o = world.objects
+    o["playbook"] = playbook_create(
+        actor=world.users["admin"],
+        data={"name": "Win them back", "trigger": "manual", "holdout_percent": 0},
+        steps=[{"kind": "call", "title": "Ask why", "due_days": 2}],
+    )
+    playbook_start(
+        actor=world.users["admin"],
+        playbook=o["playbook"],
+        customer_ids=[o["customer"].pk],
+        rng=random.Random(1),
+    )
+    o["retention_run"] = PlaybookRun.objects.get(customer=o["customer"])

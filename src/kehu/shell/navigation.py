@@ -32,6 +32,7 @@ from kehu.lifecycle.flags import can_edit_flags
 from kehu.loyalty.access import can_manage_programme, can_see_members
 from kehu.messaging.access import can_send_any
 from kehu.orders.access import can_manage_products, can_record_orders
+from kehu.retention.access import can_view_playbooks
 from kehu.value.access import can_admin_value, can_view_at_risk, can_view_dashboard
 
 
@@ -95,6 +96,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(Group.ANALYTICS, "value:at_risk", _("流失预警"), can_view_at_risk),
     Entry(Group.ANALYTICS, "exits:analysis", _("退出分析")),
     Entry(Group.ANALYTICS, "exits:winback", _("赢回名单")),
+    Entry(Group.ANALYTICS, "retention:list", _("挽留方案"), can_view_playbooks),
     Entry(Group.SETTINGS, "lifecycle:models", _("生命周期模型"), can_edit_models),
     Entry(Group.SETTINGS, "lifecycle:flag_list", _("人工标记"), can_edit_flags),
     Entry(Group.SETTINGS, "value:model", _("客户价值模型"), can_admin_value),
