@@ -238,7 +238,7 @@ def test_schemathesis_finds_no_server_error(org, web, role, openapi_3_1, tmp_pat
     schema = _schema(web)
     checks = (not_a_server_error, response_schema_conformance, status_code_conformance)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 122
+    assert len(operations) == 124
 
     for operation in operations:
 

@@ -45,14 +45,14 @@ def exits(org, engine_off):
 
 def test_reasons_by_tenure_and_owner_as_the_reader_sees_them(org, exits):
     analysis = exit_analysis(org.admin, ExitQuery(by="tenure"))
-    assert analysis.total.total == 4
+    assert analysis.total.exits == 4
     assert [r.key for r in analysis.reasons] == ["price", "service", "competitor"]
-    bands = {row.key: row.total for row in analysis.rows}
+    bands = {row.key: row.exits for row in analysis.rows}
     assert bands == {"none": 1, "lt3m": 1, "1y_2y": 1, "2y_5y": 1}
     mine = exit_analysis(org.sales, ExitQuery(by="owner"))
-    assert mine.total.total == 3 and [r.label for r in mine.rows] == [org.sales.label]
+    assert mine.total.exits == 3 and [r.label for r in mine.rows] == [org.sales.label]
     assert mine.total.counts[reason("price").pk] == 2
-    assert exit_analysis(org.west_manager, ExitQuery()).total.total == 1
+    assert exit_analysis(org.west_manager, ExitQuery()).total.exits == 1
 
 
 def test_by_month_and_reason_filter(org, exits):
@@ -60,13 +60,13 @@ def test_by_month_and_reason_filter(org, exits):
     month = timezone.localtime(moved).date().replace(day=1)
     ExitRecord.objects.filter(pk=exits["甲"].pk).update(at=moved, month=month)
     analysis = exit_analysis(org.admin, ExitQuery(by="month", reason=reason("price").pk))
-    assert analysis.total.total == 2
-    assert sum(row.total for row in analysis.rows) == 2
+    assert analysis.total.exits == 2
+    assert sum(row.exits for row in analysis.rows) == 2
     assert [row.key for row in analysis.rows] == sorted(
         {month.strftime("%Y-%m"), exits["乙"].month.strftime("%Y-%m")}
     )
     since = exit_analysis(org.admin, ExitQuery(since=(days_ago(10)).date()))
-    assert since.total.total == 3
+    assert since.total.exits == 3
 
 
 def test_a_registered_context_is_shown_apart(org, exits):
@@ -83,7 +83,7 @@ def test_a_registered_context_is_shown_apart(org, exits):
     finally:
         unregister_exit_context("retention")
     [part] = analysis.contexts
-    assert part.name == "retention" and part.row.total == 1  # 丁 is not the reader's
+    assert part.name == "retention" and part.row.exits == 1  # 丁 is not the reader's
     assert part.row.counts == {reason("competitor").pk: 1}
     assert exits["丁"].customer_id not in seen[0]
 

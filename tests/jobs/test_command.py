@@ -62,7 +62,7 @@ def test_jobs_run_of_a_failing_job_fails_and_records_the_error(monkeypatch):
 def test_jobs_run_refuses_an_unknown_job():
     listed = (
         "messages_send, reminders, complaints_escalate, exports_expire, survey_deliveries, "
-        "pool_reclaim"
+        "loyalty_nightly, pool_reclaim"
     )
     with pytest.raises(CommandError, match=f"no job 'nope'; jobs: {listed}"):
         kehu_jobs("run", "nope")

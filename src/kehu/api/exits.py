@@ -342,7 +342,7 @@ def _group(row: Row, reasons: list[ExitReason]) -> dict[str, Any]:
     return {
         "key": row.key,
         "label": row.label,
-        "exits": row.total,
+        "exits": row.exits,
         "won_back": row.won_back,
         "value_before": row.value.quantize(CENT),
         "reasons": [

@@ -83,13 +83,13 @@ class Row:
     key: str
     label: str
     counts: dict[int, int] = field(default_factory=dict)  # reason id → exits
-    total: int = 0
+    exits: int = 0
     won_back: int = 0
     value: Decimal = Decimal("0.00")
 
     def add(self, reason_id: int, n: int, won: int, value: Decimal | None) -> None:
         self.counts[reason_id] = self.counts.get(reason_id, 0) + n
-        self.total += n
+        self.exits += n
         self.won_back += won
         self.value += value or Decimal("0.00")
 
@@ -218,7 +218,7 @@ def _rows(user: User, rows: QuerySet[ExitRecord], by: str) -> list[Row]:
         return [found[k] for k in order if k in found]
     if by == "tier":
         return [found[k] for k in sorted(found, key=lambda k: (k is None, -(k or 0)))]
-    ordered = sorted(found.values(), key=lambda r: (-r.total, r.label))
+    ordered = sorted(found.values(), key=lambda r: (-r.exits, r.label))
     if len(ordered) > MAX_GROUPS:
         rest = Row("other", _("其他"))
         for row in ordered[MAX_GROUPS:]:
@@ -274,7 +274,7 @@ def exit_analysis(user: User, query: ExitQuery, *, contexts: bool = True) -> Ana
             total.add(reason_id, n, won, value)
     reasons = [r for r in ExitReason.objects.order_by("position", "id") if r.pk in total.counts]
     analysis = Analysis(query, reasons, groups, total)
-    if contexts and total.total:
+    if contexts and total.exits:
         registered = exit_contexts()
         if registered:
             customer_ids = list(rows.values_list("customer_id", flat=True))

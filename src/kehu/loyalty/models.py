@@ -256,6 +256,11 @@ class PointEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount:+d} {self.kind}"
 
+    @property
+    def delta(self) -> int:
+        """The entry's points, signed (``amount`` counts points, not money)."""
+        return self.amount
+
 
 class Gift(TimeStampedModel):
     """A gift points buy (积分礼品). ``stock`` empty: unlimited."""

@@ -114,7 +114,7 @@ class Command(BaseCommand):
         self.stdout.write("\t".join(["", *(r.key for r in reasons), "total", "won back"]))
         for row in [*analysis.rows, analysis.total]:
             cells = [str(n) for n in row.cells(reasons)]
-            self.stdout.write("\t".join([row.label, *cells, str(row.total), str(row.won_back)]))
+            self.stdout.write("\t".join([row.label, *cells, str(row.exits), str(row.won_back)]))
         for part in analysis.contexts:
             cells = [str(n) for n in part.row.cells(reasons)]
-            self.stdout.write("\t".join([part.label, *cells, str(part.row.total), ""]))
+            self.stdout.write("\t".join([part.label, *cells, str(part.row.exits), ""]))
