@@ -39,7 +39,7 @@ router = Router(tags=["retention"])
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 TriggerIn = Literal["churn_risk", "stage", "tier_drop", "segment", "manual"]
 # A new step kind (``StepKind``) is added here too: the assertion says so at start-up.
-StepKindIn = Literal["call", "message", "visit", "review", "task"]
+StepKindIn = Literal["call", "message", "visit", "review", "task", "coupon"]
 assert set(TriggerIn.__args__) == set(Trigger.values)  # type: ignore[attr-defined]
 assert set(StepKindIn.__args__) == set(StepKind.values)  # type: ignore[attr-defined]
 
@@ -49,6 +49,9 @@ class StepIn(Schema):
     kind: StepKindIn
     title: Annotated[str, Field(max_length=200)] = ""
     template_id: Id | None = Field(None, description="The message template (kind message).")
+    coupon_id: Id | None = Field(
+        None, description="The coupon template given at the start (kind coupon)."
+    )
     due_days: Annotated[int, Field(ge=0, le=365)] = 3
     owner_rule: Literal["owner", "manager", "user"] = "owner"
     owner_id: Id | None = Field(None, description="The named user (owner_rule user).")
@@ -219,6 +222,7 @@ def _out(playbook: Playbook) -> dict[str, Any]:
                 "kind": s.kind,
                 "title": s.title,
                 "template_id": s.template_id,
+                "coupon_id": s.coupon_id,
                 "due_days": s.due_days,
                 "owner_rule": s.owner_rule,
                 "owner_id": s.owner_id,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.coupons.models import CouponTemplate
 from kehu.lifecycle.models import Stage
 from kehu.messaging.models import MessageTemplate
 from kehu.retention.models import MAX_HOLDOUT, OwnerRule, Playbook, StepKind, Trigger
@@ -140,6 +141,12 @@ class StepForm(forms.Form):
         required=False,
         widget=forms.Select(SELECT),
     )
+    coupon = forms.ModelChoiceField(
+        label=_("优惠券"),
+        queryset=CouponTemplate.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        widget=forms.Select(SELECT),
+    )
     due_days = forms.IntegerField(
         label=_("期限（天）"),
         min_value=0,
@@ -166,6 +173,7 @@ class StepForm(forms.Form):
             "kind": d["kind"],
             "title": d.get("title") or "",
             "template_id": d["template"].pk if d.get("template") else None,
+            "coupon_id": d["coupon"].pk if d.get("coupon") else None,
             "due_days": d["due_days"] if d.get("due_days") is not None else 3,
             "owner_rule": d.get("owner_rule") or OwnerRule.CUSTOMER_OWNER,
             "owner_id": d["owner"].pk if d.get("owner") else None,
@@ -181,6 +189,7 @@ def steps_initial(playbook: Playbook) -> list[dict[str, Any]]:
             "kind": s.kind,
             "title": s.title,
             "template": s.template_id,
+            "coupon": s.coupon_id,
             "due_days": s.due_days,
             "owner_rule": s.owner_rule,
             "owner": s.owner_id,

@@ -49,6 +49,7 @@ class StepKind(models.TextChoices):
     VISIT = "visit", _("上门拜访")
     REVIEW = "review", _("经理复核")
     TASK = "task", _("其他任务")
+    COUPON = "coupon", _("发放优惠券")
 
 
 class OwnerRule(models.TextChoices):
@@ -171,6 +172,14 @@ class PlaybookStep(models.Model):
     template = models.ForeignKey(
         "messaging.MessageTemplate",
         verbose_name=_("消息模板"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    coupon = models.ForeignKey(
+        "coupons.CouponTemplate",
+        verbose_name=_("优惠券"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.errors import ConflictError
 from kehu.core.sql import chunks, values_in
+from kehu.coupons.models import CouponTemplate
 from kehu.customers.access import can_write, visibility_q
 from kehu.customers.models import Customer
 from kehu.followups.models import Task, TaskStatus
@@ -57,7 +58,7 @@ PLAYBOOK_FIELDS = (
     "cost_per_run",
     "is_active",
 )
-STEP_FIELDS = ("kind", "title", "template_id", "due_days", "owner_rule", "owner_id")
+STEP_FIELDS = ("kind", "title", "template_id", "coupon_id", "due_days", "owner_rule", "owner_id")
 MAX_STEPS = 20
 SAVED_STAGE_KEYS = ("develop",)  # 发展: the six-phase model's "developing" stage
 
@@ -88,6 +89,14 @@ def _clean_steps(actor: User, steps: Sequence[Mapping[str, Any]]) -> list[Playbo
                 )
         else:
             step.template_id = None
+        if step.kind == StepKind.COUPON:
+            usable = CouponTemplate.objects.filter(is_active=True)
+            if step.coupon_id is None or not usable.filter(pk=step.coupon_id).exists():
+                raise ValidationError(
+                    {"steps": [_("第 %(n)d 步：请选择一个启用的优惠券。") % {"n": order}]}
+                )
+        else:
+            step.coupon_id = None
         if step.owner_rule == OwnerRule.USER:
             if (
                 step.owner_id is None

@@ -10,13 +10,14 @@ starts at the same moment (the loser's rows are left out, nothing else changes).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -24,6 +25,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.sql import chunks, values_in
+from kehu.coupons.models import CouponSource
+from kehu.coupons.services import coupon_issue_result
 from kehu.customers.models import Customer
 from kehu.followups.models import Task, TaskKind, TaskPurpose
 from kehu.lifecycle.models import CustomerStage
@@ -41,6 +44,7 @@ from kehu.retention.texts import STEP_MESSAGE
 from kehu.value.models import CustomerValue
 from kehu.value.selectors import run_latest_good
 
+log = logging.getLogger(__name__)
 CHUNK = 2000
 PAID = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 TASK_KINDS: dict[str, str] = {
@@ -80,12 +84,16 @@ class StartResult:
 def playbook_check_startable(playbook: Playbook) -> None:
     """A message step whose template was deleted stops the playbook from starting (a
     clear message, nothing created)."""
-    for step in playbook.steps.select_related("template"):
+    for step in playbook.steps.select_related("template", "coupon"):
         if step.kind == StepKind.MESSAGE and (
             step.template is None or step.template.deleted_at is not None
         ):
             raise ValidationError(
                 _("第 %(order)s 步的消息模板已删除，请先修改方案。") % {"order": step.order}
+            )
+        if step.kind == StepKind.COUPON and (step.coupon is None or not step.coupon.is_active):
+            raise ValidationError(
+                _("第 %(order)s 步的优惠券已停用或删除，请先修改方案。") % {"order": step.order}
             )
         if step.owner_rule == OwnerRule.USER and (step.owner is None or not step.owner.is_active):
             raise ValidationError(
@@ -182,7 +190,7 @@ def runs_start(
         result.refused = dict.fromkeys(ids, Refusal.INACTIVE)
         return result
     playbook_check_startable(playbook)
-    steps = list(playbook.steps.select_related("template").order_by("order", "id"))
+    steps = list(playbook.steps.select_related("template", "coupon").order_by("order", "id"))
     audience = audience_q(playbook, now) if check_audience else Q()
     for chunk in chunks(ids, CHUNK):
         with transaction.atomic():
@@ -274,7 +282,33 @@ def _start_chunk(
     treated = [(pk, created[pk][0]) for pk in result.started if not created[pk][1]]
     if treated and steps:
         _steps_create(playbook, steps, treated, known, actor, now)
+        _coupons_give(playbook, steps, [pk for pk, _run in treated], actor)
     return result
+
+
+def _coupons_give(
+    playbook: Playbook, steps: list[PlaybookStep], customer_ids: list[int], actor: User | None
+) -> None:
+    """A coupon step gives its coupon when the run starts (the held-out get none); its
+    task tells the owner to tell the customer. Given as the one who started the run, or
+    the playbook's author for a triggered start: the author chose the coupon. A
+    template's per-customer limit leaves a customer out; a refusal (the template
+    switched off meanwhile) is logged and never undoes the start."""
+    giver = actor or playbook.created_by
+    for step in steps:
+        if step.kind != StepKind.COUPON or step.coupon is None or giver is None:
+            continue
+        try:
+            with transaction.atomic():
+                coupon_issue_result(
+                    actor=giver,
+                    template=step.coupon,
+                    customer_ids=customer_ids,
+                    source=CouponSource.PLAYBOOK,
+                    source_id=playbook.pk,
+                )
+        except (ValidationError, PermissionDenied) as error:
+            log.warning("playbook %s: coupon step %s not given: %s", playbook.pk, step.pk, error)
 
 
 def _steps_create(
@@ -318,6 +352,7 @@ def _steps_create(
                         "kind": step.kind,
                         "title": step.title,
                         "template": step.template.name if step.template else "",
+                        "coupon": step.coupon.name if step.coupon else "",
                         "customer": name,
                     },
                     due_at=due_at,

@@ -30,6 +30,8 @@ def step_notes(params: Params) -> str:
     lines = []
     if params.get("template"):
         lines.append(_("消息模板：%(template)s") % {"template": params["template"]})
+    if params.get("coupon"):
+        lines.append(_("优惠券：%(coupon)s（已发放到客户名下，请告知客户）") % params)
     if params.get("title"):
         lines.append(str(params["title"]))
     lines.append(_("完成后请填写结果；挽留结果由订单和生命周期自动判定。"))
