@@ -28,7 +28,7 @@ from kehu.api.customers import version_from
 from kehu.api.errors import ApiError, error_responses
 from kehu.customers.access import access_customer
 from kehu.retention.access import access_playbook, access_playbooks
-from kehu.retention.models import Playbook, StepKind, Trigger, step_state
+from kehu.retention.models import Playbook, StepKind, Trigger, step_result, step_state
 from kehu.retention.report import GROUPS, Row, playbook_report
 from kehu.retention.selectors import customer_runs, playbooks_list
 from kehu.retention.services import playbook_create, playbook_start, playbook_update
@@ -390,7 +390,7 @@ def customer_retention(request: HttpRequest, customer_id: int) -> Any:
                     "task_id": s.task_id,
                     "state": step_state(s),
                     "done_at": s.done_at,
-                    "result": s.result,
+                    "result": step_result(s),
                 }
                 for s in run.steps.all()
             ],

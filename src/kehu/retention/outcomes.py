@@ -15,7 +15,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from kehu.core.events import CustomerEvents
@@ -28,12 +29,18 @@ from kehu.retention.starting import PAID, values_now
 
 
 def paid_in_window() -> Exists:
-    """Over PlaybookRun rows: a paid order of the customer since the start, in the window."""
+    """Over PlaybookRun rows: a paid order of the customer since the start, in the window.
+    From the start's minute: a sale entered by hand is timed to the minute (the sale
+    form's 下单时间), so one recorded in the minute the run started counts."""
     return Exists(
         Order.objects.filter(
             customer_id=OuterRef("customer_id"),
             status__in=PAID,
-            ordered_at__gte=OuterRef("started_at"),
+            ordered_at__gte=Trunc(
+                ExpressionWrapper(OuterRef("started_at"), output_field=DateTimeField()),
+                "minute",
+                tzinfo=dt.UTC,
+            ),
             ordered_at__lte=OuterRef("window_ends_at"),
         )
     )

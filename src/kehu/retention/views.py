@@ -132,7 +132,7 @@ def playbook_report_view(request: HttpRequest, playbook_id: int) -> HttpResponse
     report = playbook_report(by=by, playbook=playbook)  # its total: the playbook's figures
     context = {
         "playbook": playbook,
-        "steps": playbook.steps.select_related("template", "owner"),
+        "steps": playbook.steps.select_related("template", "coupon", "owner"),
         "form": form,
         "summary": report.total,
         "report": report,

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
 from kehu.retention.access import can_start_for, can_view_playbooks
-from kehu.retention.models import Playbook, step_state
+from kehu.retention.models import Playbook, step_result, step_state
 from kehu.retention.selectors import customer_runs
 
 register = template.Library()
@@ -30,7 +30,9 @@ def customer_retention_card(context: dict[str, Any], customer: Any) -> str:
     if not runs and not may_start:
         return ""
     for run in runs:
-        run.step_rows = [{"step": s, "state": step_state(s)} for s in run.steps.all()]  # type: ignore[attr-defined]
+        run.step_rows = [  # type: ignore[attr-defined]
+            {"step": s, "state": step_state(s), "result": step_result(s)} for s in run.steps.all()
+        ]
     html = render_to_string(
         "retention/_customer_card.html",
         {
