@@ -124,6 +124,9 @@ def test_a_customer_at_risk_is_kept_with_a_call_and_a_coupon(browser, live_serve
         rate = page.inner_text("#save-rate")
         assert "100" in rate and "(1/1)" in rate, rate
         assert "回归礼券" in page.inner_text("#playbook-steps")
+        # Grouped by owner, and the select says so.
+        assert page.input_value("#report-by select[name=by]") == "owner"
+        assert "xiaozhang" in page.inner_text("#table-report")
         page.screenshot(path="/tmp/kehu-retention-report.png", full_page=True)
     finally:
         context.close()

@@ -127,7 +127,8 @@ def playbook_edit_view(request: HttpRequest, playbook_id: int | None = None) -> 
 def playbook_report_view(request: HttpRequest, playbook_id: int) -> HttpResponse:
     actor = request_actor(request)
     playbook = access_playbook(actor, playbook_id)
-    form = ReportForm(request.GET or None)
+    # One playbook's report is by owner unless asked: the select shows it so.
+    form = ReportForm(request.GET or None, initial={"by": "owner"})
     by = form.grouping() if form.is_bound else "owner"
     report = playbook_report(by=by, playbook=playbook)  # its total: the playbook's figures
     context = {
