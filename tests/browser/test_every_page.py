@@ -46,12 +46,23 @@ TOKENS: dict[str, Callable[[World], str] | None] = {
     "followups:calendar": None,
     "imports:template": None,  # the 导入模板.xlsx download of a kind
     "exports:form": lambda w: "customers",  # a list's name (the column picker)
+    "loyalty:join": lambda w: _referral_code(w),  # a member's referral link
 }
 
 # Pages this test does not open, and why.
 SKIPPED_NAMESPACES = {
     "admin": "Django's own admin: its layout and its translations are Django's",
 }
+
+
+def _referral_code(world: World) -> str:
+    from django.utils import timezone
+
+    from kehu.loyalty.ledger import members_ensure
+    from kehu.loyalty.models import Member
+
+    members_ensure([world.customer.pk], timezone.now())
+    return Member.objects.get(customer=world.customer).referral_code
 
 
 def _unsubscribe_token(world: World) -> str:

@@ -39,6 +39,14 @@ EXAMPLES = {
         "customer": "甲",
         "reasons": [{"code": "contact_lapsed", "params": {"days": 40, "usual": 14}}],
     },
+    "retention.step": {
+        "playbook": "高风险挽留",
+        "kind": "coupon",
+        "title": "了解原因",
+        "template": "",
+        "coupon": "回归礼券",
+        "customer": "甲",
+    },
 }
 
 
@@ -58,6 +66,7 @@ def test_who_registers_which_code_and_part():
         "pipeline.stale": ("title", "notes"),
         "surveys.low_score": ("title", "notes"),
         "value.retention": ("title", "notes"),
+        "retention.step": ("title", "notes"),
     }
 
 

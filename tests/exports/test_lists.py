@@ -48,6 +48,7 @@ def test_every_list_is_registered_in_menu_order():
         "care",
         "at-risk",
         "stage-history",
+        "winback",
     ]
 
 

@@ -67,7 +67,7 @@ def _loyalty(what: str) -> Any:
         return Level.objects.order_by("pk").first()
     if what == "rule":
         return EarnRule.objects.order_by("pk").first()
-    return Gift.objects.get_or_create(name="礼品", defaults={"points_cost": 10})[0]
+    return Gift.objects.get_or_create(name="Tea cup", defaults={"points_cost": 10})[0]
 
 
 # A deleted customer is gone for everyone but admins (who may restore it): for those

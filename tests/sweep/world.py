@@ -130,6 +130,7 @@ SEEDS = (
     ("segments", "0002_rfm_segments", "Segment"),
     ("pipeline", "0002_seed_phases", "Phase"),
     ("exits", "0002_seed_reasons", "ExitReason"),
+    ("loyalty", "0002_seed", "Level"),
 )
 
 
@@ -159,6 +160,11 @@ def _seeded_in_ascii() -> None:
         )
     for rule in Rule.objects.all():
         Rule.objects.filter(pk=rule.pk).update(name=f"Rule {rule.pk}")
+    # Renamed below the ORM's save: touch the rules so the engine's cached plans (keyed
+    # on the latest change) are read again with the new names.
+    from django.utils import timezone
+
+    Rule.objects.update(updated_at=timezone.now())
     from kehu.segments.models import Segment
 
     for segment in Segment.objects.exclude(builtin=""):
@@ -179,6 +185,14 @@ def _seeded_in_ascii() -> None:
         ExitReason.objects.filter(pk=reason.pk).update(
             name=f"Reason {reason.key}", description=f"Seeded reason {reason.key}"
         )
+    from kehu.loyalty.models import EarnRule, Level
+
+    for level in Level.objects.all():
+        Level.objects.filter(pk=level.pk).update(
+            name=f"Level {level.pk}", benefits=f"Seeded benefits {level.pk}"
+        )
+    for earn in EarnRule.objects.all():
+        EarnRule.objects.filter(pk=earn.pk).update(name=f"Earn rule {earn.pk}")
 
 
 def build_world(*, full: bool = False) -> World:
