@@ -73,12 +73,29 @@ def test_redeem_through_the_form_and_refused_for_the_analyst(org, book):
     gift = Gift.objects.create(name="保温杯", points_cost=50)
     points_adjust(actor=org.admin, customer=book["own"], points=60, reason="活动")
     url = reverse("loyalty:redeem", args=[book["own"].pk])
-    assert client_for(org.analyst).post(url, {"item_id": gift.pk, "quantity": 1}).status_code == 403
-    response = client_for(org.sales).post(url, {"item_id": gift.pk, "quantity": 1})
+    item = {"item_id": f"gift:{gift.pk}", "quantity": 1}
+    assert client_for(org.analyst).post(url, item).status_code == 403
+    response = client_for(org.sales).post(url, item)
     assert response.status_code == 302
     assert PointEntry.objects.get(kind=EntryKind.REDEEM).amount == -50
-    response = client_for(org.sales).post(url, {"item_id": gift.pk, "quantity": 1})
+    response = client_for(org.sales).post(url, item)
     assert response.status_code == 422 and "积分不足" in response.content.decode()
+
+
+def test_the_form_offers_coupons_with_a_points_price_and_buys_one(org, book):
+    from kehu.coupons.models import Coupon
+    from tests.coupons.conftest import make_template
+
+    coupon = make_template(name="积分换券", points_cost=30)
+    points_adjust(actor=org.admin, customer=book["own"], points=40, reason="活动")
+    client = client_for(org.sales)
+    page = client.get(reverse("loyalty:member", args=[book["own"].pk])).content.decode()
+    assert f"coupon:{coupon.pk}" in page and "积分换券" in page
+    url = reverse("loyalty:redeem", args=[book["own"].pk])
+    response = client.post(url, {"item_id": f"coupon:{coupon.pk}", "quantity": 1})
+    assert response.status_code == 302
+    assert Coupon.objects.filter(customer=book["own"], template=coupon).count() == 1
+    assert Member.objects.get(customer=book["own"]).balance == 10
 
 
 def test_naming_oneself_as_referrer_shows_the_message(org, book):

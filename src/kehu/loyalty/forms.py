@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.loyalty.models import EarnRule, Gift, Level
-from kehu.loyalty.redeemables import gift_choices
+from kehu.loyalty.redeemables import redeemables
 from kehu.loyalty.services import MAX_POINTS, MAX_QUANTITY
 
 
@@ -41,18 +42,34 @@ class PointsForm(forms.Form):
 
 
 class RedeemForm(forms.Form):
-    item_id = forms.TypedChoiceField(label=_("礼品"), coerce=int)
+    """What the points buy: every registered kind (gifts, coupons), grouped by kind;
+    a choice is ``kind:id``."""
+
+    item_id = forms.ChoiceField(label=_("兑换物品"))
     quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY, initial=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["item_id"]
-        assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [
-            (pk, _("%(name)s（%(points)d 分）") % {"name": name, "points": points})
-            for pk, name, points in gift_choices()
-        ]
+        assert isinstance(field, forms.ChoiceField)
+        groups: list[Any] = []
+        for kind in redeemables():
+            items = [
+                (
+                    f"{kind.kind}:{pk}",
+                    _("%(name)s（%(points)d 分）") % {"name": name, "points": points},
+                )
+                for pk, name, points in kind.choices()
+            ]
+            if items:
+                groups.append((gettext(kind.label), items))  # registered in Chinese
+        field.choices = groups
         _styled(self)
+
+    def item(self) -> tuple[str, int]:
+        """The chosen (kind, item id)."""
+        kind, _sep, pk = str(self.cleaned_data["item_id"]).partition(":")
+        return kind, int(pk)
 
 
 class ReferrerForm(forms.Form):

@@ -116,8 +116,8 @@ def redeem_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             points_redeem(
                 actor=actor,
                 customer=customer,
-                kind="gift",
-                item_id=form.cleaned_data["item_id"],
+                kind=form.item()[0],
+                item_id=form.item()[1],
                 quantity=form.cleaned_data["quantity"],
             )
         except ValidationError as error:
