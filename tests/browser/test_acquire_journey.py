@@ -99,6 +99,23 @@ def drag(page, source, target) -> None:
     page.mouse.up()
 
 
+def drag_to_won(page, card: str) -> None:
+    """Drag ``card`` onto 赢单 until the confirm dialog opens: right after a cancelled
+    drop SortableJS is still animating the card back, and a drag that starts then is
+    dropped on the floor — as a person would, try again (at most three times)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        drag(page, page.locator(card), page.locator(".pipeline-won"))
+        try:
+            page.wait_for_selector("#win-dialog[open]", timeout=4_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
+
+
 def no_sideways_scroll(page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -177,12 +194,10 @@ def test_a_lead_from_the_public_form_becomes_a_won_order(browser, live_server, w
         # The board: drag the card to 赢单; the dialog asks to confirm the order.
         page.goto(f"{url}/pipeline/")
         page.wait_for_function("document.querySelector('.pipeline-board').dataset.bound")
-        drag(page, page.locator(f"#opportunity-{bare.pk}"), page.locator(".pipeline-won"))
-        page.wait_for_selector("#win-dialog[open]")
+        drag_to_won(page, f"#opportunity-{bare.pk}")
         page.click("#win-cancel")  # changed their mind: the card goes back
         page.wait_for_selector(f".pipeline-cards[data-phase] #opportunity-{bare.pk}")
-        drag(page, page.locator(f"#opportunity-{bare.pk}"), page.locator(".pipeline-won"))
-        page.wait_for_selector("#win-dialog[open]")
+        drag_to_won(page, f"#opportunity-{bare.pk}")
         with page.expect_response(f"**/pipeline/{bare.pk}/won/") as answer:
             page.click("#win-confirm")
         assert answer.value.status == 422
@@ -193,8 +208,7 @@ def test_a_lead_from_the_public_form_becomes_a_won_order(browser, live_server, w
         card = page.locator(f"#opportunity-{opportunity.pk}")
         card.wait_for()
         no_sideways_scroll(page, 1280)
-        drag(page, card, page.locator(".pipeline-won"))
-        page.wait_for_selector("#win-dialog[open]")
+        drag_to_won(page, f"#opportunity-{opportunity.pk}")
         assert opportunity.name in page.inner_text("#win-dialog")
         with page.expect_response(f"**/pipeline/{opportunity.pk}/won/") as answer:
             page.click("#win-confirm")
